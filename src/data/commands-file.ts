@@ -1,0 +1,61 @@
+/**
+ * The client's commands file: one `address:command` per line, streamed.
+ * Blank lines and `#` comments are skipped; CRLF endings are accepted.
+ */
+import { addressProblem, commandProblem, splitFromRight } from './address.js'
+import type { BadLine } from './bad-lines.js'
+import { readLines } from './lines.js'
+
+/** One command of the commands file, with its 1-based line number. */
+export interface CommandLine {
+  readonly line: number
+  readonly address: string
+  readonly command: string
+}
+
+export interface ReadCommandsOptions {
+  /** Called for each line that is not a command; the line is skipped. */
+  readonly onBadLine?: (bad: BadLine) => void
+  /**
+   * Longest line accepted, in bytes.
+   * @default 65536
+   */
+  readonly maxLineBytes?: number
+}
+
+/** Parses one line; returns the command, `undefined` for a blank or comment line, or a reason. */
+export function parseCommandLine(text: string): { address: string; command: string } | undefined | string {
+  const trimmed = text.trim()
+  if (trimmed.length === 0 || trimmed.startsWith('#')) return undefined
+  const split = splitFromRight(trimmed, 1)
+  if (split === undefined) return `expected address:command, got ${JSON.stringify(preview(trimmed))}`
+  const address = split.address
+  const command = split.rest[0]!
+  return addressProblem(address) ?? commandProblem(command) ?? { address, command }
+}
+
+function preview(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text
+}
+
+/**
+ * Streams the commands of `path`, one array per read chunk, never holding
+ * the whole file. Throws `InputError` when the file cannot be read.
+ */
+export async function* readCommands(path: string, options: ReadCommandsOptions = {}): AsyncGenerator<CommandLine[]> {
+  const onBadLine = options.onBadLine ?? (() => undefined)
+  for await (const lines of readLines(path, { maxLineBytes: options.maxLineBytes })) {
+    const commands: CommandLine[] = []
+    for (const line of lines) {
+      if ('error' in line) {
+        onBadLine({ path, line: line.number, reason: `line ${line.error}` })
+        continue
+      }
+      const parsed = parseCommandLine(line.text)
+      if (parsed === undefined) continue
+      if (typeof parsed === 'string') onBadLine({ path, line: line.number, reason: parsed })
+      else commands.push({ line: line.number, address: parsed.address, command: parsed.command })
+    }
+    if (commands.length > 0) yield commands
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Streams a text file as numbered lines with bounded memory: a line longer
+ * than `maxLineBytes` is reported and skipped rather than buffered, so a
+ * multi-gigabyte file without newlines cannot exhaust memory.
+ */
+import { open } from 'node:fs/promises'
+import { isUtf8 } from 'node:buffer'
+import { InputError, errorMessage } from '../protocol/errors.js'
+
+/** One line of a file: its 1-based number and either its text or why it is unusable. */
+export type Line = { readonly number: number; readonly text: string } | { readonly number: number; readonly error: string }
+
+export interface ReadLinesOptions {
+  /**
+   * Longest line accepted, in bytes.
+   * @default 65536
+   */
+  readonly maxLineBytes?: number
+}
+
+const NEWLINE = 0x0a
+const CR = 0x0d
+/** Like git, look for a NUL byte in the first 8 KiB to tell a binary file. */
+const BINARY_SNIFF_BYTES = 8192
+
+function toLine(number: number, bytes: Buffer): Line {
+  const end = bytes.length > 0 && bytes[bytes.length - 1] === CR ? bytes.length - 1 : bytes.length
+  const body = bytes.subarray(0, end)
+  if (body.includes(0)) return { number, error: 'contains a NUL byte (binary data)' }
+  if (!isUtf8(body)) return { number, error: 'is not valid UTF-8' }
+  return { number, text: body.toString('utf8') }
+}
+
+/**
+ * Yields the lines of `path` in chunks (one array per read), numbered from 1.
+ * Throws {@link InputError} `ERR_INPUT_UNREADABLE` naming the path when the
+ * file cannot be opened or read, or looks binary.
+ */
+export async function* readLines(path: string, options: ReadLinesOptions = {}): AsyncGenerator<Line[]> {
+  const maxLineBytes = options.maxLineBytes ?? 65536
+  let handle
+  try {
+    handle = await open(path, 'r')
+  } catch (error) {
+    throw new InputError('ERR_INPUT_UNREADABLE', path, `cannot read ${path}: ${errorMessage(error)}`, { cause: error })
+  }
+  const stream = handle.createReadStream({ highWaterMark: 64 * 1024 })
+  let number = 0
+  let pending: Buffer[] = []
+  let pendingBytes = 0
+  let oversized = false
+  let first = true
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (first) {
+        first = false
+        if (chunk.subarray(0, BINARY_SNIFF_BYTES).includes(0)) {
+          throw new InputError('ERR_INPUT_UNREADABLE', path, `${path} looks like a binary file (NUL byte near the start)`)
+        }
+      }
+      const lines: Line[] = []
+      let start = 0
+      for (let nl = chunk.indexOf(NEWLINE, start); nl !== -1; nl = chunk.indexOf(NEWLINE, start)) {
+        number++
+        if (oversized || pendingBytes + (nl - start) > maxLineBytes) {
+          lines.push({ number, error: `is longer than ${maxLineBytes} bytes` })
+        } else if (pendingBytes === 0) {
+          lines.push(toLine(number, chunk.subarray(start, nl)))
+        } else {
+          pending.push(chunk.subarray(start, nl))
+          lines.push(toLine(number, Buffer.concat(pending, pendingBytes + (nl - start))))
+        }
+        pending = []
+        pendingBytes = 0
+        oversized = false
+        start = nl + 1
+      }
+      if (start < chunk.length) {
+        const rest = chunk.length - start
+        if (oversized || pendingBytes + rest > maxLineBytes) {
+          oversized = true
+          pending = []
+          pendingBytes = 0
+        } else {
+          // Copy: the stream may reuse its chunk memory.
+          pending.push(Buffer.from(chunk.subarray(start)))
+          pendingBytes += rest
+        }
+      }
+      if (lines.length > 0) yield lines
+    }
+    if (oversized) yield [{ number: number + 1, error: `is longer than ${maxLineBytes} bytes` }]
+    else if (pendingBytes > 0) yield [toLine(number + 1, Buffer.concat(pending, pendingBytes))]
+  } catch (error) {
+    if (error instanceof InputError) throw error
+    throw new InputError('ERR_INPUT_UNREADABLE', path, `cannot read ${path}: ${errorMessage(error)}`, { cause: error })
+  } finally {
+    stream.destroy()
+    await handle.close().catch(() => undefined)
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * A bounded cache of PUSH sockets, one per reply endpoint. Workers send
+ * results and the gateway sends rejections straight to each client's bound
+ * results socket; connecting anew per message would cost a handshake each
+ * time, and keeping every socket forever would leak one per client ever seen.
+ * Least recently used sockets are evicted past `maxSockets`, idle ones are
+ * closed after `idleMs`, and a socket whose peer stops accepting is closed at
+ * once, so messages for a vanished client fail fast instead of queueing.
+ */
+import { Push } from 'zeromq'
+import { Sender } from './sender.js'
+import { SendError, errorMessage } from '../protocol/errors.js'
+import { withDefaults } from '../util/options.js'
+
+export interface ReplySocketsOptions {
+  /**
+   * Most sockets kept open at once.
+   * @default 256
+   */
+  readonly maxSockets?: number
+  /**
+   * A socket unused for this long is closed, in milliseconds.
+   * @default 60000
+   */
+  readonly idleMs?: number
+  /**
+   * Retries after the first attempt when a peer's high-water mark is reached.
+   * @default 3
+   */
+  readonly retries?: number
+  /**
+   * Each attempt waits this long for room, in milliseconds.
+   * @default 1000
+   */
+  readonly retryDelayMs?: number
+  /**
+   * Messages queued per socket before ZeroMQ blocks (ZMQ_SNDHWM).
+   * @default 1000
+   */
+  readonly sendHighWaterMark?: number
+  /**
+   * Messages allowed to wait per endpoint in our own queue.
+   * @default 10000
+   */
+  readonly maxBacklog?: number
+  /**
+   * How long a closed socket keeps trying to deliver what it accepted, in milliseconds.
+   * @default 2000
+   */
+  readonly lingerMs?: number
+}
+
+export const replySocketsDefaults = {
+  maxSockets: 256,
+  idleMs: 60_000,
+  retries: 3,
+  retryDelayMs: 1000,
+  sendHighWaterMark: 1000,
+  maxBacklog: 10_000,
+  lingerMs: 2000,
+} as const
+
+interface Entry {
+  readonly socket: Push
+  readonly sender: Sender
+  lastUsed: number
+}
+
+/** PUSH sockets by reply endpoint, bounded and reaped. */
+export class ReplySockets {
+  private readonly entries = new Map<string, Entry>()
+  private readonly options: Required<ReplySocketsOptions>
+  private readonly sweeper: NodeJS.Timeout
+  private closed = false
+
+  /** Sockets opened since creation, for monitoring. */
+  opened = 0
+
+  constructor(options: ReplySocketsOptions = {}) {
+    this.options = withDefaults(replySocketsDefaults, options) as Required<ReplySocketsOptions>
+    this.sweeper = setInterval(() => this.sweep(), Math.max(100, this.options.idleMs / 2))
+    this.sweeper.unref()
+  }
+
+  /** Open sockets. */
+  get size(): number {
+    return this.entries.size
+  }
+
+  /**
+   * Sends `frames` to `endpoint`. Rejects with a {@link SendError} when the
+   * peer does not accept it within the retries, or the endpoint is unusable.
+   */
+  send(endpoint: string, frames: Buffer[]): Promise<void> {
+    if (this.closed) {
+      return Promise.reject(new SendError('ERR_SEND_CLOSED', endpoint, 'reply sockets are closed'))
+    }
+    let entry = this.entries.get(endpoint)
+    if (entry === undefined) {
+      try {
+        entry = this.open(endpoint)
+      } catch (error) {
+        return Promise.reject(
+          new SendError('ERR_SEND_FAILED', endpoint, `cannot connect to ${endpoint}: ${errorMessage(error)}`, { cause: error }),
+        )
+      }
+    } else {
+      // Re-insert to keep the Map in least-recently-used order.
+      this.entries.delete(endpoint)
+      this.entries.set(endpoint, entry)
+    }
+    entry.lastUsed = Date.now()
+    const used = entry
+    return used.sender.send(frames).catch((error: unknown) => {
+      if (error instanceof SendError && error.code === 'ERR_SEND_RETRIES_EXHAUSTED') this.discard(endpoint, used, 0)
+      throw error
+    })
+  }
+
+  /**
+   * Waits for queued messages to be handed to ZeroMQ, then closes every
+   * socket with `lingerMs` so ZeroMQ keeps delivering in the background.
+   */
+  async close(lingerMs = this.options.lingerMs): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    clearInterval(this.sweeper)
+    await Promise.all([...this.entries.values()].map((entry) => entry.sender.drained()))
+    for (const [endpoint, entry] of this.entries) this.discard(endpoint, entry, lingerMs)
+  }
+
+  private open(endpoint: string): Entry {
+    const socket = new Push({
+      linger: this.options.lingerMs,
+      sendHighWaterMark: this.options.sendHighWaterMark,
+      // Queue only on connected pipes, so a vanished client makes sends time
+      // out (and get dropped with a log line) instead of piling up unseen.
+      immediate: true,
+    })
+    try {
+      socket.connect(endpoint)
+    } catch (error) {
+      socket.close()
+      throw error
+    }
+    const sender = new Sender(socket, endpoint, {
+      retries: this.options.retries,
+      retryDelayMs: this.options.retryDelayMs,
+      maxBacklog: this.options.maxBacklog,
+    })
+    const entry: Entry = { socket, sender, lastUsed: Date.now() }
+    this.entries.set(endpoint, entry)
+    this.opened++
+    if (this.entries.size > this.options.maxSockets) {
+      const oldest = this.entries.keys().next().value as string
+      this.discard(oldest, this.entries.get(oldest)!, this.options.lingerMs)
+    }
+    return entry
+  }
+
+  private discard(endpoint: string, entry: Entry, lingerMs: number): void {
+    if (this.entries.get(endpoint) === entry) this.entries.delete(endpoint)
+    entry.sender.close('was closed')
+    if (!entry.socket.closed) {
+      entry.socket.linger = lingerMs
+      entry.socket.close()
+    }
+  }
+
+  private sweep(): void {
+    const cutoff = Date.now() - this.options.idleMs
+    for (const [endpoint, entry] of this.entries) {
+      if (entry.lastUsed > cutoff) break // LRU order: the rest are newer
+      if (entry.sender.backlog === 0) this.discard(endpoint, entry, this.options.lingerMs)
+    }
+  }
+}
+
