@@ -33,6 +33,13 @@ export interface SenderOptions {
    * @default 10000
    */
   readonly maxBacklog?: number
+  /**
+   * When one message exhausts its retries, fail everything queued behind it
+   * at once. Right for a socket with one peer; wrong for a ROUTER, where one
+   * stuck peer says nothing about the others.
+   * @default true
+   */
+  readonly failFast?: boolean
   /** Called before each retry, for counting. */
   readonly onRetry?: (attempt: number) => void
 }
@@ -51,6 +58,7 @@ export class Sender {
   private readonly retries: number
   private readonly maxBacklog: number
   private readonly onRetry: ((attempt: number) => void) | undefined
+  private readonly failFast: boolean
   private pumping = false
   private closedReason: string | undefined
 
@@ -63,6 +71,7 @@ export class Sender {
     this.retries = options.retries ?? senderDefaults.retries
     this.maxBacklog = options.maxBacklog ?? senderDefaults.maxBacklog
     this.onRetry = options.onRetry
+    this.failFast = options.failFast ?? true
     socket.sendTimeout = options.retryDelayMs ?? senderDefaults.retryDelayMs
   }
 
@@ -114,7 +123,7 @@ export class Sender {
           item.resolve()
         } else {
           item.reject(failure)
-          if (failure.code === 'ERR_SEND_RETRIES_EXHAUSTED') this.failAll(failure)
+          if (this.failFast && failure.code === 'ERR_SEND_RETRIES_EXHAUSTED') this.failAll(failure)
         }
       }
     } finally {

@@ -1,0 +1,647 @@
+/**
+ * The gateway: a PULL intake that validates and queues batches, a ROUTER
+ * that hands them to workers with free capacity (forwarding the body frame
+ * untouched) and tracks who holds what, and the pool of forked workers. It
+ * never runs a command.
+ */
+import { EventEmitter } from 'node:events'
+import { availableParallelism } from 'node:os'
+import { randomBytes } from 'node:crypto'
+import { rm } from 'node:fs/promises'
+import { Pull, Router } from 'zeromq'
+import { ConfigError, errorCode, errorMessage } from '../protocol/errors.js'
+import { HEARTBEAT_FRAME, STOP_FRAME, rejectedFrame, taskFrame } from '../protocol/frames.js'
+import { Limits } from '../protocol/limits.js'
+import { scanCommandPairs } from '../protocol/msgpack-scan.js'
+import type { RejectReason, TaskHeader } from '../protocol/types.js'
+import { validateIntakeHeader, validateWorkerHeader } from '../protocol/validate.js'
+import { assertBindable, ipcPath, uniqueIpcEndpoint } from '../transport/endpoint.js'
+import { ReplySockets, type ReplySocketsOptions } from '../transport/reply-sockets.js'
+import { Sender } from '../transport/sender.js'
+import { RateLimitedLog, silentLogger, type Logger } from '../log.js'
+import { checkInteger, withDefaults } from '../util/options.js'
+import { DispatchQueue, type QueuedBatch } from './dispatch-queue.js'
+import { WorkerPool } from './worker-pool.js'
+
+export interface GatewayOptions {
+  /**
+   * Endpoint of the intake (PULL) that clients send batches to.
+   * `tcp://127.0.0.1:*` picks a free port; read it from {@link Gateway.endpoint}.
+   * @default 'tcp://127.0.0.1:5557'
+   */
+  readonly bind?: string
+  /**
+   * Endpoint of the worker port (ROUTER). Forked workers connect to it; bind
+   * a tcp:// endpoint to let remote workers join too.
+   * @default a fresh ipc:// path in the temporary directory
+   */
+  readonly workersBind?: string
+  /** Device map file that forked workers simulate. Required when `maxWorkers` > 0. */
+  readonly mapFile?: string
+  /**
+   * Most forked workers. 0 forks none (remote workers only).
+   * @default the number of CPUs
+   */
+  readonly maxWorkers?: number
+  /**
+   * Forked workers kept alive even when idle. At most `maxWorkers`.
+   * @default 1
+   */
+  readonly minWorkers?: number
+  /**
+   * Batches each forked worker holds at once.
+   * @default 64
+   */
+  readonly capacity?: number
+  /**
+   * Commands in flight per forked worker.
+   * @default 1024
+   */
+  readonly concurrency?: number
+  /**
+   * Per-command time limit in forked workers, in milliseconds; 0 for none.
+   * @default 0
+   */
+  readonly commandTimeoutMs?: number
+  /**
+   * Batches queued before the intake pauses (back-pressure to clients).
+   * @default 1000
+   */
+  readonly queueLimit?: number
+  /**
+   * Most commands in one batch; larger batches are rejected `too-large`.
+   * @default 10000
+   */
+  readonly maxBatch?: number
+  /**
+   * Runs a batch may take (first run plus re-runs after worker deaths) before it is
+   * rejected `attempts-exhausted`.
+   * @default 3
+   */
+  readonly maxAttempts?: number
+  /**
+   * Time workers get after the poison pill before they are SIGKILLed, in milliseconds.
+   * @default 10000
+   */
+  readonly graceMs?: number
+  /**
+   * Heartbeat interval in milliseconds.
+   * @default 1000
+   */
+  readonly heartbeatIntervalMs?: number
+  /**
+   * Silent intervals after which a worker is dead.
+   * @default 3
+   */
+  readonly heartbeatLiveness?: number
+  /**
+   * Largest message accepted on any socket, in bytes; larger ones are refused by ZeroMQ.
+   * @default 16 MiB
+   */
+  readonly maxMessageBytes?: number
+  /** Options of the socket cache used to send `rejected` to clients. */
+  readonly reply?: ReplySocketsOptions
+  /** Where to log. @default silent */
+  readonly logger?: Logger
+  /**
+   * Log level of forked workers (they log JSON to the same stderr).
+   * @default the logger's level
+   */
+  readonly workerLogLevel?: string
+}
+
+export const gatewayDefaults = {
+  bind: 'tcp://127.0.0.1:5557',
+  maxWorkers: availableParallelism(),
+  minWorkers: 1,
+  capacity: 64,
+  concurrency: 1024,
+  commandTimeoutMs: 0,
+  queueLimit: 1000,
+  maxBatch: Limits.defaultMaxBatch,
+  maxAttempts: 3,
+  graceMs: 10_000,
+  heartbeatIntervalMs: 1000,
+  heartbeatLiveness: 3,
+  maxMessageBytes: Limits.defaultMaxMessageBytes,
+} as const
+
+export type WorkerLossReason = 'heartbeat' | 'exited' | 'unreachable'
+
+/** Events of a {@link Gateway}. */
+export interface GatewayEvents {
+  /** Both sockets are bound. */
+  listening: [endpoints: { endpoint: string; workersEndpoint: string }]
+  /** A worker process was forked. */
+  'worker:spawn': [worker: { id: string; pid: number }]
+  /** A worker (forked or remote) said `ready`. */
+  'worker:ready': [worker: { id: string; capacity: number }]
+  /** A worker was lost; what it held went back to the queue or was rejected. */
+  'worker:lost': [worker: { id: string; reason: WorkerLossReason; requeued: number }]
+  /** A forked worker process exited. */
+  'worker:exit': [worker: { id: string; pid: number; code: number | null; signal: string | null }]
+  /** A batch was rejected. */
+  'batch:rejected': [batch: { id: string; client: string; reason: RejectReason }]
+  /** A client's `abort` removed its queued batches. */
+  abort: [abort: { client: string; dropped: number }]
+  /** A message was malformed; it was counted and dropped (or answered `rejected`). */
+  malformed: [message: { source: 'intake' | 'workers'; reason: string }]
+  /** Shutdown began. */
+  closing: []
+  /** Everything is closed and every forked worker has exited. */
+  closed: []
+}
+
+/** Counters of a gateway, for monitoring and tests. */
+export interface GatewayStats {
+  received: number
+  malformed: number
+  duplicates: number
+  dispatched: number
+  completed: number
+  requeued: number
+  aborted: number
+  rejected: Record<RejectReason, number>
+  workersSpawned: number
+  workersLost: number
+}
+
+interface ConnectedWorker {
+  readonly key: string
+  readonly identity: Buffer
+  readonly id: string
+  capacity: number
+  readonly held: Map<string, QueuedBatch>
+  lastSeen: number
+  lastSent: number
+}
+
+function batchKey(client: string, id: string): string {
+  return `${client}\n${id}`
+}
+
+/**
+ * @example
+ * const gateway = new Gateway({ bind: 'tcp://127.0.0.1:5557', mapFile: 'devices.txt' })
+ * await gateway.start()
+ * process.once('SIGINT', () => void gateway.close())
+ */
+export class Gateway extends EventEmitter<GatewayEvents> {
+  readonly stats: GatewayStats = {
+    received: 0,
+    malformed: 0,
+    duplicates: 0,
+    dispatched: 0,
+    completed: 0,
+    requeued: 0,
+    aborted: 0,
+    rejected: { malformed: 0, 'too-large': 0, 'queue-full': 0, 'shutting-down': 0, 'attempts-exhausted': 0, 'not-allowed': 0 },
+    workersSpawned: 0,
+    workersLost: 0,
+  }
+  private readonly options: typeof gatewayDefaults & GatewayOptions
+  private readonly logger: Logger
+  private readonly malformedLog: RateLimitedLog
+  private readonly queue: DispatchQueue
+  private readonly replies: ReplySockets
+  private readonly intake: Pull
+  private readonly router: Router
+  private readonly routerSender: Sender
+  private readonly pool: WorkerPool | undefined
+  private readonly workers = new Map<string, ConnectedWorker>()
+  /** Every batch queued or held by a worker, so a client's resend of one already inside is not run twice. */
+  private readonly inside = new Map<string, QueuedBatch>()
+  private readonly workersBind: string
+  private ticker: NodeJS.Timeout | undefined
+  private closing: Promise<void> | undefined
+  private forced = false
+  private boundEndpoint: string | undefined
+
+  constructor(options: GatewayOptions = {}) {
+    super()
+    const o = withDefaults(gatewayDefaults, options)
+    this.options = o
+    assertBindable(o.bind, 'intake endpoint')
+    checkInteger('maxWorkers', o.maxWorkers, 0, 4096)
+    checkInteger('minWorkers', o.minWorkers, 0, Math.max(0, o.maxWorkers))
+    checkInteger('capacity', o.capacity, 1, Limits.maxCounter)
+    checkInteger('concurrency', o.concurrency, 1)
+    checkInteger('commandTimeoutMs', o.commandTimeoutMs, 0)
+    checkInteger('queueLimit', o.queueLimit, 1)
+    checkInteger('maxBatch', o.maxBatch, 1)
+    checkInteger('maxAttempts', o.maxAttempts, 1, 1000)
+    checkInteger('graceMs', o.graceMs, 0)
+    checkInteger('heartbeatIntervalMs', o.heartbeatIntervalMs, 10)
+    checkInteger('heartbeatLiveness', o.heartbeatLiveness, 1)
+    checkInteger('maxMessageBytes', o.maxMessageBytes, 1024)
+    if (o.maxWorkers > 0 && o.mapFile === undefined) {
+      throw new ConfigError('ERR_INVALID_OPTION', 'mapFile is required when the gateway forks workers (maxWorkers > 0)')
+    }
+    const shortId = randomBytes(3).toString('hex')
+    this.workersBind = o.workersBind ?? uniqueIpcEndpoint(`cgw-${shortId}`)
+    assertBindable(this.workersBind, 'worker port endpoint')
+    this.logger = (o.logger ?? silentLogger()).child({ role: 'gateway' })
+    this.malformedLog = new RateLimitedLog(this.logger)
+    this.queue = new DispatchQueue(o.queueLimit)
+    this.replies = new ReplySockets(o.reply)
+    this.intake = new Pull({ linger: 0, maxMessageSize: o.maxMessageBytes })
+    this.router = new Router({ linger: 0, maxMessageSize: o.maxMessageBytes, mandatory: true, handover: true })
+    // A ROUTER send that cannot go out at once means that worker is stuck; never block the others on it.
+    this.routerSender = new Sender(this.router, this.workersBind, { retries: 0, retryDelayMs: 0, failFast: false })
+    if (o.maxWorkers > 0) {
+      this.pool = new WorkerPool(
+        {
+          gateway: this.workersBind,
+          mapFile: o.mapFile!,
+          capacity: o.capacity,
+          concurrency: o.concurrency,
+          commandTimeoutMs: o.commandTimeoutMs,
+          heartbeatIntervalMs: o.heartbeatIntervalMs,
+          heartbeatLiveness: o.heartbeatLiveness,
+          maxBatch: o.maxBatch,
+          maxMessageBytes: o.maxMessageBytes,
+          logLevel: o.workerLogLevel ?? this.logger.level,
+        },
+        `gw${shortId}`,
+        this.logger,
+      )
+      this.pool.on('spawn', (worker) => {
+        this.stats.workersSpawned++
+        this.logger.debug(worker, 'worker forked')
+        this.emit('worker:spawn', worker)
+      })
+      this.pool.on('exit', (worker) => this.onWorkerExit(worker.id, worker.pid, worker.code, worker.signal))
+    }
+  }
+
+  /** The intake endpoint as bound (the real port when bound to `:*`). */
+  get endpoint(): string {
+    if (this.boundEndpoint === undefined) throw new Error('gateway not started')
+    return this.boundEndpoint
+  }
+
+  /** The worker port endpoint. */
+  get workersEndpoint(): string {
+    return this.workersBind
+  }
+
+  /** Batches waiting for a worker. */
+  get queued(): number {
+    return this.queue.length
+  }
+
+  /** Pids of the live forked workers. */
+  get workerPids(): number[] {
+    return this.pool?.pids ?? []
+  }
+
+  /** Workers connected and ready. */
+  get connectedWorkers(): number {
+    return this.workers.size
+  }
+
+  /** Binds both sockets, forks the first worker(s) and starts serving. */
+  async start(): Promise<void> {
+    try {
+      await this.router.bind(this.workersBind)
+    } catch (error) {
+      throw new ConfigError('ERR_ENDPOINT', `cannot bind worker port ${this.workersBind}: ${errorMessage(error)}`, { cause: error })
+    }
+    try {
+      await this.intake.bind(this.options.bind)
+    } catch (error) {
+      this.router.close()
+      throw new ConfigError('ERR_ENDPOINT', `cannot bind intake ${this.options.bind}: ${errorMessage(error)}`, { cause: error })
+    }
+    this.boundEndpoint = this.intake.lastEndpoint ?? this.options.bind
+    for (let i = 0; i < this.options.minWorkers; i++) this.pool?.spawn()
+    const interval = this.options.heartbeatIntervalMs
+    this.ticker = setInterval(() => this.tick(), Math.max(10, Math.floor(interval / 2)))
+    void this.intakeLoop()
+    void this.routerLoop()
+    this.logger.info({ endpoint: this.boundEndpoint, workersEndpoint: this.workersBind }, 'gateway listening')
+    this.emit('listening', { endpoint: this.boundEndpoint, workersEndpoint: this.workersBind })
+  }
+
+  /**
+   * Shuts down: stops intake, rejects queued batches `shutting-down`, sends
+   * every worker the poison pill, waits up to `graceMs` for them to finish
+   * and leave, SIGKILLs stragglers, and closes. Idempotent. With `force`,
+   * workers are SIGKILLed at once (a second Ctrl+C).
+   */
+  close(options: { force?: boolean } = {}): Promise<void> {
+    if (options.force === true && !this.forced) {
+      this.forced = true
+      this.pool?.killAll('SIGKILL')
+    }
+    this.closing ??= this.shutdown()
+    return this.closing
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+
+  private async intakeLoop(): Promise<void> {
+    while (this.closing === undefined) {
+      if (this.queue.isFull) {
+        await this.queue.whenNotFull()
+        continue
+      }
+      let frames: Buffer[]
+      try {
+        frames = await this.intake.receive()
+      } catch (error) {
+        if (this.intake.closed) return
+        this.logger.error({ err: errorMessage(error) }, 'intake receive failed')
+        continue
+      }
+      try {
+        this.onIntake(frames)
+      } catch (error) {
+        this.logger.error({ err: errorMessage(error) }, 'intake message could not be handled')
+      }
+    }
+  }
+
+  private onIntake(frames: Buffer[]): void {
+    this.stats.received++
+    const validated = validateIntakeHeader(frames[0]!)
+    if (!validated.ok) {
+      this.onMalformed('intake', validated.reason)
+      if (validated.replyTo !== undefined) {
+        this.reject(validated.replyTo, validated.id ?? '-', validated.client ?? '-', 'malformed', false)
+      }
+      return
+    }
+    const header = validated.header
+    if (header.type === 'abort') {
+      if (frames.length !== 1) return this.onMalformed('intake', 'abort must have no body frame')
+      this.onAbort(header.client)
+      return
+    }
+    if (frames.length !== 2) {
+      this.onMalformed('intake', `task must have 2 frames, got ${frames.length}`)
+      this.reject(header.replyTo, header.id, header.client, 'malformed', false)
+      return
+    }
+    this.onTask(header, frames[1]!)
+  }
+
+  private onTask(header: TaskHeader, body: Buffer): void {
+    const { id, client, replyTo, attempt } = header
+    if (this.closing !== undefined) return this.reject(replyTo, id, client, 'shutting-down', true)
+    const counted = scanCommandPairs(body, this.options.maxBatch)
+    if (counted === 'too-large') return this.reject(replyTo, id, client, 'too-large', false)
+    if (typeof counted === 'string') {
+      this.onMalformed('intake', `task ${id}: ${counted}`)
+      return this.reject(replyTo, id, client, 'malformed', false)
+    }
+    const key = batchKey(client, id)
+    if (this.inside.has(key)) {
+      // A client's resend of a batch still queued or running: its result is on the way.
+      this.stats.duplicates++
+      return
+    }
+    const batch: QueuedBatch = { id, client, replyTo, attempt, body, commands: counted }
+    this.inside.set(key, batch)
+    this.queue.push(batch)
+    this.dispatch()
+  }
+
+  private onAbort(client: string): void {
+    const dropped = this.queue.removeClient(client)
+    for (const batch of dropped) this.inside.delete(batchKey(batch.client, batch.id))
+    this.stats.aborted += dropped.length
+    this.logger.info({ client, dropped: dropped.length }, 'client aborted; queued batches dropped')
+    this.emit('abort', { client, dropped: dropped.length })
+  }
+
+  private onMalformed(source: 'intake' | 'workers', reason: string): void {
+    this.stats.malformed++
+    this.malformedLog.warn({ source, reason }, 'malformed message')
+    this.emit('malformed', { source, reason })
+  }
+
+  private reject(replyTo: string, id: string, client: string, reason: RejectReason, retryable: boolean): void {
+    this.stats.rejected[reason]++
+    this.emit('batch:rejected', { id, client, reason })
+    this.replies.send(replyTo, [rejectedFrame(id, client, reason, retryable)]).catch((error: unknown) => {
+      this.logger.warn({ id, client, replyTo, reason, err: errorMessage(error) }, 'rejection not delivered')
+    })
+  }
+
+  /** Hands queued batches to the workers with the most free capacity, then grows the pool if work still waits. */
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      const worker = this.freestWorker()
+      if (worker === undefined) break
+      const batch = this.queue.shift()!
+      worker.held.set(batchKey(batch.client, batch.id), batch)
+      this.stats.dispatched++
+      this.sendToWorker(worker, [taskFrame(batch.id, batch.client, batch.replyTo, batch.attempt), batch.body])
+    }
+    if (this.queue.length > 0) this.grow()
+  }
+
+  private freestWorker(): ConnectedWorker | undefined {
+    let best: ConnectedWorker | undefined
+    let bestFree = 0
+    for (const worker of this.workers.values()) {
+      const free = worker.capacity - worker.held.size
+      if (free > bestFree) {
+        best = worker
+        bestFree = free
+      }
+    }
+    return best
+  }
+
+  /** Forks one more worker while work waits and none is starting; one at a time, so a burst does not fork them all. */
+  private grow(): void {
+    const pool = this.pool
+    if (pool === undefined || this.closing !== undefined) return
+    if (pool.size >= this.options.maxWorkers || pool.starting > 0) return
+    pool.spawn()
+  }
+
+  private sendToWorker(worker: ConnectedWorker, frames: Buffer[]): void {
+    worker.lastSent = Date.now()
+    this.routerSender.send([worker.identity, ...frames]).catch((error: unknown) => {
+      if (this.workers.get(worker.key) !== worker) return
+      this.logger.warn({ worker: worker.id, err: errorMessage(error) }, 'worker unreachable')
+      this.loseWorker(worker, 'unreachable')
+    })
+  }
+
+  private async routerLoop(): Promise<void> {
+    while (!this.router.closed) {
+      let frames: Buffer[]
+      try {
+        frames = await this.router.receive()
+      } catch (error) {
+        if (this.router.closed || errorCode(error) === 'EAGAIN') continue
+        this.logger.error({ err: errorMessage(error) }, 'worker port receive failed')
+        continue
+      }
+      try {
+        this.onWorkerMessage(frames)
+      } catch (error) {
+        this.logger.error({ err: errorMessage(error) }, 'worker message could not be handled')
+      }
+    }
+  }
+
+  private onWorkerMessage(frames: Buffer[]): void {
+    const identity = frames[0]!
+    const validated = validateWorkerHeader(frames[1] ?? Buffer.alloc(0))
+    if (!validated.ok) return this.onMalformed('workers', validated.reason)
+    if (frames.length !== 2) return this.onMalformed('workers', `${validated.header.type} must have no body frame`)
+    const key = identity.toString('latin1')
+    const header = validated.header
+    const worker = this.workers.get(key)
+    if (header.type === 'ready') {
+      this.onReady(key, identity, header.worker, header.capacity, worker)
+      return
+    }
+    // Not registered: a worker we declared dead, or one from before a restart. Without
+    // our heartbeats it will reconnect and say ready.
+    if (worker === undefined) return
+    worker.lastSeen = Date.now()
+    switch (header.type) {
+      case 'heartbeat':
+        return
+      case 'done': {
+        const k = batchKey(header.client, header.id)
+        if (worker.held.delete(k)) {
+          this.inside.delete(k)
+          this.stats.completed++
+          this.dispatch()
+        }
+        return
+      }
+      case 'bye':
+        this.logger.debug({ worker: worker.id }, 'worker said bye')
+        this.workers.delete(key)
+        this.requeue(worker)
+        return
+    }
+  }
+
+  private onReady(key: string, identity: Buffer, id: string, capacity: number, existing: ConnectedWorker | undefined): void {
+    if (this.closing !== undefined) {
+      // Started during shutdown: it holds nothing, so it can leave at once.
+      void this.routerSender.send([identity, STOP_FRAME]).catch(() => undefined)
+      return
+    }
+    if (existing !== undefined) {
+      // Reconnected: it keeps running what it holds and will send `done` for it.
+      existing.capacity = capacity
+      existing.lastSeen = Date.now()
+    } else {
+      this.workers.set(key, { key, identity, id, capacity, held: new Map(), lastSeen: Date.now(), lastSent: 0 })
+      this.pool?.markReady(key)
+    }
+    this.logger.info({ worker: id, capacity }, 'worker ready')
+    this.emit('worker:ready', { id, capacity })
+    this.dispatch()
+  }
+
+  private onWorkerExit(id: string, pid: number, code: number | null, signal: string | null): void {
+    const worker = this.workers.get(id)
+    if (worker !== undefined) this.loseWorker(worker, 'exited')
+    const level = code === 0 ? 'debug' : 'warn'
+    this.logger[level]({ worker: id, pid, code, signal }, 'worker process exited')
+    this.emit('worker:exit', { id, pid, code, signal })
+    if (this.closing !== undefined || this.pool === undefined) return
+    if (this.pool.size < this.options.minWorkers || this.queue.length > 0) this.pool.spawn()
+  }
+
+  /** Forgets a worker and puts what it held back at the front of the queue with attempt + 1. */
+  private loseWorker(worker: ConnectedWorker, reason: WorkerLossReason): void {
+    this.workers.delete(worker.key)
+    this.stats.workersLost++
+    if (reason !== 'exited') this.pool?.kill(worker.key, 'SIGKILL') // a forked worker is ours to reap
+    const requeued = this.requeue(worker)
+    this.logger.warn({ worker: worker.id, reason, requeued }, 'worker lost')
+    this.emit('worker:lost', { id: worker.id, reason, requeued })
+    this.dispatch()
+  }
+
+  private requeue(worker: ConnectedWorker): number {
+    const back: QueuedBatch[] = []
+    for (const [key, batch] of worker.held) {
+      if (this.closing !== undefined) {
+        this.inside.delete(key)
+        this.reject(batch.replyTo, batch.id, batch.client, 'shutting-down', true)
+      } else if (batch.attempt + 1 > this.options.maxAttempts) {
+        this.inside.delete(key)
+        this.reject(batch.replyTo, batch.id, batch.client, 'attempts-exhausted', false)
+      } else {
+        batch.attempt++
+        back.push(batch)
+      }
+    }
+    worker.held.clear()
+    this.stats.requeued += back.length
+    this.queue.requeueFront(back)
+    return back.length
+  }
+
+  private tick(): void {
+    const now = Date.now()
+    const interval = this.options.heartbeatIntervalMs
+    const deadline = interval * this.options.heartbeatLiveness
+    for (const worker of this.workers.values()) {
+      if (now - worker.lastSeen > deadline) {
+        this.loseWorker(worker, 'heartbeat')
+      } else if (now - worker.lastSent >= interval) {
+        this.sendToWorker(worker, [HEARTBEAT_FRAME])
+      }
+    }
+    if (this.closing === undefined && this.pool !== undefined && this.pool.size < this.options.minWorkers) this.pool.spawn()
+    if (this.queue.length > 0) this.dispatch()
+  }
+
+  private async shutdown(): Promise<void> {
+    this.logger.info({ queued: this.queue.length, workers: this.workers.size }, 'shutting down')
+    this.emit('closing')
+    this.intake.close()
+    for (const batch of this.queue.drain()) {
+      this.inside.delete(batchKey(batch.client, batch.id))
+      this.reject(batch.replyTo, batch.id, batch.client, 'shutting-down', true)
+    }
+    // Workers forked but not yet connected get the pill when they say ready (see onReady).
+    for (const worker of this.workers.values()) this.sendToWorker(worker, [STOP_FRAME])
+    await this.waitForWorkers(this.forced ? 0 : this.options.graceMs)
+    if (this.pool !== undefined && this.pool.size > 0) {
+      this.logger.warn({ pids: this.pool.pids }, 'workers did not leave within the grace time; killing them')
+      this.pool.killAll('SIGKILL')
+      await Promise.race([this.pool.allExited(), delay(5000)])
+    }
+    for (const worker of this.workers.values()) this.requeue(worker)
+    this.workers.clear()
+    clearInterval(this.ticker)
+    this.routerSender.close('closed')
+    this.router.close()
+    const path = ipcPath(this.workersBind)
+    if (path !== undefined) await rm(path, { force: true }).catch(() => undefined)
+    await this.replies.close(1000)
+    this.logger.info({ stats: this.stats }, 'gateway closed')
+    this.emit('closed')
+  }
+
+  /** Resolves when every forked worker has exited and every remote worker said bye, or after `ms`. */
+  private async waitForWorkers(ms: number): Promise<void> {
+    const deadline = Date.now() + ms
+    while (Date.now() < deadline) {
+      const forkedAlive = this.pool?.size ?? 0
+      if (forkedAlive === 0 && this.workers.size === 0) return
+      await delay(20)
+    }
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}

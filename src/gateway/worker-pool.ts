@@ -1,0 +1,136 @@
+/**
+ * The gateway's forked worker processes: forks them, tells when each exits,
+ * and kills them. Workers that die right after starting (a bad map file, a
+ * broken install) are re-forked with exponential back-off, not in a loop.
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import { EventEmitter } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import type { ForkedWorkerConfig } from '../worker/main.js'
+import type { Logger } from '../log.js'
+
+/** Compiled entry point of a forked worker. */
+export const WORKER_ENTRY = fileURLToPath(new URL('../worker/main.js', import.meta.url))
+
+/** A worker that exits sooner than this after its fork, without saying ready, counts as a crash. */
+const CRASH_WINDOW_MS = 5000
+const MAX_BACKOFF_MS = 30_000
+
+export interface ForkedWorker {
+  readonly id: string
+  readonly pid: number
+  readonly process: ChildProcess
+  readonly forkedAt: number
+  ready: boolean
+  readonly exited: Promise<void>
+}
+
+export interface WorkerPoolEvents {
+  spawn: [worker: { id: string; pid: number }]
+  exit: [worker: { id: string; pid: number; code: number | null; signal: NodeJS.Signals | null; ready: boolean }]
+}
+
+export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
+  private readonly children = new Map<string, ForkedWorker>()
+  private sequence = 0
+  private crashes = 0
+  private backoffUntil = 0
+
+  constructor(
+    private readonly config: Omit<ForkedWorkerConfig, 'id'>,
+    private readonly idPrefix: string,
+    private readonly logger: Logger,
+    private readonly entry: string = WORKER_ENTRY,
+  ) {
+    super()
+  }
+
+  /** Live worker processes. */
+  get size(): number {
+    return this.children.size
+  }
+
+  /** Processes forked that have not said `ready` yet. */
+  get starting(): number {
+    let count = 0
+    for (const child of this.children.values()) if (!child.ready) count++
+    return count
+  }
+
+  /** Pids of live workers. */
+  get pids(): number[] {
+    return [...this.children.values()].map((child) => child.pid)
+  }
+
+  get(id: string): ForkedWorker | undefined {
+    return this.children.get(id)
+  }
+
+  markReady(id: string): void {
+    const child = this.children.get(id)
+    if (child !== undefined && !child.ready) {
+      child.ready = true
+      this.crashes = 0
+    }
+  }
+
+  /** Forks one worker, unless crash back-off is in force. */
+  spawn(): ForkedWorker | undefined {
+    if (Date.now() < this.backoffUntil) return undefined
+    const id = `${this.idPrefix}-w${++this.sequence}`
+    const config: ForkedWorkerConfig = { ...this.config, id }
+    const child = fork(this.entry, [], {
+      env: { ...process.env, CGW_WORKER_CONFIG: JSON.stringify(config) },
+      // The gateway's own flags (a test runner's loaders, say) are not the worker's business.
+      execArgv: [],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    })
+    if (child.pid === undefined) {
+      this.logger.error({ id }, 'fork failed')
+      this.noteCrash()
+      return undefined
+    }
+    const pid = child.pid
+    let markExited!: () => void
+    const worker: ForkedWorker = {
+      id,
+      pid,
+      process: child,
+      forkedAt: Date.now(),
+      ready: false,
+      exited: new Promise((resolve) => (markExited = resolve)),
+    }
+    // 'error' on a forked child means a failed send or kill; 'exit' still follows if it dies.
+    child.on('error', (error) => this.logger.warn({ id, err: error.message }, 'worker process error'))
+    child.once('exit', (code, signal) => {
+      this.children.delete(id)
+      if (!worker.ready && Date.now() - worker.forkedAt < CRASH_WINDOW_MS) this.noteCrash()
+      this.emit('exit', { id, pid, code, signal, ready: worker.ready })
+      markExited()
+    })
+    this.children.set(id, worker)
+    this.emit('spawn', { id, pid })
+    return worker
+  }
+
+  kill(id: string, signal: NodeJS.Signals): void {
+    this.children.get(id)?.process.kill(signal)
+  }
+
+  /** Sends `signal` to every live worker. */
+  killAll(signal: NodeJS.Signals): void {
+    for (const child of this.children.values()) child.process.kill(signal)
+  }
+
+  /** Resolves when every worker forked so far has exited. */
+  async allExited(): Promise<void> {
+    await Promise.all([...this.children.values()].map((child) => child.exited))
+  }
+
+  private noteCrash(): void {
+    this.crashes++
+    const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** (this.crashes - 1))
+    this.backoffUntil = Date.now() + delay
+    this.logger.warn({ crashes: this.crashes, retryInMs: delay }, 'worker died during start-up; backing off')
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * pino set-up shared by every process. Logs are JSON on stderr, written
+ * synchronously so that no line is lost when a process exits on a signal;
+ * nothing logs per message on the hot path, so the cost is per event, not per
+ * command. On a TTY the same stream is pretty-printed in-process (no
+ * transport thread per forked worker).
+ */
+import { createRequire } from 'node:module'
+import { pino, type Level, type Logger } from 'pino'
+
+export type { Logger } from 'pino'
+
+/** Log levels accepted by `--log-level`. */
+export const LOG_LEVELS: readonly (Level | 'silent')[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+export interface LoggerOptions {
+  /**
+   * Minimum level written.
+   * @default 'info'
+   */
+  readonly level?: string
+  /** Bound into every line, for example `{ role: 'gateway' }`. */
+  readonly bindings?: Record<string, unknown>
+  /**
+   * Pretty-print instead of JSON.
+   * @default true when stderr is a TTY
+   */
+  readonly pretty?: boolean
+}
+
+/** A logger writing to stderr. */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? 'info'
+  const pretty = options.pretty ?? process.stderr.isTTY === true
+  const base = { pid: process.pid, ...options.bindings }
+  if (pretty) {
+    // pino-pretty is only loaded for a terminal; machines reading JSON never pay for it.
+    const require = createRequire(import.meta.url)
+    const prettyFactory = require('pino-pretty') as (options: Record<string, unknown>) => NodeJS.WritableStream
+    return pino({ level, base }, prettyFactory({ destination: 2, sync: true, colorize: true, ignore: 'hostname' }))
+  }
+  return pino({ level, base }, pino.destination({ fd: 2, sync: true }))
+}
+
+/** A logger that writes nothing, for library users who pass none. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' })
+}
+
+/**
+ * Logs at most `perSecond` lines of one kind per second and then one line
+ * counting what it held back, so a flood of garbage cannot flood the log.
+ */
+export class RateLimitedLog {
+  private windowStart = 0
+  private inWindow = 0
+  private suppressed = 0
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly perSecond = 10,
+  ) {}
+
+  warn(fields: Record<string, unknown>, message: string): void {
+    const now = Date.now()
+    if (now - this.windowStart >= 1000) {
+      if (this.suppressed > 0) this.logger.warn({ suppressed: this.suppressed }, `${message}: ${this.suppressed} more not logged`)
+      this.windowStart = now
+      this.inWindow = 0
+      this.suppressed = 0
+    }
+    if (this.inWindow < this.perSecond) {
+      this.inWindow++
+      this.logger.warn(fields, message)
+    } else {
+      this.suppressed++
+    }
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Entry point of a worker process forked by the gateway. Its configuration
+ * arrives in the CGW_WORKER_CONFIG environment variable. It never outlives
+ * its gateway: when the IPC channel to the parent closes (the gateway exited
+ * or was SIGKILLed) it leaves at once.
+ */
+import { loadDeviceMap } from '../data/device-map.js'
+import { createLogger } from '../log.js'
+import { errorMessage } from '../protocol/errors.js'
+import { deviceMapExecutor } from './executor.js'
+import { Worker } from './worker.js'
+
+/** What the gateway passes to a forked worker. @internal */
+export interface ForkedWorkerConfig {
+  readonly gateway: string
+  readonly id: string
+  readonly mapFile: string
+  readonly capacity: number
+  readonly concurrency: number
+  readonly commandTimeoutMs: number
+  readonly heartbeatIntervalMs: number
+  readonly heartbeatLiveness: number
+  readonly maxBatch: number
+  readonly maxMessageBytes: number
+  readonly logLevel: string
+}
+
+/** How long buffered results may take to leave when the gateway is gone. */
+const ORPHAN_LINGER_MS = 500
+
+async function main(): Promise<void> {
+  const config = JSON.parse(process.env.CGW_WORKER_CONFIG ?? 'null') as ForkedWorkerConfig | null
+  if (config === null || process.send === undefined) {
+    process.stderr.write('this module is started by the gateway (run-server); it is not a command\n')
+    process.exit(2)
+  }
+  const logger = createLogger({ level: config.logLevel, bindings: { role: 'worker' } })
+  const parentPid = process.ppid
+
+  let finished = false
+  const leave = (why: string): void => {
+    if (finished) return
+    finished = true
+    logger.warn({ why }, 'gateway is gone; exiting')
+    void worker?.close({ force: true })
+    // Give ZeroMQ a moment to flush results it already accepted, then go.
+    setTimeout(() => process.exit(0), ORPHAN_LINGER_MS).unref()
+  }
+  process.on('disconnect', () => leave('IPC channel closed'))
+  // Belt and braces: a reparented process has lost its gateway even if the channel lingers.
+  setInterval(() => {
+    if (process.ppid !== parentPid) leave('reparented')
+  }, 250).unref()
+  // Ctrl+C reaches the whole process group; the gateway owns shutdown and sends the poison pill.
+  process.on('SIGINT', () => logger.debug('SIGINT ignored; waiting for the gateway'))
+  process.on('SIGTERM', () => void worker?.stop())
+
+  let worker: Worker | undefined
+  const map = await loadDeviceMap(config.mapFile)
+  worker = new Worker({
+    gateway: config.gateway,
+    id: config.id,
+    executor: deviceMapExecutor(map),
+    capacity: config.capacity,
+    concurrency: config.concurrency,
+    commandTimeoutMs: config.commandTimeoutMs,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    heartbeatLiveness: config.heartbeatLiveness,
+    maxBatch: config.maxBatch,
+    maxMessageBytes: config.maxMessageBytes,
+    logger,
+  })
+  worker.start()
+  await worker.closed
+  finished = true
+  process.disconnect()
+  // Sockets closed with linger let ZeroMQ finish delivering; exit as soon as the loop drains.
+  setTimeout(() => process.exit(0), 3000).unref()
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`worker failed: ${errorMessage(error)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,414 @@
+/**
+ * A worker: a DEALER that joins a gateway, takes up to `capacity` batches at
+ * once, runs their commands concurrently through a p-queue, PUSHes each
+ * batch's result straight to the client's `replyTo`, then tells the gateway
+ * `done`. On the poison pill it finishes what it holds, delivers it, says
+ * `bye` and closes.
+ */
+import { EventEmitter } from 'node:events'
+import { hostname } from 'node:os'
+import { randomBytes } from 'node:crypto'
+import PQueue from 'p-queue'
+import { Dealer } from 'zeromq'
+import { decodeTrusted } from '../protocol/codec.js'
+import { errorCode, errorMessage } from '../protocol/errors.js'
+import {
+  HEARTBEAT_FRAME,
+  byeFrame,
+  doneFrame,
+  outcomesBody,
+  readyFrame,
+  resultFrame,
+} from '../protocol/frames.js'
+import { Limits } from '../protocol/limits.js'
+import { scanCommandPairs } from '../protocol/msgpack-scan.js'
+import { ResultCode, type CommandOutcome, type CommandPair, type TaskHeader } from '../protocol/types.js'
+import { validateGatewayHeader } from '../protocol/validate.js'
+import { ReplySockets, type ReplySocketsOptions } from '../transport/reply-sockets.js'
+import { Sender } from '../transport/sender.js'
+import { assertConnectable } from '../transport/endpoint.js'
+import { RateLimitedLog, silentLogger, type Logger } from '../log.js'
+import { checkInteger, withDefaults } from '../util/options.js'
+import type { Executor } from './executor.js'
+
+export interface WorkerOptions {
+  /** Endpoint of the gateway's worker port (its ROUTER). */
+  readonly gateway: string
+  /** Runs one command; see {@link Executor}. */
+  readonly executor: Executor
+  /**
+   * This worker's id, also its ZeroMQ routing id: 1-128 bytes, unique per gateway.
+   * @default `${hostname}-${pid}-${random}`
+   */
+  readonly id?: string
+  /**
+   * Batches held at once (announced in `ready`). Minimum 1.
+   * @default 64
+   */
+  readonly capacity?: number
+  /**
+   * Commands in flight at once across all held batches. Minimum 1.
+   * @default 1024
+   */
+  readonly concurrency?: number
+  /**
+   * A command still running after this many milliseconds is cancelled through
+   * its AbortSignal and reported as code 3 (timeout). 0 means no limit.
+   * @default 0
+   */
+  readonly commandTimeoutMs?: number
+  /**
+   * Heartbeat interval in milliseconds (protocol default 1000).
+   * @default 1000
+   */
+  readonly heartbeatIntervalMs?: number
+  /**
+   * Intervals of silence after which the gateway counts as lost and the worker reconnects.
+   * @default 3
+   */
+  readonly heartbeatLiveness?: number
+  /**
+   * Longest pause between reconnects to a lost gateway, in milliseconds; pauses double from one interval.
+   * @default 32000
+   */
+  readonly reconnectMaxMs?: number
+  /**
+   * Most commands accepted in one batch.
+   * @default 10000
+   */
+  readonly maxBatch?: number
+  /**
+   * Largest message accepted from the gateway, in bytes.
+   * @default 16 MiB
+   */
+  readonly maxMessageBytes?: number
+  /** Options of the reply-socket cache (sockets to clients). */
+  readonly reply?: ReplySocketsOptions
+  /** Where to log. @default silent */
+  readonly logger?: Logger
+}
+
+export const workerDefaults = {
+  capacity: 64,
+  concurrency: 1024,
+  commandTimeoutMs: 0,
+  heartbeatIntervalMs: 1000,
+  heartbeatLiveness: 3,
+  reconnectMaxMs: 32_000,
+  maxBatch: Limits.defaultMaxBatch,
+  maxMessageBytes: Limits.defaultMaxMessageBytes,
+} as const
+
+/** Events of a {@link Worker}. */
+export interface WorkerEvents {
+  /** `ready` was sent to the gateway (again after every reconnect). */
+  ready: []
+  /** A batch finished; `delivered` is false when its client did not accept the result. */
+  'batch:done': [batch: { id: string; client: string; commands: number; delivered: boolean }]
+  /** The gateway was silent for `heartbeatLiveness` intervals; the worker reconnects. */
+  'gateway:lost': []
+  /** Stopping began (poison pill, `stop()` or `close()`). */
+  closing: []
+  /** Everything is closed. */
+  closed: []
+}
+
+/** Counters of a worker, for monitoring and tests. */
+export interface WorkerStats {
+  batches: number
+  commands: number
+  resultsDropped: number
+  malformed: number
+  reconnects: number
+}
+
+interface HeldBatch {
+  readonly header: TaskHeader
+  readonly outcomes: CommandOutcome[]
+  remaining: number
+}
+
+const TIMED_OUT = Symbol('timed out')
+
+/**
+ * @example
+ * const worker = new Worker({ gateway: 'ipc:///tmp/gw.sock', executor: deviceMapExecutor(map) })
+ * await worker.start()
+ * await worker.closed // resolves after the gateway's poison pill
+ */
+export class Worker extends EventEmitter<WorkerEvents> {
+  readonly id: string
+  readonly stats: WorkerStats = { batches: 0, commands: 0, resultsDropped: 0, malformed: 0, reconnects: 0 }
+  private readonly options: typeof workerDefaults & WorkerOptions
+  private readonly logger: Logger
+  private readonly malformedLog: RateLimitedLog
+  private readonly queue: PQueue
+  private readonly replies: ReplySockets
+  private readonly held = new Set<HeldBatch>()
+  private readonly abortAll = new AbortController()
+  private dealer: Dealer | undefined
+  private sender: Sender | undefined
+  private heartbeat: NodeJS.Timeout | undefined
+  private reconnectTimer: NodeJS.Timeout | undefined
+  private reconnectDelayMs: number
+  private lastReceived = 0
+  private lastSent = 0
+  private stopping: Promise<void> | undefined
+  private closedEmitted = false
+  private idleWaiters: (() => void)[] = []
+  private resolveClosed!: () => void
+  /** Resolves when the worker has closed, whoever asked it to. */
+  readonly closed: Promise<void> = new Promise((resolve) => (this.resolveClosed = resolve))
+
+  constructor(options: WorkerOptions) {
+    super()
+    this.options = withDefaults(workerDefaults, options)
+    assertConnectable(this.options.gateway, 'gateway endpoint')
+    checkInteger('capacity', this.options.capacity, 1, Limits.maxCounter)
+    checkInteger('concurrency', this.options.concurrency, 1)
+    checkInteger('commandTimeoutMs', this.options.commandTimeoutMs, 0)
+    checkInteger('heartbeatIntervalMs', this.options.heartbeatIntervalMs, 10)
+    checkInteger('heartbeatLiveness', this.options.heartbeatLiveness, 1)
+    checkInteger('maxBatch', this.options.maxBatch, 1)
+    this.id = options.id ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
+    this.logger = (options.logger ?? silentLogger()).child({ worker: this.id })
+    this.malformedLog = new RateLimitedLog(this.logger)
+    this.queue = new PQueue({ concurrency: this.options.concurrency })
+    this.replies = new ReplySockets(options.reply)
+    this.reconnectDelayMs = this.options.heartbeatIntervalMs
+  }
+
+  /** Batches currently held. */
+  get holding(): number {
+    return this.held.size
+  }
+
+  /** Connects to the gateway and announces this worker's capacity. */
+  start(): void {
+    if (this.dealer !== undefined || this.stopping !== undefined) return
+    this.connect()
+    const interval = this.options.heartbeatIntervalMs
+    this.heartbeat = setInterval(() => this.tick(), Math.max(10, Math.floor(interval / 2)))
+  }
+
+  /**
+   * Takes nothing new, finishes and delivers what it holds, says `bye`, and
+   * closes. Idempotent: later calls return the same promise.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.finishAndLeave()
+    return this.stopping
+  }
+
+  /**
+   * Closes the worker. With `force`, running commands are aborted and
+   * undelivered results are dropped; otherwise this is {@link stop}.
+   */
+  async close(options: { force?: boolean } = {}): Promise<void> {
+    if (options.force !== true) return this.stop()
+    this.abortAll.abort()
+    this.shutdownSockets(0)
+    this.finishClose()
+    for (const resolve of this.idleWaiters.splice(0)) resolve()
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+
+  private connect(): void {
+    const dealer = new Dealer({
+      routingId: this.id,
+      linger: 1000,
+      maxMessageSize: this.options.maxMessageBytes,
+    })
+    dealer.connect(this.options.gateway)
+    this.dealer = dealer
+    this.sender = new Sender(dealer, this.options.gateway, { retries: 3, retryDelayMs: 1000 })
+    this.lastReceived = Date.now()
+    void this.receiveLoop(dealer)
+    this.sendToGateway(readyFrame(this.id, this.options.capacity))
+    this.emit('ready')
+  }
+
+  private reconnect(): void {
+    this.stats.reconnects++
+    this.logger.warn({ gateway: this.options.gateway, retryInMs: this.reconnectDelayMs }, 'gateway silent; reconnecting')
+    this.emit('gateway:lost')
+    this.sender?.close('reconnecting')
+    if (this.dealer !== undefined && !this.dealer.closed) {
+      this.dealer.linger = 0
+      this.dealer.close()
+    }
+    this.dealer = undefined
+    this.sender = undefined
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined
+      if (this.stopping === undefined) this.connect()
+    }, this.reconnectDelayMs)
+    this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, this.options.reconnectMaxMs)
+  }
+
+  private tick(): void {
+    if (this.dealer === undefined) return
+    const now = Date.now()
+    const interval = this.options.heartbeatIntervalMs
+    if (now - this.lastReceived > interval * this.options.heartbeatLiveness && this.stopping === undefined) {
+      this.reconnect()
+    } else if (now - this.lastSent >= interval) {
+      this.sendToGateway(HEARTBEAT_FRAME)
+    }
+  }
+
+  private sendToGateway(frame: Buffer): Promise<void> {
+    const sender = this.sender
+    if (sender === undefined) return Promise.resolve()
+    this.lastSent = Date.now()
+    return sender.send([frame]).catch((error: unknown) => {
+      this.logger.warn({ err: errorMessage(error) }, 'message to gateway not sent')
+    })
+  }
+
+  private async receiveLoop(dealer: Dealer): Promise<void> {
+    while (!dealer.closed) {
+      let frames: Buffer[]
+      try {
+        frames = await dealer.receive()
+      } catch (error) {
+        if (dealer.closed || errorCode(error) === 'EAGAIN') continue
+        this.logger.error({ err: errorMessage(error) }, 'receive from gateway failed')
+        continue
+      }
+      this.lastReceived = Date.now()
+      this.reconnectDelayMs = this.options.heartbeatIntervalMs
+      try {
+        this.onMessage(frames)
+      } catch (error) {
+        this.stats.malformed++
+        this.logger.error({ err: errorMessage(error) }, 'message from gateway could not be handled')
+      }
+    }
+  }
+
+  private onMessage(frames: Buffer[]): void {
+    const validated = validateGatewayHeader(frames[0] ?? Buffer.alloc(0))
+    if (!validated.ok) {
+      this.stats.malformed++
+      this.malformedLog.warn({ reason: validated.reason }, 'malformed message from gateway')
+      return
+    }
+    const header = validated.header
+    switch (header.type) {
+      case 'heartbeat':
+        return
+      case 'stop':
+        void this.stop()
+        return
+      case 'task':
+        this.startBatch(header, frames[1])
+        return
+    }
+  }
+
+  private startBatch(header: TaskHeader, body: Buffer | undefined): void {
+    const count = body === undefined ? 'no body frame' : scanCommandPairs(body, this.options.maxBatch)
+    if (typeof count === 'string') {
+      this.stats.malformed++
+      this.malformedLog.warn({ id: header.id, client: header.client, reason: count }, 'malformed task body')
+      void this.sendToGateway(doneFrame(header.id, header.client))
+      return
+    }
+    const pairs = decodeTrusted(body!) as CommandPair[]
+    const batch: HeldBatch = { header, outcomes: new Array<CommandOutcome>(count), remaining: count }
+    this.held.add(batch)
+    this.stats.batches++
+    this.stats.commands += count
+    for (let i = 0; i < count; i++) {
+      const [address, command] = pairs[i]!
+      void this.queue.add(async () => {
+        batch.outcomes[i] = await this.runCommand(address, command)
+        if (--batch.remaining === 0) void this.finishBatch(batch)
+      })
+    }
+  }
+
+  private async runCommand(address: string, command: string): Promise<CommandOutcome> {
+    const timeoutMs = this.options.commandTimeoutMs
+    let timer: NodeJS.Timeout | undefined
+    try {
+      if (timeoutMs === 0) return [ResultCode.Ok, await this.options.executor(address, command, this.abortAll.signal)]
+      const controller = new AbortController()
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          controller.abort(new Error(`command timed out after ${timeoutMs} ms`))
+          reject(TIMED_OUT)
+        }, timeoutMs)
+      })
+      const signal = AbortSignal.any([controller.signal, this.abortAll.signal])
+      return [ResultCode.Ok, await Promise.race([this.options.executor(address, command, signal), timedOut])]
+    } catch (error) {
+      if (error === TIMED_OUT) return [ResultCode.Timeout, null]
+      if (errorCode(error) === 'ERR_UNKNOWN_COMMAND') return [ResultCode.Unknown, null]
+      return [ResultCode.Failed, errorMessage(error)]
+    } finally {
+      if (timer !== undefined) clearTimeout(timer)
+    }
+  }
+
+  private async finishBatch(batch: HeldBatch): Promise<void> {
+    const { id, client, replyTo, attempt } = batch.header
+    let body: Buffer
+    try {
+      body = outcomesBody(batch.outcomes)
+    } catch (error) {
+      // An executor returned something MessagePack cannot carry: report it as a failure, not a lost batch.
+      const message = `response not encodable: ${errorMessage(error)}`
+      body = outcomesBody(batch.outcomes.map((o) => (o[0] === ResultCode.Ok ? [ResultCode.Failed, message] : o)))
+    }
+    let delivered = true
+    try {
+      await this.replies.send(replyTo, [resultFrame(id, client, this.id, attempt), body])
+    } catch (error) {
+      delivered = false
+      this.stats.resultsDropped++
+      this.logger.warn({ id, client, replyTo, err: errorMessage(error) }, 'result dropped: the client did not accept it')
+    }
+    await this.sendToGateway(doneFrame(id, client))
+    this.held.delete(batch)
+    this.emit('batch:done', { id, client, commands: batch.outcomes.length, delivered })
+    if (this.held.size === 0) {
+      const waiters = this.idleWaiters
+      this.idleWaiters = []
+      for (const resolve of waiters) resolve()
+    }
+  }
+
+  private async finishAndLeave(): Promise<void> {
+    this.emit('closing')
+    this.logger.info({ holding: this.held.size }, 'stopping: finishing held batches')
+    if (this.held.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve))
+    await this.replies.close()
+    if (this.sender !== undefined) await this.sendToGateway(byeFrame(this.id))
+    this.shutdownSockets(1000)
+    this.finishClose()
+  }
+
+  private shutdownSockets(lingerMs: number): void {
+    clearInterval(this.heartbeat)
+    clearTimeout(this.reconnectTimer)
+    this.sender?.close('closed')
+    if (this.dealer !== undefined && !this.dealer.closed) {
+      this.dealer.linger = lingerMs
+      this.dealer.close()
+    }
+    if (lingerMs === 0) void this.replies.close(0)
+  }
+
+  private finishClose(): void {
+    if (this.closedEmitted) return
+    this.closedEmitted = true
+    this.logger.info(this.stats, 'worker closed')
+    this.emit('closed')
+    this.resolveClosed()
+  }
+}
