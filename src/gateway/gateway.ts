@@ -124,7 +124,7 @@ export const gatewayDefaults = {
   heartbeatIntervalMs: 1000,
   heartbeatLiveness: 3,
   maxMessageBytes: Limits.defaultMaxMessageBytes,
-} as const
+}
 
 export type WorkerLossReason = 'heartbeat' | 'exited' | 'unreachable'
 
@@ -219,7 +219,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   constructor(options: GatewayOptions = {}) {
     super()
-    const o = withDefaults(gatewayDefaults, options)
+    const merged = withDefaults(gatewayDefaults, options)
+    // The default floor of one worker bows to an explicit ceiling (maxWorkers 0 = remote workers only).
+    const o = { ...merged, minWorkers: options.minWorkers ?? Math.min(gatewayDefaults.minWorkers, merged.maxWorkers) }
     this.options = o
     assertBindable(o.bind, 'intake endpoint')
     checkInteger('maxWorkers', o.maxWorkers, 0, 4096)

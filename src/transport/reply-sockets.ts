@@ -118,6 +118,19 @@ export class ReplySockets {
   }
 
   /**
+   * Connects to `endpoint` ahead of the first send, so that the TCP and ZMTP
+   * handshakes overlap the work instead of delaying the result.
+   */
+  prepare(endpoint: string): void {
+    if (this.closed || this.entries.has(endpoint)) return
+    try {
+      this.open(endpoint)
+    } catch {
+      // send() reports it, with the endpoint, when there is something to deliver.
+    }
+  }
+
+  /**
    * Waits for queued messages to be handed to ZeroMQ, then closes every
    * socket with `lingerMs` so ZeroMQ keeps delivering in the background.
    */

@@ -5,7 +5,7 @@
  * `done`. On the poison pill it finishes what it holds, delivers it, says
  * `bye` and closes.
  */
-import { EventEmitter } from 'node:events'
+import { EventEmitter, setMaxListeners } from 'node:events'
 import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import PQueue from 'p-queue'
@@ -97,7 +97,7 @@ export const workerDefaults = {
   reconnectMaxMs: 32_000,
   maxBatch: Limits.defaultMaxBatch,
   maxMessageBytes: Limits.defaultMaxMessageBytes,
-} as const
+}
 
 /** Events of a {@link Worker}. */
 export interface WorkerEvents {
@@ -130,6 +130,11 @@ interface HeldBatch {
 
 const TIMED_OUT = Symbol('timed out')
 
+function failure(error: unknown): CommandOutcome {
+  if (errorCode(error) === 'ERR_UNKNOWN_COMMAND') return [ResultCode.Unknown, null]
+  return [ResultCode.Failed, errorMessage(error)]
+}
+
 /**
  * @example
  * const worker = new Worker({ gateway: 'ipc:///tmp/gw.sock', executor: deviceMapExecutor(map) })
@@ -146,6 +151,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly replies: ReplySockets
   private readonly held = new Set<HeldBatch>()
   private readonly abortAll = new AbortController()
+  /** Controllers of commands running under a time limit, aborted too on a forced close. */
+  private readonly timed = new Set<AbortController>()
   private dealer: Dealer | undefined
   private sender: Sender | undefined
   private heartbeat: NodeJS.Timeout | undefined
@@ -176,6 +183,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.queue = new PQueue({ concurrency: this.options.concurrency })
     this.replies = new ReplySockets(options.reply)
     this.reconnectDelayMs = this.options.heartbeatIntervalMs
+    // Executors may listen on this one signal from thousands of commands at once.
+    setMaxListeners(0, this.abortAll.signal)
   }
 
   /** Batches currently held. */
@@ -207,6 +216,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   async close(options: { force?: boolean } = {}): Promise<void> {
     if (options.force !== true) return this.stop()
     this.abortAll.abort()
+    for (const controller of this.timed) controller.abort()
     this.shutdownSockets(0)
     this.finishClose()
     for (const resolve of this.idleWaiters.splice(0)) resolve()
@@ -318,6 +328,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       void this.sendToGateway(doneFrame(header.id, header.client))
       return
     }
+    this.replies.prepare(header.replyTo)
     const pairs = decodeTrusted(body!) as CommandPair[]
     const batch: HeldBatch = { header, outcomes: new Array<CommandOutcome>(count), remaining: count }
     this.held.add(batch)
@@ -334,24 +345,31 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   private async runCommand(address: string, command: string): Promise<CommandOutcome> {
     const timeoutMs = this.options.commandTimeoutMs
+    if (timeoutMs === 0) {
+      try {
+        return [ResultCode.Ok, await this.options.executor(address, command, this.abortAll.signal)]
+      } catch (error) {
+        return failure(error)
+      }
+    }
+    // A controller per command (not AbortSignal.any over the shared one: each `any`
+    // adds a listener to the shared signal, and adding listeners to one signal is O(n)).
+    const controller = new AbortController()
+    this.timed.add(controller)
     let timer: NodeJS.Timeout | undefined
     try {
-      if (timeoutMs === 0) return [ResultCode.Ok, await this.options.executor(address, command, this.abortAll.signal)]
-      const controller = new AbortController()
       const timedOut = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           controller.abort(new Error(`command timed out after ${timeoutMs} ms`))
           reject(TIMED_OUT)
         }, timeoutMs)
       })
-      const signal = AbortSignal.any([controller.signal, this.abortAll.signal])
-      return [ResultCode.Ok, await Promise.race([this.options.executor(address, command, signal), timedOut])]
+      return [ResultCode.Ok, await Promise.race([this.options.executor(address, command, controller.signal), timedOut])]
     } catch (error) {
-      if (error === TIMED_OUT) return [ResultCode.Timeout, null]
-      if (errorCode(error) === 'ERR_UNKNOWN_COMMAND') return [ResultCode.Unknown, null]
-      return [ResultCode.Failed, errorMessage(error)]
+      return error === TIMED_OUT ? [ResultCode.Timeout, null] : failure(error)
     } finally {
-      if (timer !== undefined) clearTimeout(timer)
+      clearTimeout(timer)
+      this.timed.delete(controller)
     }
   }
 

@@ -1,0 +1,57 @@
+/**
+ * What both CLIs share: option parsers that name the bad value, the version,
+ * and the mapping from errors to exit codes.
+ */
+import { readFileSync } from 'node:fs'
+import { InvalidArgumentError } from '@commander-js/extra-typings'
+import { ConfigError, InputError, errorMessage } from '../protocol/errors.js'
+import { LOG_LEVELS } from '../log.js'
+
+/** Exit codes of both CLIs. */
+export const ExitCode = { Ok: 0, Lost: 1, Usage: 2, Interrupted: 130 } as const
+
+export const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version
+
+/** A commander parser for an integer within bounds. */
+export function integer(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  return (value) => {
+    const n = Number(value)
+    if (!/^-?[0-9]+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`
+      throw new InvalidArgumentError(`expected an integer ${range}, got ${JSON.stringify(value)}`)
+    }
+    return n
+  }
+}
+
+export function logLevel(value: string): string {
+  if (!LOG_LEVELS.includes(value as never)) {
+    throw new InvalidArgumentError(`expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(value)}`)
+  }
+  return value
+}
+
+/** Exit code for an error that ended a CLI: 2 for usage and input problems, 1 otherwise. */
+export function exitCodeFor(error: unknown): number {
+  return error instanceof ConfigError || error instanceof InputError ? ExitCode.Usage : ExitCode.Lost
+}
+
+/** Prints an error the way a user wants to read it: one line, the stack only with --log-level debug. */
+export function reportError(program: string, error: unknown, verbose: boolean): void {
+  process.stderr.write(`${program}: ${errorMessage(error)}\n`)
+  if (verbose && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`)
+}
+
+/**
+ * Picks a setting given both positionally (the original's order) and as a
+ * named option. Giving both with different values is a usage error.
+ */
+export function positionalOr<T>(name: string, positional: T | undefined, named: T, namedGiven: boolean): T {
+  if (positional === undefined) return named
+  if (namedGiven && positional !== named) {
+    throw new ConfigError('ERR_INVALID_OPTION', `${name} given twice: ${JSON.stringify(positional)} and --${name} ${JSON.stringify(named)}`)
+  }
+  return positional
+}

@@ -1,0 +1,144 @@
+/**
+ * run-client: send a commands file through one or more gateways and print
+ * the summary. Thin: flags map onto ClientOptions, then Client.run().
+ */
+import { createWriteStream, type WriteStream } from 'node:fs'
+import { once } from 'node:events'
+import { Command, CommanderError, Option } from '@commander-js/extra-typings'
+import { Client, clientDefaults, type CommandRecord } from '../client/client.js'
+import { formatSummary } from '../client/summary.js'
+import { createLogger } from '../log.js'
+import { ExitCode, VERSION, exitCodeFor, integer, logLevel, positionalOr, reportError } from './common.js'
+
+const EXAMPLES = `
+Examples:
+  # the original's order: file, batch size, results bind, gateway
+  $ run-client tests/data/client_data.txt 16 tcp://127.0.0.1:5556 tcp://127.0.0.1:5557
+
+  # named options, any free port for results, two gateways, JSON summary
+  $ run-client commands.txt -n 64 -b 'tcp://127.0.0.1:*' -s tcp://gw1:5557 tcp://gw2:5557 --json
+
+  # keep one line per command
+  $ run-client commands.txt --output results.jsonl
+
+Commands file: one "address:command" per line; address is IPv4, IPv6 ([::1]:foo also works)
+or a host name; command is a token of [A-Za-z0-9_.-]. Blank lines and # comments are skipped.
+
+Exit codes: 0 every batch answered · 1 some lost, rejected or unsent (the summary says which)
+            2 bad usage or unreadable input · 130 interrupted (Ctrl+C prints the partial summary)
+`
+
+function buildProgram() {
+  return new Command('run-client')
+    .description('Send the commands of a file to command gateways and print a summary of the results.')
+    .version(VERSION)
+    .argument('<commands-file>', 'file of address:command lines')
+    .argument('[batch-size]', 'commands per batch (same as --batch-size)', integer(1, 10_000))
+    .argument('[bind]', 'results endpoint to bind (same as --bind)')
+    .argument('[server]', 'gateway endpoint (same as --server)')
+    .option('-n, --batch-size <n>', 'commands per batch', integer(1, 10_000), clientDefaults.batchSize)
+    .option('-b, --bind <endpoint>', 'results socket to bind; tcp://127.0.0.1:* picks a free port', clientDefaults.bind)
+    .option('--advertise <endpoint>', 'replyTo to announce when --bind listens on every interface')
+    .option('-s, --server <endpoint...>', 'gateway intake endpoint(s); several spread the batches', [...clientDefaults.servers])
+    .option('--window <n>', 'batches in flight at once', integer(1, 1_000_000), clientDefaults.window)
+    .option('--send-retries <n>', 'retries when no gateway accepts a batch', integer(0, 1000), clientDefaults.sendRetries)
+    .option('--retry-delay <ms>', 'wait per send attempt', integer(1), clientDefaults.retryDelayMs)
+    .option('--result-timeout <ms>', 'resend a batch with no result after this', integer(1), clientDefaults.resultTimeoutMs)
+    .option('--max-resends <n>', 'resends per batch before it counts as lost', integer(0, 1000), clientDefaults.maxResends)
+    .option('--max-message-size <bytes>', 'largest result message accepted', integer(1024), clientDefaults.maxMessageBytes)
+    .option('--output <file>', 'write one JSON line per command: line, address, command, code, value')
+    .option('--json', 'print the summary as JSON')
+    .option('--strict', 'refuse to send anything if the file has a bad line (exit 2)')
+    .addOption(new Option('--progress', 'progress on stderr (default: when stderr is a terminal)'))
+    .addOption(new Option('--no-progress', 'no progress display'))
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', logLevel, 'warn')
+    .addHelpText('after', EXAMPLES)
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram().exitOverride()
+  try {
+    program.parse(argv)
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage
+    throw error
+  }
+  const [file, positionalBatch, positionalBind, positionalServer] = program.processedArgs
+  const o = program.opts()
+  const given = (name: string): boolean => program.getOptionValueSource(name as never) === 'cli'
+  const logger = createLogger({ level: o.logLevel })
+  let client: Client
+  let output: WriteStream | undefined
+  try {
+    client = new Client({
+      servers: positionalOr('server', positionalServer === undefined ? undefined : [positionalServer], o.server, given('server')),
+      bind: positionalOr('bind', positionalBind, o.bind, given('bind')),
+      advertise: o.advertise,
+      batchSize: positionalOr('batch-size', positionalBatch, o.batchSize, given('batchSize')),
+      window: o.window,
+      sendRetries: o.sendRetries,
+      retryDelayMs: o.retryDelay,
+      resultTimeoutMs: o.resultTimeout,
+      maxResends: o.maxResends,
+      maxMessageBytes: o.maxMessageSize,
+      strict: o.strict === true,
+      logger,
+    })
+  } catch (error) {
+    reportError('run-client', error, o.logLevel === 'debug' || o.logLevel === 'trace')
+    return exitCodeFor(error)
+  }
+  if (o.output !== undefined) {
+    output = createWriteStream(o.output)
+    const stream = output
+    stream.on('error', (error) => logger.error({ err: error.message, file: o.output }, 'cannot write --output file'))
+    client.on('records', (records: CommandRecord[]) => {
+      let text = ''
+      for (const record of records) text += `${JSON.stringify(record)}\n`
+      stream.write(text)
+    })
+  }
+  let interrupts = 0
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (++interrupts > 1) {
+      process.stderr.write(`run-client: second ${signal}; exiting now\n`)
+      process.exit(ExitCode.Interrupted)
+    }
+    void client.interrupt()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  const showProgress = o.progress ?? process.stderr.isTTY === true
+  const progress = showProgress ? startProgress(client) : undefined
+  try {
+    const summary = await client.run(file)
+    progress?.stop()
+    process.stdout.write(o.json === true ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`)
+    return summary.exitCode
+  } catch (error) {
+    progress?.stop()
+    reportError('run-client', error, o.logLevel === 'debug' || o.logLevel === 'trace')
+    return exitCodeFor(error)
+  } finally {
+    if (output !== undefined) {
+      output.end()
+      await once(output, 'close').catch(() => undefined)
+    }
+  }
+}
+
+function startProgress(client: Client): { stop(): void } {
+  const draw = (): void => {
+    const p = client.progress
+    process.stderr.write(`\r\x1b[K${p.finished}/${p.read} commands done · ${p.inFlight} batches in flight`)
+  }
+  const timer = setInterval(draw, 200)
+  return {
+    stop() {
+      clearInterval(timer)
+      process.stderr.write('\r\x1b[K')
+    },
+  }
+}
+
+process.exitCode = await main(process.argv)

@@ -1,0 +1,138 @@
+/**
+ * run-server: the gateway and its forked workers. Thin: flags map onto
+ * GatewayOptions; signals map onto Gateway.close().
+ */
+import { Command, CommanderError } from '@commander-js/extra-typings'
+import { Gateway, gatewayDefaults } from '../gateway/gateway.js'
+import { loadDeviceMap } from '../data/device-map.js'
+import { formatBadLine } from '../data/bad-lines.js'
+import { ConfigError } from '../protocol/errors.js'
+import { createLogger } from '../log.js'
+import { ExitCode, VERSION, exitCodeFor, integer, logLevel, positionalOr, reportError } from './common.js'
+
+const EXAMPLES = `
+Examples:
+  # the original's order: map file, intake bind, client (ignored), max workers
+  $ run-server tests/data/server_data.txt tcp://127.0.0.1:5557 tcp://127.0.0.1:5556 32
+
+  # named options; accept remote workers too
+  $ run-server -m devices.txt -b 'tcp://0.0.0.0:5557' -w 8 --workers-bind tcp://0.0.0.0:5558
+
+Map file: one "address:command:response:wait" per line: after wait seconds the device
+answers response (an integer). A later duplicate entry wins, with a warning.
+
+Results go straight from the workers to each batch's replyTo; [client] is accepted
+only so that the original's argument order still works.
+
+Ctrl+C or SIGTERM: stop intake, reject queued batches (shutting-down), let workers finish
+and deliver what they hold (up to --grace), then exit 0. A second signal forces the exit.
+When ready, one line "listening <endpoint>" is printed on stdout.
+`
+
+function buildProgram() {
+  return new Command('run-server')
+    .description('Run a command gateway: queue clients\' batches and run them on forked workers.')
+    .version(VERSION)
+    .argument('[map-file]', 'device map file (same as --map)')
+    .argument('[bind]', 'intake endpoint to bind (same as --bind)')
+    .argument('[client]', 'ignored: results go to each batch\'s replyTo')
+    .argument('[max-workers]', 'most forked workers (same as --max-workers)', integer(0, 4096))
+    .option('-m, --map <file>', 'device map file')
+    .option('-b, --bind <endpoint>', 'intake endpoint; tcp://127.0.0.1:* picks a free port', gatewayDefaults.bind)
+    .option('-w, --max-workers <n>', 'most forked workers', integer(0, 4096), gatewayDefaults.maxWorkers)
+    .option('--min-workers <n>', 'workers kept even when idle', integer(0, 4096), gatewayDefaults.minWorkers)
+    .option('--capacity <n>', 'batches each worker holds at once', integer(1, 1_000_000), gatewayDefaults.capacity)
+    .option('--concurrency <n>', 'commands in flight per worker', integer(1), gatewayDefaults.concurrency)
+    .option('--command-timeout <ms>', 'cancel a command after this long (code 3); 0 = none', integer(0), gatewayDefaults.commandTimeoutMs)
+    .option('--queue-limit <n>', 'queued batches before intake pauses', integer(1), gatewayDefaults.queueLimit)
+    .option('--max-batch <n>', 'largest batch accepted (commands)', integer(1), gatewayDefaults.maxBatch)
+    .option('--max-attempts <n>', 'runs per batch when workers die', integer(1, 1000), gatewayDefaults.maxAttempts)
+    .option('--grace <ms>', 'time workers get after the poison pill before SIGKILL', integer(0), gatewayDefaults.graceMs)
+    .option('--heartbeat <ms>', 'heartbeat interval; 3 silent intervals = dead', integer(10), gatewayDefaults.heartbeatIntervalMs)
+    .option('--workers-bind <endpoint>', 'worker port (default: a fresh ipc:// path)')
+    .option('--max-message-size <bytes>', 'largest message accepted', integer(1024), gatewayDefaults.maxMessageBytes)
+    .option('--strict', 'refuse to start if the map file has a bad line (exit 2)')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', logLevel, 'info')
+    .addHelpText('after', EXAMPLES)
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram().exitOverride()
+  try {
+    program.parse(argv)
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage
+    throw error
+  }
+  const [positionalMap, positionalBind, positionalClient, positionalWorkers] = program.processedArgs
+  const o = program.opts()
+  const given = (name: string): boolean => program.getOptionValueSource(name as never) === 'cli'
+  const verbose = o.logLevel === 'debug' || o.logLevel === 'trace'
+  const logger = createLogger({ level: o.logLevel })
+  let gateway: Gateway
+  try {
+    const mapFile = positionalMap ?? o.map
+    if (mapFile === undefined) throw new ConfigError('ERR_INVALID_OPTION', 'a device map file is required (run-server <map-file> or --map)')
+    if (positionalMap !== undefined && o.map !== undefined && o.map !== positionalMap) {
+      throw new ConfigError('ERR_INVALID_OPTION', `map file given twice: ${positionalMap} and --map ${o.map}`)
+    }
+    if (positionalClient !== undefined) logger.debug({ client: positionalClient }, 'client endpoint ignored: results go to each batch\'s replyTo')
+    // Load once here so bad lines are reported once, and a bad file stops us before anything binds.
+    const map = await loadDeviceMap(mapFile, {
+      strict: o.strict === true,
+      onBadLine: (bad) => logger.warn(formatBadLine(bad)),
+      onDuplicate: (duplicate) => logger.warn(formatBadLine(duplicate)),
+    })
+    logger.info({ mapFile, entries: map.size }, 'device map loaded')
+    gateway = new Gateway({
+      bind: positionalOr('bind', positionalBind, o.bind, given('bind')),
+      workersBind: o.workersBind,
+      mapFile,
+      maxWorkers: positionalOr('max-workers', positionalWorkers, o.maxWorkers, given('maxWorkers')),
+      minWorkers: given('minWorkers') ? o.minWorkers : undefined,
+      capacity: o.capacity,
+      concurrency: o.concurrency,
+      commandTimeoutMs: o.commandTimeout,
+      queueLimit: o.queueLimit,
+      maxBatch: o.maxBatch,
+      maxAttempts: o.maxAttempts,
+      graceMs: o.grace,
+      heartbeatIntervalMs: o.heartbeat,
+      maxMessageBytes: o.maxMessageSize,
+      logger,
+    })
+    await gateway.start()
+  } catch (error) {
+    reportError('run-server', error, verbose)
+    return exitCodeFor(error)
+  }
+  process.stdout.write(`listening ${gateway.endpoint}\n`)
+  let signals = 0
+  let forced = false
+  const closed = new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (++signals === 1) {
+        logger.info({ signal }, 'shutting down: workers finish what they hold (signal again to force)')
+        void gateway.close().then(resolve)
+      } else {
+        forced = true
+        logger.warn({ signal }, 'second signal: killing workers and exiting')
+        void gateway.close({ force: true }).then(resolve)
+      }
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  })
+  await closed
+  const s = gateway.stats
+  process.stdout.write(
+    `served ${s.completed} batches · ${s.received} messages · ${s.malformed} malformed · ` +
+      `${Object.values(s.rejected).reduce((a, b) => a + b, 0)} rejected · ${s.workersLost} workers lost\n`,
+  )
+  return forced ? ExitCode.Interrupted : ExitCode.Ok
+}
+
+const code = await main(process.argv)
+process.exitCode = code
+// Everything is closed; if a stray handle still holds the loop, do not hang the shell.
+setTimeout(() => process.exit(code), 2000).unref()

@@ -1,0 +1,527 @@
+/**
+ * The client: streams a commands file, batches it, keeps at most `window`
+ * batches in flight to the gateways, collects results on its own bound PULL
+ * socket, resends what goes unanswered (a bounded number of times), and
+ * returns a summary in which every command ends in exactly one count.
+ */
+import { EventEmitter } from 'node:events'
+import { randomUUID } from 'node:crypto'
+import { Pull, Push } from 'zeromq'
+import { readCommands, type CommandLine } from '../data/commands-file.js'
+import { formatBadLine, type BadLine } from '../data/bad-lines.js'
+import { ConfigError, InputError, SendError, errorMessage } from '../protocol/errors.js'
+import { abortFrame, taskFrame } from '../protocol/frames.js'
+import { Limits } from '../protocol/limits.js'
+import { ResultCode, type CommandOutcome, type RejectedHeader, type ResultHeader } from '../protocol/types.js'
+import { validateClientInboundHeader } from '../protocol/validate.js'
+import { assertBindable, assertConnectable, isWildcardHost } from '../transport/endpoint.js'
+import { Sender } from '../transport/sender.js'
+import { RateLimitedLog, silentLogger, type Logger } from '../log.js'
+import { checkInteger, withDefaults } from '../util/options.js'
+import { Batcher, type Batch } from './batcher.js'
+import { ResultTally, parseOutcomes } from './results.js'
+import type { LostBreakdown, RunSummary } from './summary.js'
+
+export interface ClientOptions {
+  /**
+   * Gateway intake endpoints. Batches are spread across them round-robin.
+   * @default ['tcp://127.0.0.1:5557']
+   */
+  readonly servers?: readonly string[]
+  /**
+   * Endpoint the results socket binds; `tcp://127.0.0.1:*` picks a free port.
+   * @default 'tcp://127.0.0.1:5556'
+   */
+  readonly bind?: string
+  /** `replyTo` announced to workers; required when `bind` listens on every interface (`*`, `0.0.0.0`). */
+  readonly advertise?: string
+  /**
+   * Commands per batch, 1 to 10000.
+   * @default 16
+   */
+  readonly batchSize?: number
+  /**
+   * Batches in flight (sent, not yet answered) at once.
+   * @default 256
+   */
+  readonly window?: number
+  /**
+   * Retries of a send while the gateways' high-water mark is reached (or none is connected).
+   * @default 10
+   */
+  readonly sendRetries?: number
+  /**
+   * Each send attempt waits this long for room, in milliseconds.
+   * @default 1000
+   */
+  readonly retryDelayMs?: number
+  /**
+   * A batch without a result after this long is resent, in milliseconds.
+   * @default 30000
+   */
+  readonly resultTimeoutMs?: number
+  /**
+   * Resends of one batch (after a result timeout or a retryable rejection) before it counts as lost.
+   * @default 3
+   */
+  readonly maxResends?: number
+  /**
+   * Largest message accepted on the results socket, in bytes.
+   * @default 16 MiB
+   */
+  readonly maxMessageBytes?: number
+  /**
+   * Refuse to send anything if the file has a bad line (checked in a first pass).
+   * @default false
+   */
+  readonly strict?: boolean
+  /**
+   * This run's client id, 1-128 bytes.
+   * @default a random UUID
+   */
+  readonly id?: string
+  /** Where to log. @default silent */
+  readonly logger?: Logger
+}
+
+export const clientDefaults = {
+  servers: ['tcp://127.0.0.1:5557'] as readonly string[],
+  bind: 'tcp://127.0.0.1:5556',
+  batchSize: 16,
+  window: 256,
+  sendRetries: 10,
+  retryDelayMs: 1000,
+  resultTimeoutMs: 30_000,
+  maxResends: 3,
+  maxMessageBytes: Limits.defaultMaxMessageBytes,
+  strict: false,
+}
+
+/** One command's final record, as `--output` writes it. */
+export interface CommandRecord {
+  readonly line: number
+  readonly address: string
+  readonly command: string
+  /** The result code, or `null` when the command was lost. */
+  readonly code: CommandOutcome[0] | null
+  readonly value: unknown
+  /** Why the command was lost, when `code` is `null`. */
+  readonly lost?: string
+}
+
+/** Events of a {@link Client}. */
+export interface ClientEvents {
+  /** A line of the commands file was skipped. */
+  'bad-line': [bad: BadLine]
+  /** Every command of a finished batch (answered or lost), in batch order. */
+  records: [records: CommandRecord[]]
+  /** A batch was resent, with its new attempt number. */
+  resend: [batch: { id: string; attempt: number; why: 'timeout' | 'rejected' }]
+}
+
+/** Live counters, for a progress display. */
+export interface ClientProgress {
+  readonly read: number
+  readonly finished: number
+  readonly inFlight: number
+}
+
+interface InFlight {
+  readonly batch: Batch
+  attempt: number
+  resends: number
+  /** When the sweeper acts: resend, or give up once resends ran out. */
+  deadline: number
+  /** What the next resend answers: a result timeout, or a retryable rejection. */
+  nextResend: 'timeout' | 'rejected'
+}
+
+/** Batches carry their sequence number as a decimal id; anything else is not ours. */
+const BATCH_ID = /^[1-9][0-9]{0,15}$/
+
+/**
+ * @example
+ * const client = new Client({ servers: ['tcp://127.0.0.1:5557'], bind: 'tcp://127.0.0.1:*' })
+ * const summary = await client.run('commands.txt')
+ * console.log(formatSummary(summary))
+ */
+export class Client extends EventEmitter<ClientEvents> {
+  readonly id: string
+  private readonly options: typeof clientDefaults & ClientOptions
+  private readonly logger: Logger
+  private readonly malformedLog: RateLimitedLog
+  private readonly tally = new ResultTally()
+  private readonly inFlight = new Map<number, InFlight>()
+  private readonly lost: LostBreakdown = { unsent: 0, rejected: {}, noResult: 0, interrupted: 0 }
+  private results: Pull | undefined
+  private submit: Push | undefined
+  private sender: Sender | undefined
+  private replyTo = ''
+  private sendError: string | undefined
+  private interrupted = false
+  private started = false
+  private commandsRead = 0
+  private badLines = 0
+  private resends = 0
+  private slotWaiter: (() => void) | undefined
+  private drainWaiter: (() => void) | undefined
+  private interruptWaiter: (() => void) | undefined
+
+  constructor(options: ClientOptions = {}) {
+    super()
+    const o = withDefaults(clientDefaults, options)
+    this.options = o
+    if (o.servers.length === 0) throw new ConfigError('ERR_INVALID_OPTION', 'at least one server endpoint is needed')
+    for (const server of o.servers) assertConnectable(server, 'server endpoint')
+    assertBindable(o.bind, 'bind endpoint')
+    if (o.advertise !== undefined) assertConnectable(o.advertise, 'advertise endpoint')
+    checkInteger('batchSize', o.batchSize, 1, Limits.defaultMaxBatch)
+    checkInteger('window', o.window, 1, 1_000_000)
+    checkInteger('sendRetries', o.sendRetries, 0, 1000)
+    checkInteger('retryDelayMs', o.retryDelayMs, 1)
+    checkInteger('resultTimeoutMs', o.resultTimeoutMs, 1)
+    checkInteger('maxResends', o.maxResends, 0, 1000)
+    checkInteger('maxMessageBytes', o.maxMessageBytes, 1024)
+    this.id = o.id ?? randomUUID()
+    if (this.id.length === 0 || Buffer.byteLength(this.id) > Limits.idBytes) {
+      throw new ConfigError('ERR_INVALID_OPTION', `client id must be 1-${Limits.idBytes} bytes`)
+    }
+    this.logger = (o.logger ?? silentLogger()).child({ role: 'client' })
+    this.malformedLog = new RateLimitedLog(this.logger)
+  }
+
+  /** Live counters. */
+  get progress(): ClientProgress {
+    return { read: this.commandsRead, finished: this.commandsRead - this.pendingCommands(), inFlight: this.inFlight.size }
+  }
+
+  /**
+   * Sends every command of `path` and resolves with the summary once each
+   * has an outcome. Throws {@link InputError} when the file cannot be read or
+   * has no commands, {@link ConfigError} when a socket cannot bind. One run
+   * per client.
+   */
+  async run(path: string): Promise<RunSummary> {
+    if (this.started) throw new ConfigError('ERR_INVALID_OPTION', 'a Client runs once; create another for the next run')
+    this.started = true
+    if (this.options.strict) await this.checkStrict(path)
+    const startedAt = performance.now()
+    await this.openSockets()
+    const sweeper = setInterval(() => this.sweep(), Math.max(10, Math.min(1000, this.options.resultTimeoutMs / 4)))
+    try {
+      await this.sendFile(path)
+      if (this.inFlight.size > 0 && !this.interrupted) {
+        await new Promise<void>((resolve) => (this.drainWaiter = resolve))
+      }
+    } finally {
+      clearInterval(sweeper)
+      if (this.interrupted) this.loseAllInFlight()
+      this.closeSockets()
+    }
+    if (this.commandsRead === 0 && !this.interrupted) {
+      throw new InputError('ERR_INPUT_EMPTY', path, `${path} has no commands${this.badLines > 0 ? ` (${this.badLines} bad lines)` : ''}`)
+    }
+    return this.summary(performance.now() - startedAt)
+  }
+
+  /**
+   * Stops the run as Ctrl+C does: nothing more is sent, the gateways are
+   * told `abort` so they drop this client's queued batches, and `run()`
+   * resolves with the partial summary (exit code 130).
+   */
+  async interrupt(): Promise<void> {
+    if (this.interrupted) return
+    this.interrupted = true
+    this.logger.info('interrupted: aborting queued batches')
+    // A send blocked in its retries must not hold Ctrl+C up.
+    this.sender?.close('interrupted')
+    this.slotWaiter?.()
+    this.drainWaiter?.()
+    this.interruptWaiter?.()
+    await this.sendAbort()
+  }
+
+  private async checkStrict(path: string): Promise<void> {
+    const bad: BadLine[] = []
+    for await (const _ of readCommands(path, { onBadLine: (line) => bad.push(line) })) void _
+    if (bad.length === 0) return
+    for (const line of bad.slice(0, 100)) this.logger.error(formatBadLine(line))
+    throw new InputError('ERR_INPUT_BAD_LINES', path, `${path}: ${bad.length} bad line(s), first ${formatBadLine(bad[0]!)}; nothing sent (--strict)`)
+  }
+
+  private async openSockets(): Promise<void> {
+    const o = this.options
+    const results = new Pull({ linger: 0, maxMessageSize: o.maxMessageBytes })
+    try {
+      await results.bind(o.bind)
+    } catch (error) {
+      results.close()
+      throw new ConfigError('ERR_ENDPOINT', `cannot bind results socket ${o.bind}: ${errorMessage(error)}`, { cause: error })
+    }
+    const bound = results.lastEndpoint ?? o.bind
+    if (o.advertise === undefined && isWildcardHost(bound)) {
+      results.close()
+      throw new ConfigError(
+        'ERR_ENDPOINT',
+        `results socket ${o.bind} listens on every interface; pass an address workers can reach with --advertise (e.g. tcp://<this-host>:${bound.split(':').pop()})`,
+      )
+    }
+    this.replyTo = o.advertise ?? bound
+    this.results = results
+    // Queue only on completed connections: with no gateway up, sends time out and are retried
+    // (then reported) instead of piling up in a pipe to nowhere.
+    const submit = new Push({ linger: 0, immediate: true })
+    for (const server of o.servers) submit.connect(server)
+    this.submit = submit
+    this.sender = new Sender(submit, o.servers.join(', '), {
+      retries: o.sendRetries,
+      retryDelayMs: o.retryDelayMs,
+      onRetry: (attempt) => this.logger.warn({ attempt, of: o.sendRetries }, `no gateway accepting at ${o.servers.join(', ')}; retrying`),
+    })
+    void this.receiveLoop(results)
+    this.logger.debug({ replyTo: this.replyTo, servers: o.servers }, 'client ready')
+  }
+
+  private closeSockets(): void {
+    this.sender?.close('closed')
+    this.submit?.close()
+    this.results?.close()
+  }
+
+  private async sendFile(path: string): Promise<void> {
+    const batcher = new Batcher(this.options.batchSize)
+    const onBadLine = (bad: BadLine): void => {
+      this.badLines++
+      if (this.badLines <= 100) this.logger.warn(formatBadLine(bad))
+      else if (this.badLines === 101) this.logger.warn(`${path}: more bad lines; only the first 100 are logged`)
+      this.emit('bad-line', bad)
+    }
+    for await (const chunk of readCommands(path, { onBadLine })) {
+      if (this.interrupted) break
+      for (const command of chunk) {
+        this.commandsRead++
+        const batch = batcher.add(command)
+        if (batch !== undefined) await this.dispatch(batch)
+      }
+    }
+    const last = batcher.flush()
+    if (last !== undefined) await this.dispatch(last)
+    this.batchCount = batcher.count
+  }
+
+  private batchCount = 0
+
+  /** Sends a batch once the window has room; counts it unsent if sending has stopped. */
+  private async dispatch(batch: Batch): Promise<void> {
+    while (this.inFlight.size >= this.options.window && !this.interrupted) {
+      await new Promise<void>((resolve) => (this.slotWaiter = resolve))
+      this.slotWaiter = undefined
+    }
+    if (this.interrupted || this.sendError !== undefined) {
+      this.loseBatch(batch, this.interrupted ? 'interrupted' : 'unsent')
+      return
+    }
+    const entry: InFlight = { batch, attempt: 1, resends: 0, deadline: Date.now() + this.options.resultTimeoutMs, nextResend: 'timeout' }
+    this.inFlight.set(batch.seq, entry)
+    try {
+      await this.sender!.send([taskFrame(batch.id, this.id, this.replyTo, 1), batch.body])
+    } catch (error) {
+      this.inFlight.delete(batch.seq)
+      if (this.interrupted) {
+        this.loseBatch(batch, 'interrupted')
+      } else {
+        this.loseBatch(batch, 'unsent')
+        this.stopSending(error)
+      }
+      this.afterFinish()
+    }
+  }
+
+  private stopSending(error: unknown): void {
+    if (this.sendError !== undefined) return
+    this.sendError = error instanceof SendError ? error.message : errorMessage(error)
+    this.logger.error({ err: this.sendError }, 'sending stopped; waiting for batches already sent')
+  }
+
+  private async resend(entry: InFlight): Promise<void> {
+    const why = entry.nextResend
+    entry.nextResend = 'timeout'
+    entry.resends++
+    entry.attempt++
+    entry.deadline = Date.now() + this.options.resultTimeoutMs
+    this.resends++
+    this.emit('resend', { id: entry.batch.id, attempt: entry.attempt, why })
+    try {
+      await this.sender!.send([taskFrame(entry.batch.id, this.id, this.replyTo, entry.attempt), entry.batch.body])
+    } catch (error) {
+      if (!this.interrupted) this.stopSending(error)
+      if (this.inFlight.get(entry.batch.seq) === entry) this.finishLost(entry, this.interrupted ? 'interrupted' : 'noResult')
+    }
+  }
+
+  /** Resends batches whose result is overdue, or gives them up once resends run out. */
+  private sweep(): void {
+    if (this.interrupted) return
+    const now = Date.now()
+    for (const entry of this.inFlight.values()) {
+      if (entry.deadline > now) continue
+      if (entry.resends < this.options.maxResends && this.sendError === undefined) {
+        this.logger.debug({ id: entry.batch.id, attempt: entry.attempt + 1, why: entry.nextResend }, 'resending')
+        void this.resend(entry)
+      } else {
+        this.logger.warn({ id: entry.batch.id, attempts: entry.attempt }, 'no result after every resend; batch lost')
+        this.finishLost(entry, 'noResult')
+      }
+    }
+  }
+
+  private async receiveLoop(socket: Pull): Promise<void> {
+    while (!socket.closed) {
+      let frames: Buffer[]
+      try {
+        frames = await socket.receive()
+      } catch (error) {
+        if (socket.closed) return
+        this.logger.error({ err: errorMessage(error) }, 'receive failed')
+        continue
+      }
+      try {
+        this.onMessage(frames)
+      } catch (error) {
+        this.logger.error({ err: errorMessage(error) }, 'message could not be handled')
+      }
+    }
+  }
+
+  private onMessage(frames: Buffer[]): void {
+    const validated = validateClientInboundHeader(frames[0]!)
+    if (!validated.ok) return this.malformedLog.warn({ reason: validated.reason }, 'malformed message on results socket')
+    const header = validated.header
+    if (header.client !== this.id || !BATCH_ID.test(header.id)) {
+      return this.malformedLog.warn({ id: header.id, client: header.client }, 'message for another client or run dropped')
+    }
+    const seq = Number(header.id)
+    if (header.type === 'result') this.onResult(seq, header, frames[1])
+    else this.onRejected(seq, header)
+  }
+
+  private onResult(seq: number, header: ResultHeader, body: Buffer | undefined): void {
+    const entry = this.inFlight.get(seq)
+    if (entry === undefined) {
+      if (this.tally.isFinished(seq)) this.tally.duplicates++
+      return
+    }
+    const outcomes = parseOutcomes(body, entry.batch.pairs.length, this.options.maxMessageBytes)
+    if (typeof outcomes === 'string') {
+      // Leave it in flight: a resend after the result timeout can still get a good answer.
+      return this.malformedLog.warn({ id: header.id, worker: header.worker, reason: outcomes }, 'malformed result dropped')
+    }
+    this.inFlight.delete(seq)
+    this.tally.recordOutcomes(seq, outcomes)
+    if (this.listenerCount('records') > 0) {
+      const { pairs, lines } = entry.batch
+      this.emit(
+        'records',
+        outcomes.map(([code, value], i) => ({ line: lines[i]!, address: pairs[i]![0], command: pairs[i]![1], code, value })),
+      )
+    }
+    this.afterFinish()
+  }
+
+  private onRejected(seq: number, header: RejectedHeader): void {
+    const entry = this.inFlight.get(seq)
+    if (entry === undefined) return
+    if (header.retryable && entry.resends < this.options.maxResends && !this.interrupted && this.sendError === undefined) {
+      this.logger.info({ id: header.id, reason: header.reason }, 'batch rejected; will resend')
+      // The sweeper resends it after one retry delay, not at once: the gateway just said not now.
+      entry.deadline = Date.now() + this.options.retryDelayMs
+      entry.nextResend = 'rejected'
+      return
+    }
+    this.logger.warn({ id: header.id, reason: header.reason }, 'batch rejected')
+    this.lost.rejected[header.reason] = (this.lost.rejected[header.reason] ?? 0) + 1
+    this.inFlight.delete(seq)
+    this.recordLostCommands(entry.batch, `rejected ${header.reason}`)
+    this.afterFinish()
+  }
+
+  private finishLost(entry: InFlight, cause: 'noResult' | 'interrupted'): void {
+    this.inFlight.delete(entry.batch.seq)
+    this.lost[cause]++
+    this.recordLostCommands(entry.batch, cause === 'noResult' ? 'no result' : 'interrupted')
+    this.afterFinish()
+  }
+
+  private loseBatch(batch: Batch, cause: 'unsent' | 'interrupted'): void {
+    this.lost[cause]++
+    this.recordLostCommands(batch, cause)
+  }
+
+  private recordLostCommands(batch: Batch, why: string): void {
+    this.tally.recordLost(batch.seq, batch.pairs.length)
+    if (this.listenerCount('records') > 0) {
+      this.emit(
+        'records',
+        batch.pairs.map(([address, command], i) => ({ line: batch.lines[i]!, address, command, code: null, value: null, lost: why })),
+      )
+    }
+  }
+
+  private loseAllInFlight(): void {
+    for (const entry of [...this.inFlight.values()]) this.finishLost(entry, 'interrupted')
+  }
+
+  private afterFinish(): void {
+    if (this.slotWaiter !== undefined && this.inFlight.size < this.options.window) this.slotWaiter()
+    if (this.drainWaiter !== undefined && this.inFlight.size === 0) this.drainWaiter()
+  }
+
+  private pendingCommands(): number {
+    let n = 0
+    for (const entry of this.inFlight.values()) n += entry.batch.pairs.length
+    return n
+  }
+
+  private async sendAbort(): Promise<void> {
+    const frame = abortFrame(this.id)
+    // One short-lived socket per gateway: on the shared PUSH, ZeroMQ would deliver
+    // the abort to one gateway only.
+    await Promise.all(
+      this.options.servers.map(async (server) => {
+        const socket = new Push({ linger: 500, sendTimeout: 500 })
+        try {
+          socket.connect(server)
+          await socket.send(frame)
+        } catch (error) {
+          this.logger.warn({ server, err: errorMessage(error) }, 'abort not delivered')
+        } finally {
+          socket.close()
+        }
+      }),
+    )
+  }
+
+  private summary(elapsedMs: number): RunSummary {
+    const counts = this.tally.counts
+    const exitCode = this.interrupted ? 130 : counts.lost > 0 ? 1 : 0
+    return {
+      client: this.id,
+      commands: this.commandsRead,
+      counts: { ...counts },
+      batches: this.batchCount,
+      batchSize: this.options.batchSize,
+      lostBatches: { ...this.lost, rejected: { ...this.lost.rejected } },
+      total: this.tally.total,
+      elapsedMs,
+      badLines: this.badLines,
+      resends: this.resends,
+      duplicates: this.tally.duplicates,
+      interrupted: this.interrupted,
+      ...(this.sendError !== undefined ? { sendError: this.sendError } : {}),
+      exitCode,
+    }
+  }
+}
+
+export { ResultCode }
+export type { CommandLine }

@@ -1,0 +1,70 @@
+/**
+ * The client's run summary: the numbers, and the text printed on stdout.
+ */
+import type { OutcomeCounts } from './results.js'
+
+/** Why batches were lost. */
+export interface LostBreakdown {
+  /** Never handed to a gateway (send retries ran out, or the run was interrupted first). */
+  unsent: number
+  /** Rejected by a gateway, by reason. */
+  rejected: Record<string, number>
+  /** Sent, but no result came within the result timeout and all resends. */
+  noResult: number
+  /** Still waiting for a result when the run was interrupted. */
+  interrupted: number
+}
+
+/** Everything a run did, as `run()` returns it and `--json` prints it. */
+export interface RunSummary {
+  readonly client: string
+  /** Commands read from the file; each ends in exactly one of the counts. */
+  readonly commands: number
+  readonly counts: OutcomeCounts
+  readonly batches: number
+  readonly batchSize: number
+  /** Batches lost, by cause. */
+  readonly lostBatches: LostBreakdown
+  /** Sum of the numeric responses of code 0. */
+  readonly total: number
+  readonly elapsedMs: number
+  readonly badLines: number
+  readonly resends: number
+  readonly duplicates: number
+  readonly interrupted: boolean
+  /** The first send failure, naming the endpoint, when sending stopped early. */
+  readonly sendError?: string
+  /** 0 every batch answered, 1 some lost, 130 interrupted. */
+  readonly exitCode: 0 | 1 | 130
+}
+
+function plural(n: number, word: string, words = `${word}s`): string {
+  return `${n} ${n === 1 ? word : words}`
+}
+
+/** The summary as printed on stdout (design.md's format, plus detail lines only when they say something). */
+export function formatSummary(s: RunSummary): string {
+  const c = s.counts
+  const seconds = s.elapsedMs / 1000
+  const rate = seconds > 0 ? Math.round(s.commands / seconds) : 0
+  const lines = [
+    `commands  ${s.commands} sent · ${c.ok} ok · ${c.unknown} unknown · ${c.failed} failed · ${c.timeout} timeout · ${c.lost} lost`,
+    `batches   ${s.batches} × ${s.batchSize}`,
+    `total     ${s.total}`,
+    `elapsed   ${seconds.toFixed(3)} s  (${rate} commands/s)`,
+  ]
+  const lost = s.lostBatches
+  const causes: string[] = []
+  if (lost.unsent > 0) causes.push(`${lost.unsent} unsent`)
+  for (const [reason, n] of Object.entries(lost.rejected)) if (n > 0) causes.push(`${n} rejected ${reason}`)
+  if (lost.noResult > 0) causes.push(`${lost.noResult} without result`)
+  if (lost.interrupted > 0) causes.push(`${lost.interrupted} interrupted`)
+  if (causes.length > 0) lines.push(`lost      ${plural(c.lost, 'command')} in batches: ${causes.join(' · ')}`)
+  if (s.sendError !== undefined) lines.push(`error     ${s.sendError}`)
+  if (s.badLines > 0) lines.push(`skipped   ${plural(s.badLines, 'bad line')} (see the log)`)
+  if (s.resends > 0 || s.duplicates > 0) {
+    lines.push(`resent    ${plural(s.resends, 'batch', 'batches')} · ${plural(s.duplicates, 'duplicate result')} dropped`)
+  }
+  if (s.interrupted) lines.push('status    interrupted')
+  return lines.join('\n')
+}
