@@ -13,6 +13,7 @@ import { ConfigError, InputError, SendError, errorMessage } from '../protocol/er
 import { abortFrame, taskFrame } from '../protocol/frames.js'
 import { Limits } from '../protocol/limits.js'
 import { ResultCode, type CommandOutcome, type RejectedHeader, type ResultHeader } from '../protocol/types.js'
+import { warmUpCodec } from '../protocol/warm-up.js'
 import { validateClientInboundHeader } from '../protocol/validate.js'
 import { assertBindable, assertConnectable, isWildcardHost } from '../transport/endpoint.js'
 import { Sender } from '../transport/sender.js'
@@ -206,6 +207,7 @@ export class Client extends EventEmitter<ClientEvents> {
     this.started = true
     if (this.options.strict) await this.checkStrict(path)
     const startedAt = performance.now()
+    warmUpCodec()
     await this.openSockets()
     const sweeper = setInterval(() => this.sweep(), Math.max(10, Math.min(1000, this.options.resultTimeoutMs / 4)))
     try {

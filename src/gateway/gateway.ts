@@ -14,6 +14,7 @@ import { HEARTBEAT_FRAME, STOP_FRAME, rejectedFrame, taskFrame } from '../protoc
 import { Limits } from '../protocol/limits.js'
 import { scanCommandPairs } from '../protocol/msgpack-scan.js'
 import type { RejectReason, TaskHeader } from '../protocol/types.js'
+import { warmUpCodec } from '../protocol/warm-up.js'
 import { validateIntakeHeader, validateWorkerHeader } from '../protocol/validate.js'
 import { assertBindable, ipcPath, uniqueIpcEndpoint } from '../transport/endpoint.js'
 import { ReplySockets, type ReplySocketsOptions } from '../transport/reply-sockets.js'
@@ -304,6 +305,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   /** Binds both sockets, forks the first worker(s) and starts serving. */
   async start(): Promise<void> {
+    warmUpCodec()
     try {
       await this.router.bind(this.workersBind)
     } catch (error) {
@@ -316,7 +318,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       throw new ConfigError('ERR_ENDPOINT', `cannot bind intake ${this.options.bind}: ${errorMessage(error)}`, { cause: error })
     }
     this.boundEndpoint = this.intake.lastEndpoint ?? this.options.bind
-    for (let i = 0; i < this.options.minWorkers; i++) this.pool?.spawn()
+    this.grow()
     const interval = this.options.heartbeatIntervalMs
     this.ticker = setInterval(() => this.tick(), Math.max(10, Math.floor(interval / 2)))
     void this.intakeLoop()
@@ -459,12 +461,17 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return best
   }
 
-  /** Forks one more worker while work waits and none is starting; one at a time, so a burst does not fork them all. */
+  /**
+   * The one place that forks: up to `minWorkers` always; beyond that, one at a
+   * time, only while work waits and no worker has free capacity, so a burst
+   * does not fork the whole pool at once.
+   */
   private grow(): void {
     const pool = this.pool
     if (pool === undefined || this.closing !== undefined) return
-    if (pool.size >= this.options.maxWorkers || pool.starting > 0) return
-    pool.spawn()
+    while (pool.size < this.options.minWorkers) if (pool.spawn() === undefined) return
+    if (this.queue.length === 0 || pool.starting > 0 || pool.size >= this.options.maxWorkers) return
+    if (this.freestWorker() === undefined) pool.spawn()
   }
 
   private sendToWorker(worker: ConnectedWorker, frames: Buffer[]): void {
@@ -555,8 +562,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const level = code === 0 ? 'debug' : 'warn'
     this.logger[level]({ worker: id, pid, code, signal }, 'worker process exited')
     this.emit('worker:exit', { id, pid, code, signal })
-    if (this.closing !== undefined || this.pool === undefined) return
-    if (this.pool.size < this.options.minWorkers || this.queue.length > 0) this.pool.spawn()
+    this.grow()
   }
 
   /** Forgets a worker and puts what it held back at the front of the queue with attempt + 1. */
@@ -601,8 +607,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         this.sendToWorker(worker, [HEARTBEAT_FRAME])
       }
     }
-    if (this.closing === undefined && this.pool !== undefined && this.pool.size < this.options.minWorkers) this.pool.spawn()
     if (this.queue.length > 0) this.dispatch()
+    else this.grow()
   }
 
   private async shutdown(): Promise<void> {

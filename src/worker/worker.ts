@@ -23,6 +23,7 @@ import {
 import { Limits } from '../protocol/limits.js'
 import { scanCommandPairs } from '../protocol/msgpack-scan.js'
 import { ResultCode, type CommandOutcome, type CommandPair, type TaskHeader } from '../protocol/types.js'
+import { warmUpCodec } from '../protocol/warm-up.js'
 import { validateGatewayHeader } from '../protocol/validate.js'
 import { ReplySockets, type ReplySocketsOptions } from '../transport/reply-sockets.js'
 import { Sender } from '../transport/sender.js'
@@ -195,6 +196,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Connects to the gateway and announces this worker's capacity. */
   start(): void {
     if (this.dealer !== undefined || this.stopping !== undefined) return
+    warmUpCodec()
     this.connect()
     const interval = this.options.heartbeatIntervalMs
     this.heartbeat = setInterval(() => this.tick(), Math.max(10, Math.floor(interval / 2)))

@@ -1,0 +1,156 @@
+/**
+ * The whole pipeline with real sockets on loopback and real forked workers:
+ * library Client → Gateway (compiled, as shipped) → worker processes → Client.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { Client, Gateway, type CommandRecord, type GatewayOptions } from '../../dist/index.js'
+import { fixtures, type Fixtures } from '../helpers/data.js'
+import { expectAllGone, freePort, waitFor } from '../helpers/processes.js'
+
+let files: Fixtures
+let gateways: Gateway[] = []
+let workerPids: number[] = []
+
+async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const gateway = new Gateway({ bind: 'tcp://127.0.0.1:*', heartbeatIntervalMs: 200, ...options })
+  gateway.on('worker:spawn', ({ pid }) => workerPids.push(pid))
+  gateways.push(gateway)
+  await gateway.start()
+  return gateway
+}
+
+function client(gateway: Gateway, options: ConstructorParameters<typeof Client>[0] = {}): Client {
+  return new Client({ servers: [gateway.endpoint], bind: 'tcp://127.0.0.1:*', resultTimeoutMs: 10_000, ...options })
+}
+
+beforeEach(async () => {
+  files = await fixtures()
+  gateways = []
+  workerPids = []
+})
+
+afterEach(async () => {
+  await Promise.all(gateways.map((gateway) => gateway.close()))
+  await expectAllGone(workerPids)
+  await files.remove()
+})
+
+describe('the seed scenario with short waits', () => {
+  it('answers all 512 commands once and prints total 512', async () => {
+    const { commands, map } = await files.seed(512, 0.05)
+    const gateway = await startGateway({ mapFile: map, maxWorkers: 4 })
+    const summary = await client(gateway, { batchSize: 16 }).run(commands)
+    expect(summary).toMatchObject({
+      commands: 512,
+      batches: 32,
+      total: 512,
+      counts: { ok: 512, unknown: 0, failed: 0, timeout: 0, lost: 0 },
+      duplicates: 0,
+      exitCode: 0,
+    })
+    // `done` follows the result, so the gateway may learn of the last ones a moment later.
+    await waitFor(() => gateway.stats.completed === 32, 'the gateway to count 32 batches done')
+    expect(gateway.stats.dispatched).toBe(32)
+  })
+
+  it('writes one record per command with its file line, address, command, code and value', async () => {
+    const { commands, map } = await files.seed(40, 0)
+    const gateway = await startGateway({ mapFile: map, maxWorkers: 1 })
+    const records: CommandRecord[] = []
+    const c = client(gateway, { batchSize: 7 })
+    c.on('records', (batch) => records.push(...batch))
+    await c.run(commands)
+    records.sort((a, b) => a.line - b.line)
+    expect(records).toHaveLength(40)
+    expect(records[0]).toEqual({ line: 1, address: '137.72.95.0', command: 'foo', code: 0, value: 1 })
+    expect(records[39]).toEqual({ line: 40, address: '137.72.95.19', command: 'bar', code: 0, value: 1 })
+  })
+})
+
+describe('when a command is not in the device map', () => {
+  it('reports unknown addresses and unknown commands as code 1 and the rest as code 0', async () => {
+    const map = await files.write('map.txt', ['10.0.0.1:foo:5:0', '10.0.0.1:bar:7:0', 'db.example.com:ping:1:0', '2001:db8::1:foo:3:0'])
+    const commands = await files.write('commands.txt', [
+      '10.0.0.1:foo',
+      '10.0.0.9:foo', // unknown address
+      '10.0.0.1:reboot', // unknown command
+      'db.example.com:ping',
+      '[2001:db8::1]:foo',
+    ])
+    const gateway = await startGateway({ mapFile: map, maxWorkers: 1 })
+    const records: CommandRecord[] = []
+    const c = client(gateway, { batchSize: 2 })
+    c.on('records', (batch) => records.push(...batch))
+    const summary = await c.run(commands)
+    expect(summary.counts).toEqual({ ok: 3, unknown: 2, failed: 0, timeout: 0, lost: 0 })
+    expect(summary.total).toBe(5 + 1 + 3)
+    expect(summary.exitCode).toBe(0)
+    expect(records.filter((r) => r.code === 1).map((r) => r.line).sort()).toEqual([2, 3])
+  })
+})
+
+describe('when a worker is SIGKILLed in the middle of its batches', () => {
+  it('runs its batches again elsewhere and the client counts every command exactly once', async () => {
+    const { commands, map } = await files.seed(96, 0.4)
+    const gateway = await startGateway({ mapFile: map, maxWorkers: 2, minWorkers: 2, capacity: 3 })
+    await waitFor(() => gateway.connectedWorkers === 2, 'two workers ready')
+    const c = client(gateway, { batchSize: 4 })
+    const run = c.run(commands)
+    await waitFor(() => gateway.stats.dispatched >= 6, 'batches to be dispatched')
+    const victim = gateway.workerPids[0]!
+    process.kill(victim, 'SIGKILL')
+    const summary = await run
+    expect(summary.counts).toEqual({ ok: 96, unknown: 0, failed: 0, timeout: 0, lost: 0 })
+    expect(summary.total).toBe(96)
+    expect(gateway.stats.workersLost).toBeGreaterThanOrEqual(1)
+    expect(gateway.stats.requeued).toBeGreaterThanOrEqual(1)
+    await waitFor(() => gateway.connectedWorkers === 2, 'the pool to be refilled')
+  })
+})
+
+describe('when no gateway is listening', () => {
+  it('gives up after its bounded retries, names the endpoint, and reports every batch unsent (exit 1)', async () => {
+    const port = await freePort()
+    const commands = await files.write('commands.txt', ['10.0.0.1:foo', '10.0.0.2:foo', '10.0.0.3:foo'])
+    const c = new Client({ servers: [`tcp://127.0.0.1:${port}`], bind: 'tcp://127.0.0.1:*', batchSize: 1, sendRetries: 2, retryDelayMs: 100 })
+    const started = Date.now()
+    const summary = await c.run(commands)
+    // 1 attempt + 2 retries of 100 ms, plus start-up: well under a second.
+    expect(Date.now() - started).toBeLessThan(2000)
+    expect(summary.exitCode).toBe(1)
+    expect(summary.counts.lost).toBe(3)
+    expect(summary.lostBatches.unsent).toBe(3)
+    expect(summary.sendError).toContain(`tcp://127.0.0.1:${port}`)
+  })
+})
+
+describe('when a batch holds more commands than the gateway accepts', () => {
+  it('is rejected too-large and counted as lost, and the other batches are served', async () => {
+    const { commands, map } = await files.seed(12, 0)
+    const gateway = await startGateway({ mapFile: map, maxWorkers: 1, maxBatch: 5 })
+    const summary = await client(gateway, { batchSize: 6 }).run(commands)
+    expect(summary.counts.lost).toBe(12)
+    expect(summary.lostBatches.rejected).toEqual({ 'too-large': 2 })
+    expect(summary.exitCode).toBe(1)
+    expect(gateway.stats.rejected['too-large']).toBe(2)
+  })
+})
+
+describe('when the gateway closes with work in hand', () => {
+  it('lets workers deliver the batches they hold, rejects the queued ones, and leaves no process', async () => {
+    const { commands, map } = await files.seed(64, 0.5)
+    const gateway = await startGateway({ mapFile: map, maxWorkers: 1, capacity: 2 })
+    const c = client(gateway, { batchSize: 8, retryDelayMs: 50, sendRetries: 1 })
+    const run = c.run(commands)
+    await waitFor(() => gateway.stats.dispatched >= 2 && gateway.queued > 0, 'some batches running and some queued')
+    const pids = gateway.workerPids
+    const closing = gateway.close()
+    const summary = await run
+    await closing
+    // The two running batches (16 commands) were delivered; queued ones were rejected shutting-down.
+    expect(summary.counts.ok).toBeGreaterThanOrEqual(16)
+    expect(summary.counts.ok + summary.counts.lost).toBe(64)
+    expect(gateway.stats.rejected['shutting-down']).toBeGreaterThan(0)
+    await expectAllGone(pids, 3000)
+  })
+})
