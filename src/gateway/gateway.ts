@@ -264,6 +264,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
           maxBatch: o.maxBatch,
           maxMessageBytes: o.maxMessageBytes,
           logLevel: o.workerLogLevel ?? this.logger.level,
+          gatewayPid: process.pid,
         },
         `gw${shortId}`,
         this.logger,

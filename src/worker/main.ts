@@ -23,6 +23,8 @@ export interface ForkedWorkerConfig {
   readonly maxBatch: number
   readonly maxMessageBytes: number
   readonly logLevel: string
+  /** Pid of the forking gateway; a worker whose parent is anyone else has lost it. */
+  readonly gatewayPid: number
 }
 
 /** How long buffered results may take to leave when the gateway is gone. */
@@ -35,7 +37,6 @@ async function main(): Promise<void> {
     process.exit(2)
   }
   const logger = createLogger({ level: config.logLevel, bindings: { role: 'worker' } })
-  const parentPid = process.ppid
 
   let finished = false
   const leave = (why: string): void => {
@@ -47,10 +48,15 @@ async function main(): Promise<void> {
     setTimeout(() => process.exit(0), ORPHAN_LINGER_MS).unref()
   }
   process.on('disconnect', () => leave('IPC channel closed'))
-  // Belt and braces: a reparented process has lost its gateway even if the channel lingers.
-  setInterval(() => {
-    if (process.ppid !== parentPid) leave('reparented')
-  }, 250).unref()
+  // The gateway can die while this process is still booting, before the handler above
+  // existed; its 'disconnect' is then gone, and the parent is already init. So compare
+  // against the pid the gateway gave us, now and then.
+  const checkParent = (): void => {
+    if (!process.connected) leave('IPC channel closed')
+    else if (process.ppid !== config.gatewayPid) leave('reparented')
+  }
+  checkParent()
+  setInterval(checkParent, 250).unref()
   // Ctrl+C reaches the whole process group; the gateway owns shutdown and sends the poison pill.
   process.on('SIGINT', () => logger.debug('SIGINT ignored; waiting for the gateway'))
   process.on('SIGTERM', () => void worker?.stop())
@@ -73,7 +79,7 @@ async function main(): Promise<void> {
   worker.start()
   await worker.closed
   finished = true
-  process.disconnect()
+  if (process.connected) process.disconnect()
   // Sockets closed with linger let ZeroMQ finish delivering; exit as soon as the loop drains.
   setTimeout(() => process.exit(0), 3000).unref()
 }

@@ -1,0 +1,100 @@
+/**
+ * The gateway as a real process (run-server) under load, stopped the three
+ * ways an operator stops it. Whatever the signal, no process may survive it.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { Client, type RunSummary } from '../../dist/index.js'
+import { fixtures, type Fixtures } from '../helpers/data.js'
+import { childPids, expectAllGone, freePort, startCli, waitFor, type RunningCli } from '../helpers/processes.js'
+
+let files: Fixtures
+let server: RunningCli | undefined
+let tracked: number[] = []
+
+beforeEach(async () => {
+  files = await fixtures()
+  tracked = []
+})
+
+afterEach(async () => {
+  if (server !== undefined && tracked.length === 0) tracked.push(server.pid)
+  await expectAllGone(tracked, 5000)
+  server = undefined
+  await files.remove()
+})
+
+/** Starts run-server in its own process group with 2 workers busy on 0.8 s commands, and a client loading it. */
+async function startLoaded(): Promise<{ run: Promise<RunSummary>; client: Client; pids: number[] }> {
+  const { commands, map } = await files.seed(256, 0.8)
+  const port = await freePort()
+  server = startCli('run-server', [map, `tcp://127.0.0.1:${port}`, 'tcp://127.0.0.1:5556', '2', '--min-workers', '2', '--capacity', '2', '--grace', '3000', '--log-level', 'info'], { detached: true })
+  await waitFor(() => server!.stdout().includes('listening'), 'run-server to listen')
+  const client = new Client({ servers: [`tcp://127.0.0.1:${port}`], bind: 'tcp://127.0.0.1:*', batchSize: 8, sendRetries: 1, retryDelayMs: 100, resultTimeoutMs: 5000, maxResends: 0 })
+  const run = client.run(commands)
+  const gatewayPid = server.pid
+  // Both workers said ready and batches are out: the ready handler dispatches at once.
+  await waitFor(
+    () => (server!.stderr().match(/worker ready/g) ?? []).length >= 2 && client.progress.inFlight >= 4,
+    'two workers busy',
+  )
+  const pids = [gatewayPid, ...childPids(gatewayPid)]
+  tracked = pids
+  return { run, client, pids }
+}
+
+describe('when Ctrl+C reaches the gateway\'s whole process group under load', () => {
+  it('delivers the batches that were running, exits 0, and leaves no process within 3 s', async () => {
+    const { run, pids } = await startLoaded()
+    const started = Date.now()
+    process.kill(-server!.pid, 'SIGINT')
+    const { code } = await server!.exited
+    await expectAllGone(pids, 3000)
+    expect(Date.now() - started).toBeLessThan(3000)
+    expect(code).toBe(0)
+    const summary = await run
+    // 2 workers × capacity 2 × 8 commands were running: they must have arrived.
+    expect(summary.counts.ok).toBeGreaterThanOrEqual(32)
+    expect(summary.counts.ok + summary.counts.lost).toBe(summary.commands)
+    expect(server!.stdout()).toMatch(/served \d+ batches/)
+  })
+})
+
+describe('when the gateway gets SIGTERM under load', () => {
+  it('shuts down gracefully and leaves no process within 3 s', async () => {
+    const { run, pids } = await startLoaded()
+    process.kill(server!.pid, 'SIGTERM')
+    const { code } = await server!.exited
+    expect(code).toBe(0)
+    await expectAllGone(pids, 3000)
+    const summary = await run
+    expect(summary.counts.ok).toBeGreaterThanOrEqual(32)
+  })
+})
+
+describe('when the gateway is SIGKILLed under load', () => {
+  it('its workers notice and exit within 1 s, leaving no process', async () => {
+    const { run, client, pids } = await startLoaded()
+    process.kill(server!.pid, 'SIGKILL')
+    await server!.exited
+    const killedAt = Date.now()
+    await expectAllGone(pids, 3000)
+    expect(Date.now() - killedAt).toBeLessThan(1500)
+    await client.interrupt()
+    const summary = await run
+    expect(summary.exitCode).toBe(130)
+  })
+})
+
+describe('when a second Ctrl+C arrives during the graceful shutdown', () => {
+  it('kills the workers at once and exits 130', async () => {
+    const { run, client, pids } = await startLoaded()
+    process.kill(-server!.pid, 'SIGINT')
+    await waitFor(() => server!.stderr().includes('shutting down'), 'shutdown to begin')
+    process.kill(-server!.pid, 'SIGINT')
+    const { code } = await server!.exited
+    expect(code).toBe(130)
+    await expectAllGone(pids, 2000)
+    await client.interrupt()
+    await run
+  })
+})
