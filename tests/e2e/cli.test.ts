@@ -1,0 +1,154 @@
+/**
+ * Both CLIs exactly as a user types them: the original's positional order,
+ * named options, help, and the exit codes of design.md.
+ */
+import { readFile } from 'node:fs/promises'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { fixtures, type Fixtures } from '../helpers/data.js'
+import { childPids, expectAllGone, freePort, runCli, startCli, waitFor, type RunningCli } from '../helpers/processes.js'
+
+let files: Fixtures
+let servers: RunningCli[] = []
+let pids: number[] = []
+
+beforeEach(async () => {
+  files = await fixtures()
+  servers = []
+  pids = []
+})
+
+afterEach(async () => {
+  for (const server of servers) if (server.child.exitCode === null) server.child.kill('SIGINT')
+  await expectAllGone([...pids, ...servers.map((s) => s.pid)], 5000)
+  await files.remove()
+})
+
+async function startServer(args: string[]): Promise<{ server: RunningCli; endpoint: string }> {
+  const server = startCli('run-server', args)
+  servers.push(server)
+  await waitFor(() => server.stdout().includes('listening '), 'run-server to print its endpoint')
+  const endpoint = /listening (\S+)/.exec(server.stdout())![1]!
+  return { server, endpoint }
+}
+
+describe('the original scenario typed with positional arguments', () => {
+  it('prints the summary with total 512, exits 0, and the server stops on Ctrl+C', async () => {
+    const { commands, map } = await files.seed(512, 0.05)
+    const [intake, results] = [await freePort(), await freePort()]
+    const { server } = await startServer([map, `tcp://127.0.0.1:${intake}`, `tcp://127.0.0.1:${results}`, '4'])
+    const client = await runCli('run-client', [commands, '16', `tcp://127.0.0.1:${results}`, `tcp://127.0.0.1:${intake}`])
+    expect(client.code).toBe(0)
+    const lines = client.stdout.trimEnd().split('\n')
+    expect(lines[0]).toBe('commands  512 sent · 512 ok · 0 unknown · 0 failed · 0 timeout · 0 lost')
+    expect(lines[1]).toBe('batches   32 × 16')
+    expect(lines[2]).toBe('total     512')
+    expect(lines[3]).toMatch(/^elapsed {3}\d+\.\d{3} s {2}\(\d+ commands\/s\)$/)
+    expect(lines).toHaveLength(4)
+    pids.push(...childPids(server.pid))
+    server.child.kill('SIGINT')
+    expect((await server.exited).code).toBe(0)
+    expect(server.stdout()).toMatch(/served 32 batches/)
+  })
+})
+
+describe('the named options', () => {
+  it('accept several servers, a wildcard bind, --json and --output', async () => {
+    const { commands, map } = await files.seed(30, 0)
+    const { endpoint: first } = await startServer(['--map', map, '--bind', 'tcp://127.0.0.1:*', '--max-workers', '1', '--log-level', 'warn'])
+    const { endpoint: second } = await startServer(['-m', map, '-b', 'tcp://127.0.0.1:*', '-w', '1', '--log-level', 'warn'])
+    const output = `${files.dir}/out.jsonl`
+    const client = await runCli('run-client', [commands, '-n', '4', '-b', 'tcp://127.0.0.1:*', '-s', first, second, '--json', '--output', output])
+    expect(client.code).toBe(0)
+    const summary = JSON.parse(client.stdout) as { total: number; batches: number; counts: { ok: number } }
+    expect(summary).toMatchObject({ total: 30, batches: 8, counts: { ok: 30 } })
+    const records = (await readFile(output, 'utf8')).trimEnd().split('\n').map((line) => JSON.parse(line) as { line: number })
+    expect(records.map((r) => r.line).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1))
+  })
+})
+
+describe('help and version', () => {
+  it.each(['run-client', 'run-server'] as const)('%s --help shows the options and examples and exits 0', async (name) => {
+    const { code, stdout } = await runCli(name, ['--help'])
+    expect(code).toBe(0)
+    expect(stdout).toContain('Usage:')
+    expect(stdout).toContain('Examples:')
+    expect(stdout).toContain('--log-level')
+  })
+
+  it.each(['run-client', 'run-server'] as const)('%s --version prints the package version', async (name) => {
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+    const { code, stdout } = await runCli(name, ['--version'])
+    expect(code).toBe(0)
+    expect(stdout.trim()).toBe(pkg.version)
+  })
+})
+
+describe('bad usage and unreadable input exit 2 with a message naming the problem', () => {
+  it('a missing commands file', async () => {
+    const missing = `${files.dir}/nope.txt`
+    const { code, stderr, stdout } = await runCli('run-client', [missing, '-b', 'tcp://127.0.0.1:*'])
+    expect(code).toBe(2)
+    expect(stderr).toContain(missing)
+    expect(stdout).toBe('')
+  })
+
+  it('a commands file with no commands', async () => {
+    const empty = await files.write('empty.txt', [])
+    const { code, stderr } = await runCli('run-client', [empty, '-b', 'tcp://127.0.0.1:*', '--send-retries', '0'])
+    expect(code).toBe(2)
+    expect(stderr).toContain('has no commands')
+  })
+
+  it('--strict with a bad line names file and line and sends nothing', async () => {
+    const commands = await files.write('bad.txt', ['10.0.0.1:foo', '10.0.0.300:foo', '10.0.0.2:bar'])
+    const { code, stderr } = await runCli('run-client', [commands, '--strict', '-b', 'tcp://127.0.0.1:*'])
+    expect(code).toBe(2)
+    expect(stderr).toContain(`${commands}:2:`)
+  })
+
+  it.each([
+    ['batch size 0', ['0']],
+    ['a non-numeric window', ['--window', 'lots']],
+    ['an unknown option', ['--frobnicate']],
+  ])('run-client with %s', async (_, extra) => {
+    const commands = await files.write('c.txt', ['10.0.0.1:foo'])
+    const { code, stderr } = await runCli('run-client', [commands, ...extra])
+    expect(code).toBe(2)
+    expect(stderr.length).toBeGreaterThan(0)
+  })
+
+  it('run-client bound to every interface without --advertise', async () => {
+    const commands = await files.write('c.txt', ['10.0.0.1:foo'])
+    const { code, stderr } = await runCli('run-client', [commands, '-b', 'tcp://*:*'])
+    expect(code).toBe(2)
+    expect(stderr).toContain('--advertise')
+  })
+
+  it('run-server with a missing map file', async () => {
+    const missing = `${files.dir}/no-map.txt`
+    const { code, stderr } = await runCli('run-server', [missing, 'tcp://127.0.0.1:*'])
+    expect(code).toBe(2)
+    expect(stderr).toContain(missing)
+  })
+
+  it('run-server with an intake port already in use', async () => {
+    const map = await files.write('map.txt', ['10.0.0.1:foo:1:0'])
+    const { endpoint } = await startServer([map, 'tcp://127.0.0.1:*', '-w', '1', '--log-level', 'warn'])
+    const { code, stderr } = await runCli('run-server', [map, endpoint, '-w', '1'])
+    expect(code).toBe(2)
+    expect(stderr).toContain(endpoint)
+  })
+})
+
+describe('bad lines without --strict', () => {
+  it('are reported as file:line: reason, skipped, and counted in the summary', async () => {
+    const map = await files.write('map.txt', ['10.0.0.1:foo:1:0', '10.0.0.2:foo:1:0'])
+    const commands = await files.write('c.txt', ['10.0.0.1:foo', 'not a command', '10.0.0.2:foo\r', '', '# comment'])
+    const { endpoint } = await startServer([map, 'tcp://127.0.0.1:*', '-w', '1', '--log-level', 'warn'])
+    const { code, stdout, stderr } = await runCli('run-client', [commands, '-b', 'tcp://127.0.0.1:*', '-s', endpoint])
+    expect(code).toBe(0)
+    expect(stdout).toContain('total     2')
+    expect(stdout).toContain('skipped   1 bad line')
+    expect(stderr).toContain(`${commands}:2:`)
+  })
+})
