@@ -152,3 +152,23 @@ describe('bad lines without --strict', () => {
     expect(stderr).toContain(`${commands}:2:`)
   })
 })
+
+describe('Ctrl+C on the client', () => {
+  it('sends abort so the gateway drops its queued batches, prints the partial summary, and exits 130', async () => {
+    const map = await files.write('map.txt', ['10.0.0.1:slow:1:5'])
+    const commands = await files.write('c.txt', Array.from({ length: 6 }, () => '10.0.0.1:slow'))
+    const { server, endpoint } = await startServer([map, 'tcp://127.0.0.1:*', '-w', '1', '--capacity', '1', '--grace', '500'])
+    await waitFor(() => server.stderr().includes('worker ready'), 'the worker to be ready')
+    const client = startCli('run-client', [commands, '-n', '1', '-b', 'tcp://127.0.0.1:*', '-s', endpoint, '--progress'])
+    await waitFor(() => client.stderr().includes('6 batches in flight'), 'all six batches to be sent')
+    client.child.kill('SIGINT')
+    const { code } = await client.exited
+    expect(code).toBe(130)
+    expect(client.stdout()).toContain('status    interrupted')
+    expect(client.stdout()).toMatch(/^commands {2}6 sent · 0 ok .* 6 lost$/m)
+    await waitFor(() => server.stderr().includes('client aborted'), 'the gateway to log the abort')
+    const abortLine = server.stderr().split('\n').find((line) => line.includes('client aborted'))!
+    // One batch was running on the only worker; the other five were queued and dropped.
+    expect(abortLine).toContain('"dropped":5')
+  })
+})
