@@ -131,15 +131,22 @@ export class ReplySockets {
   }
 
   /**
-   * Waits for queued messages to be handed to ZeroMQ, then closes every
-   * socket with `lingerMs` so ZeroMQ keeps delivering in the background.
+   * Closes every socket. Messages still waiting in our queues get up to
+   * `lingerMs` to be handed to ZeroMQ (a vanished client would otherwise hold
+   * shutdown through all its send retries); then the sockets close with the
+   * remaining linger, so ZeroMQ keeps delivering in the background.
    */
   async close(lingerMs = this.options.lingerMs): Promise<void> {
     if (this.closed) return
     this.closed = true
     clearInterval(this.sweeper)
-    await Promise.all([...this.entries.values()].map((entry) => entry.sender.drained()))
-    for (const [endpoint, entry] of this.entries) this.discard(endpoint, entry, lingerMs)
+    const started = Date.now()
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, lingerMs)))
+    await Promise.race([Promise.all([...this.entries.values()].map((entry) => entry.sender.drained())), deadline])
+    clearTimeout(timer)
+    const remaining = Math.max(0, lingerMs - (Date.now() - started))
+    for (const [endpoint, entry] of this.entries) this.discard(endpoint, entry, remaining)
   }
 
   private open(endpoint: string): Entry {
