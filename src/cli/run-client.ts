@@ -8,6 +8,7 @@ import { Command, CommanderError, Option } from '@commander-js/extra-typings'
 import { Client, clientDefaults, type CommandRecord } from '../client/client.js'
 import { formatSummary } from '../client/summary.js'
 import { createLogger } from '../log.js'
+import { ConfigError, errorMessage } from '../protocol/errors.js'
 import { ExitCode, VERSION, exitCodeFor, integer, logLevel, positionalOr, reportError } from './common.js'
 
 const EXAMPLES = `
@@ -91,6 +92,13 @@ async function main(argv: string[]): Promise<number> {
   if (o.output !== undefined) {
     output = createWriteStream(o.output)
     const stream = output
+    try {
+      // Find out now, not after the run, that the file cannot be written.
+      await once(stream, 'open')
+    } catch (error) {
+      reportError('run-client', new ConfigError('ERR_INVALID_OPTION', `cannot write --output ${o.output}: ${errorMessage(error)}`), false)
+      return ExitCode.Usage
+    }
     stream.on('error', (error) => logger.error({ err: error.message, file: o.output }, 'cannot write --output file'))
     client.on('records', (records: CommandRecord[]) => {
       let text = ''

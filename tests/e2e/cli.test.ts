@@ -124,6 +124,14 @@ describe('bad usage and unreadable input exit 2 with a message naming the proble
     expect(stderr).toContain('--advertise')
   })
 
+  it('an --output file that cannot be written, before anything is sent', async () => {
+    const commands = await files.write('c.txt', ['10.0.0.1:foo'])
+    const target = `${files.dir}/no-such-dir/out.jsonl`
+    const { code, stderr } = await runCli('run-client', [commands, '-b', 'tcp://127.0.0.1:*', '--output', target])
+    expect(code).toBe(2)
+    expect(stderr).toContain(target)
+  })
+
   it('run-server with a missing map file', async () => {
     const missing = `${files.dir}/no-map.txt`
     const { code, stderr } = await runCli('run-server', [missing, 'tcp://127.0.0.1:*'])

@@ -108,6 +108,29 @@ describe('when a worker is SIGKILLed in the middle of its batches', () => {
   })
 })
 
+describe('when a worker stops heartbeating (SIGSTOP) while it holds batches', () => {
+  it('is declared dead after 3 silent intervals, killed, and its batches run elsewhere once', async () => {
+    const { commands, map } = await files.seed(48, 0.3)
+    const gateway = await startGateway({ mapFile: map, maxWorkers: 2, minWorkers: 2, capacity: 2 })
+    await waitFor(() => gateway.connectedWorkers === 2, 'two workers ready')
+    const lost: { reason: string; requeued: number }[] = []
+    gateway.on('worker:lost', (worker) => lost.push(worker))
+    const run = client(gateway, { batchSize: 4 }).run(commands)
+    await waitFor(() => gateway.stats.dispatched >= 4, 'both workers to hold batches')
+    const hung = gateway.workerPids[0]!
+    const stoppedAt = Date.now()
+    process.kill(hung, 'SIGSTOP')
+    const summary = await run
+    expect(summary.counts).toEqual({ ok: 48, unknown: 0, failed: 0, timeout: 0, lost: 0 })
+    expect(summary.total).toBe(48)
+    expect(lost[0]).toMatchObject({ reason: 'heartbeat' })
+    expect(lost[0]!.requeued).toBeGreaterThan(0)
+    // 3 intervals of 200 ms, checked every half interval: well under 2 s.
+    expect(Date.now() - stoppedAt).toBeLessThan(5000)
+    await expectAllGone([hung], 2000) // SIGKILL ends even a stopped process
+  })
+})
+
 describe('when no gateway is listening', () => {
   it('gives up after its bounded retries, names the endpoint, and reports every batch unsent (exit 1)', async () => {
     const port = await freePort()
