@@ -65,9 +65,15 @@ function readToken(buf: Uint8Array, pos: number): boolean {
     case 0xdd: return available >= 5 && set(Kind.Array, 5, u32(buf, pos + 1))
     case 0xde: return available >= 3 && set(Kind.Map, 3, u16(buf, pos + 1))
     case 0xdf: return available >= 5 && set(Kind.Map, 5, u32(buf, pos + 1))
-    case 0xc7: case 0xc8: case 0xc9:
-    case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
-      return set(Kind.Ext, 1, 0)
+    // Extension types: the tag, a length (unless fixed), a type byte, then the payload.
+    case 0xd4: return available >= 2 && set(Kind.Ext, 2, 1)
+    case 0xd5: return available >= 2 && set(Kind.Ext, 2, 2)
+    case 0xd6: return available >= 2 && set(Kind.Ext, 2, 4)
+    case 0xd7: return available >= 2 && set(Kind.Ext, 2, 8)
+    case 0xd8: return available >= 2 && set(Kind.Ext, 2, 16)
+    case 0xc7: return available >= 3 && set(Kind.Ext, 3, buf[pos + 1]!)
+    case 0xc8: return available >= 4 && set(Kind.Ext, 4, u16(buf, pos + 1))
+    case 0xc9: return available >= 6 && set(Kind.Ext, 6, u32(buf, pos + 1))
     default: // 0xc1 is never used
       return set(Kind.Bad, 1, 0)
   }
@@ -89,13 +95,15 @@ function u32(buf: Uint8Array, pos: number): number {
 }
 
 /**
- * Walks one MessagePack value. Returns a reason when the frame is not exactly
- * one well-formed value without extension types and within `maxDepth`.
+ * Walks one MessagePack value starting at `start` and returns the position
+ * just after it, or a reason when it is cut short, lies about a length,
+ * nests deeper than `maxDepth`, or (unless `allowExt`) uses an extension type.
+ * Extension payloads, when allowed, are skipped as opaque bytes.
  */
-export function scanMsgpack(buf: Uint8Array, maxDepth: number): ScanFailure {
-  // remaining[d] = values still to read at depth d; depth 0 is the top level.
+export function skipValue(buf: Uint8Array, start: number, maxDepth: number, allowExt: boolean): number | string {
+  // remaining[d] = values still to read at depth d; depth 0 is the value itself.
   const remaining: number[] = [1]
-  let pos = 0
+  let pos = start
   while (remaining.length > 0) {
     const top = remaining.length - 1
     if (remaining[top] === 0) {
@@ -110,7 +118,10 @@ export function scanMsgpack(buf: Uint8Array, maxDepth: number): ScanFailure {
       case Kind.Bad:
         return 'invalid type byte'
       case Kind.Ext:
-        return 'extension types are not allowed'
+        if (!allowExt) return 'extension types are not allowed'
+        if (size > buf.length - pos) return 'length claims more bytes than the frame holds'
+        pos += size
+        break
       case Kind.Scalar:
       case Kind.Str:
       case Kind.Bin:
@@ -128,7 +139,24 @@ export function scanMsgpack(buf: Uint8Array, maxDepth: number): ScanFailure {
       }
     }
   }
-  return pos === buf.length ? undefined : 'trailing bytes after the value'
+  return pos
+}
+
+/**
+ * Walks one MessagePack value. Returns a reason when the frame is not exactly
+ * one well-formed value without extension types and within `maxDepth`.
+ */
+export function scanMsgpack(buf: Uint8Array, maxDepth: number): ScanFailure {
+  const end = skipValue(buf, 0, maxDepth, false)
+  if (typeof end === 'string') return end
+  return end === buf.length ? undefined : 'trailing bytes after the value'
+}
+
+/** Reads the tag at `pos`; exported for the header reader. @internal */
+export function peekToken(buf: Uint8Array, pos: number): { kind: 'str' | 'map' | 'other'; head: number; size: number } | undefined {
+  if (!readToken(buf, pos)) return undefined
+  const k = kind()
+  return { kind: k === Kind.Str ? 'str' : k === Kind.Map ? 'map' : 'other', head: token.head, size: token.size }
 }
 
 /**

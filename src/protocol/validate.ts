@@ -4,7 +4,7 @@
  * never throws: it returns a reason, plus whatever routing fields could still
  * be read so that the gateway can answer `rejected` `malformed`.
  */
-import { decodeUntrusted } from './codec.js'
+import { NOT_A_SCALAR, WireFloat, readHeader } from './header-reader.js'
 import { Limits } from './limits.js'
 import {
   REJECT_REASONS,
@@ -75,8 +75,9 @@ function checkField(value: unknown, kind: FieldKind): string | undefined {
 /** A short, log-safe rendering of an untrusted value. */
 function preview(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
-  if (value === null || typeof value !== 'object') return String(value)
-  return Array.isArray(value) ? 'an array' : 'a map'
+  if (value === NOT_A_SCALAR) return 'a non-scalar value'
+  if (value instanceof WireFloat) return value.toString()
+  return String(value)
 }
 
 function readableString(value: unknown, maxBytes: number): string | undefined {
@@ -84,13 +85,9 @@ function readableString(value: unknown, maxBytes: number): string | undefined {
 }
 
 function validateHeader<H extends Header>(frame: Uint8Array, accepted: ReadonlySet<HeaderType>): Validated<H> {
-  const decoded = decodeUntrusted(frame, Limits.headerBytes, Limits.headerDepth)
-  if (!decoded.ok) return { ok: false, reason: `header: ${decoded.reason}` }
-  const value = decoded.value
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) {
-    return { ok: false, reason: 'header is not a map' }
-  }
-  const fields = value as Record<string, unknown>
+  const read = readHeader(frame, Limits.headerBytes, Limits.headerDepth)
+  if (!read.ok) return { ok: false, reason: `header: ${read.reason}` }
+  const fields: Record<string, unknown> = read.fields
   const fail = (reason: string): Validated<H> => {
     const replyTo = fields.replyTo
     if (!isBoundedString(replyTo, Limits.replyToBytes) || !isConnectableEndpoint(replyTo)) return { ok: false, reason }
