@@ -62,7 +62,9 @@ export async function* readLines(path: string, options: ReadLinesOptions = {}): 
       let start = 0
       for (let nl = chunk.indexOf(NEWLINE, start); nl !== -1; nl = chunk.indexOf(NEWLINE, start)) {
         number++
-        if (oversized || pendingBytes + (nl - start) > maxLineBytes) {
+        // The CR of a CRLF ending is not part of the line.
+        const endsInCr = nl > start ? chunk[nl - 1] === CR : pending.length > 0 && pending.at(-1)!.at(-1) === CR
+        if (oversized || pendingBytes + (nl - start) - (endsInCr ? 1 : 0) > maxLineBytes) {
           lines.push({ number, error: `is longer than ${maxLineBytes} bytes` })
         } else if (pendingBytes === 0) {
           lines.push(toLine(number, chunk.subarray(start, nl)))
@@ -77,7 +79,8 @@ export async function* readLines(path: string, options: ReadLinesOptions = {}): 
       }
       if (start < chunk.length) {
         const rest = chunk.length - start
-        if (oversized || pendingBytes + rest > maxLineBytes) {
+        // One byte of slack: it may be the CR of a CRLF ending.
+        if (oversized || pendingBytes + rest > maxLineBytes + 1) {
           oversized = true
           pending = []
           pendingBytes = 0
