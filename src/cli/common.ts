@@ -3,7 +3,7 @@
  * and the mapping from errors to exit codes.
  */
 import { readFileSync } from 'node:fs'
-import { InvalidArgumentError } from '@commander-js/extra-typings'
+import { CommanderError, InvalidArgumentError } from '@commander-js/extra-typings'
 import { ConfigError, InputError, errorMessage } from '../protocol/errors.js'
 import { LOG_LEVELS } from '../log.js'
 
@@ -54,4 +54,19 @@ export function positionalOr<T>(name: string, positional: T | undefined, named: 
     throw new ConfigError('ERR_INVALID_OPTION', `${name} given twice: ${JSON.stringify(positional)} and --${name} ${JSON.stringify(named)}`)
   }
   return positional
+}
+
+/**
+ * Parses `argv` with a program built with `.exitOverride()`. Returns the exit
+ * code when commander has already answered (help, version: 0; bad usage: 2,
+ * its message already printed), or `undefined` to go on.
+ */
+export function parseArgv(program: { parse(argv: readonly string[]): unknown }, argv: readonly string[]): number | undefined {
+  try {
+    program.parse(argv)
+    return undefined
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage
+    throw error
+  }
 }

@@ -4,12 +4,12 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs'
 import { once } from 'node:events'
-import { Command, CommanderError, Option } from '@commander-js/extra-typings'
+import { Command, Option } from '@commander-js/extra-typings'
 import { Client, clientDefaults, type CommandRecord } from '../client/client.js'
 import { formatSummary } from '../client/summary.js'
 import { createLogger } from '../log.js'
 import { ConfigError, errorMessage } from '../protocol/errors.js'
-import { ExitCode, VERSION, exitCodeFor, integer, logLevel, positionalOr, reportError } from './common.js'
+import { ExitCode, VERSION, exitCodeFor, integer, logLevel, parseArgv, positionalOr, reportError } from './common.js'
 
 const EXAMPLES = `
 Examples:
@@ -58,12 +58,8 @@ function buildProgram() {
 
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram().exitOverride()
-  try {
-    program.parse(argv)
-  } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage
-    throw error
-  }
+  const answered = parseArgv(program, argv)
+  if (answered !== undefined) return answered
   const [file, positionalBatch, positionalBind, positionalServer] = program.processedArgs
   const o = program.opts()
   const given = (name: string): boolean => program.getOptionValueSource(name as never) === 'cli'

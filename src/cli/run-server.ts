@@ -2,13 +2,13 @@
  * run-server: the gateway and its forked workers. Thin: flags map onto
  * GatewayOptions; signals map onto Gateway.close().
  */
-import { Command, CommanderError } from '@commander-js/extra-typings'
+import { Command } from '@commander-js/extra-typings'
 import { Gateway, gatewayDefaults } from '../gateway/gateway.js'
 import { loadDeviceMap } from '../data/device-map.js'
 import { formatBadLine } from '../data/bad-lines.js'
 import { ConfigError } from '../protocol/errors.js'
 import { createLogger } from '../log.js'
-import { ExitCode, VERSION, exitCodeFor, integer, logLevel, positionalOr, reportError } from './common.js'
+import { ExitCode, VERSION, exitCodeFor, integer, logLevel, parseArgv, positionalOr, reportError } from './common.js'
 
 const EXAMPLES = `
 Examples:
@@ -40,7 +40,7 @@ function buildProgram() {
     .option('-m, --map <file>', 'device map file')
     .option('-b, --bind <endpoint>', 'intake endpoint; tcp://127.0.0.1:* picks a free port', gatewayDefaults.bind)
     .option('-w, --max-workers <n>', 'most forked workers', integer(0, 4096), gatewayDefaults.maxWorkers)
-    .option('--min-workers <n>', 'workers kept even when idle', integer(0, 4096), gatewayDefaults.minWorkers)
+    .option('--min-workers <n>', 'workers forked at start and kept (the pool grows with load, it does not shrink yet)', integer(0, 4096), gatewayDefaults.minWorkers)
     .option('--capacity <n>', 'batches each worker holds at once', integer(1, 1_000_000), gatewayDefaults.capacity)
     .option('--concurrency <n>', 'commands in flight per worker', integer(1), gatewayDefaults.concurrency)
     .option('--command-timeout <ms>', 'cancel a command after this long (code 3); 0 = none', integer(0), gatewayDefaults.commandTimeoutMs)
@@ -58,12 +58,8 @@ function buildProgram() {
 
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram().exitOverride()
-  try {
-    program.parse(argv)
-  } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage
-    throw error
-  }
+  const answered = parseArgv(program, argv)
+  if (answered !== undefined) return answered
   const [positionalMap, positionalBind, positionalClient, positionalWorkers] = program.processedArgs
   const o = program.opts()
   const given = (name: string): boolean => program.getOptionValueSource(name as never) === 'cli'
@@ -117,7 +113,8 @@ async function main(argv: string[]): Promise<number> {
       } else {
         forced = true
         logger.warn({ signal }, 'second signal: killing workers and exiting')
-        void gateway.close({ force: true }).then(resolve)
+        // close({ force }) SIGKILLs every worker at once; give it a moment to reap them, no more.
+        void Promise.race([gateway.close({ force: true }), new Promise((r) => setTimeout(r, 1000))]).then(() => resolve())
       }
     }
     process.on('SIGINT', onSignal)

@@ -17,6 +17,7 @@ import { warmUpCodec } from '../protocol/warm-up.js'
 import { validateClientInboundHeader } from '../protocol/validate.js'
 import { assertBindable, assertConnectable, isWildcardHost } from '../transport/endpoint.js'
 import { Sender } from '../transport/sender.js'
+import { receiveLoop } from '../transport/receive-loop.js'
 import { RateLimitedLog, silentLogger, type Logger } from '../log.js'
 import { checkInteger, withDefaults } from '../util/options.js'
 import { Batcher, type Batch } from './batcher.js'
@@ -280,7 +281,7 @@ export class Client extends EventEmitter<ClientEvents> {
       retryDelayMs: o.retryDelayMs,
       onRetry: (attempt) => this.logger.warn({ attempt, of: o.sendRetries }, `no gateway accepting at ${o.servers.join(', ')}; retrying`),
     })
-    void this.receiveLoop(results)
+    void receiveLoop(results, (frames) => this.onMessage(frames), { logger: this.logger, what: 'results' })
     this.logger.debug({ replyTo: this.replyTo, servers: o.servers }, 'client ready')
   }
 
@@ -373,24 +374,6 @@ export class Client extends EventEmitter<ClientEvents> {
       } else {
         this.logger.warn({ id: entry.batch.id, attempts: entry.attempt }, 'no result after every resend; batch lost')
         this.finishLost(entry, 'noResult')
-      }
-    }
-  }
-
-  private async receiveLoop(socket: Pull): Promise<void> {
-    while (!socket.closed) {
-      let frames: Buffer[]
-      try {
-        frames = await socket.receive()
-      } catch (error) {
-        if (socket.closed) return
-        this.logger.error({ err: errorMessage(error) }, 'receive failed')
-        continue
-      }
-      try {
-        this.onMessage(frames)
-      } catch (error) {
-        this.logger.error({ err: errorMessage(error) }, 'message could not be handled')
       }
     }
   }

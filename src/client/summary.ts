@@ -42,6 +42,13 @@ function plural(n: number, word: string, words = `${word}s`): string {
   return `${n} ${n === 1 ? word : words}`
 }
 
+/** ` (last 5)` when the last batch is partial, so `batches` never overstates the commands. */
+function partialLast(s: RunSummary): string {
+  if (s.batches === 0) return ''
+  const last = s.commands - (s.batches - 1) * s.batchSize
+  return last > 0 && last < s.batchSize ? ` (last ${last})` : ''
+}
+
 /** The summary as printed on stdout (design.md's format, plus detail lines only when they say something). */
 export function formatSummary(s: RunSummary): string {
   const c = s.counts
@@ -49,7 +56,7 @@ export function formatSummary(s: RunSummary): string {
   const rate = seconds > 0 ? Math.round(s.commands / seconds) : 0
   const lines = [
     `commands  ${s.commands} sent · ${c.ok} ok · ${c.unknown} unknown · ${c.failed} failed · ${c.timeout} timeout · ${c.lost} lost`,
-    `batches   ${s.batches} × ${s.batchSize}`,
+    `batches   ${s.batches} × ${s.batchSize}${partialLast(s)}`,
     `total     ${s.total}`,
     `elapsed   ${seconds.toFixed(3)} s  (${rate} commands/s)`,
   ]

@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { Pull, Router } from 'zeromq'
-import { ConfigError, errorCode, errorMessage } from '../protocol/errors.js'
+import { ConfigError, errorMessage } from '../protocol/errors.js'
 import { HEARTBEAT_FRAME, STOP_FRAME, rejectedFrame, taskFrame } from '../protocol/frames.js'
 import { Limits } from '../protocol/limits.js'
 import { scanCommandPairs } from '../protocol/msgpack-scan.js'
@@ -19,6 +19,7 @@ import { validateIntakeHeader, validateWorkerHeader } from '../protocol/validate
 import { assertBindable, ipcPath, uniqueIpcEndpoint } from '../transport/endpoint.js'
 import { ReplySockets, type ReplySocketsOptions } from '../transport/reply-sockets.js'
 import { Sender } from '../transport/sender.js'
+import { receiveLoop } from '../transport/receive-loop.js'
 import { RateLimitedLog, silentLogger, type Logger } from '../log.js'
 import { checkInteger, withDefaults } from '../util/options.js'
 import { DispatchQueue, type QueuedBatch } from './dispatch-queue.js'
@@ -45,7 +46,8 @@ export interface GatewayOptions {
    */
   readonly maxWorkers?: number
   /**
-   * Forked workers kept alive even when idle. At most `maxWorkers`.
+   * Forked workers started at once and always kept (replaced when they die). At most
+   * `maxWorkers`. The pool grows beyond it under load and does not shrink yet.
    * @default 1
    */
   readonly minWorkers?: number
@@ -322,8 +324,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.grow()
     const interval = this.options.heartbeatIntervalMs
     this.ticker = setInterval(() => this.tick(), Math.max(10, Math.floor(interval / 2)))
-    void this.intakeLoop()
-    void this.routerLoop()
+    void receiveLoop(this.intake, (frames) => this.onIntake(frames), {
+      logger: this.logger,
+      what: 'intake',
+      // Stop reading while the queue is full: ZeroMQ's high-water marks then push back on clients.
+      beforeReceive: () => (this.queue.isFull && !this.intake.closed ? this.queue.whenNotFull() : undefined),
+    })
+    void receiveLoop(this.router, (frames) => this.onWorkerMessage(frames), { logger: this.logger, what: 'worker port' })
     this.logger.info({ endpoint: this.boundEndpoint, workersEndpoint: this.workersBind }, 'gateway listening')
     this.emit('listening', { endpoint: this.boundEndpoint, workersEndpoint: this.workersBind })
   }
@@ -345,28 +352,6 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
-  }
-
-  private async intakeLoop(): Promise<void> {
-    while (this.closing === undefined) {
-      if (this.queue.isFull) {
-        await this.queue.whenNotFull()
-        continue
-      }
-      let frames: Buffer[]
-      try {
-        frames = await this.intake.receive()
-      } catch (error) {
-        if (this.intake.closed) return
-        this.logger.error({ err: errorMessage(error) }, 'intake receive failed')
-        continue
-      }
-      try {
-        this.onIntake(frames)
-      } catch (error) {
-        this.logger.error({ err: errorMessage(error) }, 'intake message could not be handled')
-      }
-    }
   }
 
   private onIntake(frames: Buffer[]): void {
@@ -484,24 +469,6 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     })
   }
 
-  private async routerLoop(): Promise<void> {
-    while (!this.router.closed) {
-      let frames: Buffer[]
-      try {
-        frames = await this.router.receive()
-      } catch (error) {
-        if (this.router.closed || errorCode(error) === 'EAGAIN') continue
-        this.logger.error({ err: errorMessage(error) }, 'worker port receive failed')
-        continue
-      }
-      try {
-        this.onWorkerMessage(frames)
-      } catch (error) {
-        this.logger.error({ err: errorMessage(error) }, 'worker message could not be handled')
-      }
-    }
-  }
-
   private onWorkerMessage(frames: Buffer[]): void {
     const identity = frames[0]!
     const validated = validateWorkerHeader(frames[1] ?? Buffer.alloc(0))
@@ -615,7 +582,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private async shutdown(): Promise<void> {
     this.logger.info({ queued: this.queue.length, workers: this.workers.size }, 'shutting down')
     this.emit('closing')
-    this.intake.close()
+    // The intake keeps reading until the end, so batches that reach it now, or already
+    // sit in ZeroMQ's buffer, are answered `shutting-down` instead of vanishing.
     for (const batch of this.queue.drain()) {
       this.inside.delete(batchKey(batch.client, batch.id))
       this.reject(batch.replyTo, batch.id, batch.client, 'shutting-down', true)
@@ -631,11 +599,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     for (const worker of this.workers.values()) this.requeue(worker)
     this.workers.clear()
     clearInterval(this.ticker)
+    this.intake.close()
     this.routerSender.close('closed')
     this.router.close()
     const path = ipcPath(this.workersBind)
     if (path !== undefined) await rm(path, { force: true }).catch(() => undefined)
-    await this.replies.close(1000)
+    // Rejections get a second to leave, unless a second signal asked for an exit now.
+    await this.replies.close(this.forced ? 0 : 1000)
     this.logger.info({ stats: this.stats }, 'gateway closed')
     this.emit('closed')
   }

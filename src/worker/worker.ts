@@ -27,6 +27,7 @@ import { warmUpCodec } from '../protocol/warm-up.js'
 import { validateGatewayHeader } from '../protocol/validate.js'
 import { ReplySockets, type ReplySocketsOptions } from '../transport/reply-sockets.js'
 import { Sender } from '../transport/sender.js'
+import { receiveLoop } from '../transport/receive-loop.js'
 import { assertConnectable } from '../transport/endpoint.js'
 import { RateLimitedLog, silentLogger, type Logger } from '../log.js'
 import { checkInteger, withDefaults } from '../util/options.js'
@@ -163,6 +164,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private lastSent = 0
   private stopping: Promise<void> | undefined
   private closedEmitted = false
+  /** Set once results can no longer be delivered; later tasks are left to the gateway. */
+  private repliesClosed = false
   private idleWaiters: (() => void)[] = []
   private resolveClosed!: () => void
   /** Resolves when the worker has closed, whoever asked it to. */
@@ -217,6 +220,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
    */
   async close(options: { force?: boolean } = {}): Promise<void> {
     if (options.force !== true) return this.stop()
+    this.repliesClosed = true
     this.abortAll.abort()
     for (const controller of this.timed) controller.abort()
     this.shutdownSockets(0)
@@ -238,7 +242,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.dealer = dealer
     this.sender = new Sender(dealer, this.options.gateway, { retries: 3, retryDelayMs: 1000 })
     this.lastReceived = Date.now()
-    void this.receiveLoop(dealer)
+    void receiveLoop(
+      dealer,
+      (frames) => {
+        this.lastReceived = Date.now()
+        this.reconnectDelayMs = this.options.heartbeatIntervalMs
+        this.onMessage(frames)
+      },
+      { logger: this.logger, what: 'gateway connection' },
+    )
     this.sendToGateway(readyFrame(this.id, this.options.capacity))
     this.emit('ready')
   }
@@ -281,27 +293,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
     })
   }
 
-  private async receiveLoop(dealer: Dealer): Promise<void> {
-    while (!dealer.closed) {
-      let frames: Buffer[]
-      try {
-        frames = await dealer.receive()
-      } catch (error) {
-        if (dealer.closed || errorCode(error) === 'EAGAIN') continue
-        this.logger.error({ err: errorMessage(error) }, 'receive from gateway failed')
-        continue
-      }
-      this.lastReceived = Date.now()
-      this.reconnectDelayMs = this.options.heartbeatIntervalMs
-      try {
-        this.onMessage(frames)
-      } catch (error) {
-        this.stats.malformed++
-        this.logger.error({ err: errorMessage(error) }, 'message from gateway could not be handled')
-      }
-    }
-  }
-
   private onMessage(frames: Buffer[]): void {
     const validated = validateGatewayHeader(frames[0] ?? Buffer.alloc(0))
     if (!validated.ok) {
@@ -323,6 +314,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   private startBatch(header: TaskHeader, body: Buffer | undefined): void {
+    if (this.repliesClosed) {
+      // Too late to deliver a result. Leave it unacknowledged: when the gateway gets
+      // our bye it puts back whatever it thinks we still hold.
+      this.logger.warn({ id: header.id, client: header.client }, 'task arrived after stopping; left for the gateway to requeue')
+      return
+    }
     const count = body === undefined ? 'no body frame' : scanCommandPairs(body, this.options.maxBatch)
     if (typeof count === 'string') {
       this.stats.malformed++
@@ -407,6 +404,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.emit('closing')
     this.logger.info({ holding: this.held.size }, 'stopping: finishing held batches')
     if (this.held.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve))
+    this.repliesClosed = true
     await this.replies.close()
     if (this.sender !== undefined) await this.sendToGateway(byeFrame(this.id))
     this.shutdownSockets(1000)
