@@ -1,0 +1,204 @@
+import { describe, expect, it } from 'vitest'
+import { decodeTrusted, decodeUntrusted, encode, type Decoded } from '../../src/protocol/codec.js'
+import { commandsBody, outcomesBody, resultFrame, taskFrame } from '../../src/protocol/frames.js'
+import { Limits } from '../../src/protocol/limits.js'
+import { bytes, fixarray, fixmap, fixstr, map16, str8 } from './support/raw-msgpack.js'
+
+const MAX_BYTES = Limits.headerBytes
+const MAX_DEPTH = Limits.headerDepth
+
+/** mulberry32: a tiny seeded PRNG, so a failing input can be reproduced from its seed. */
+function prng(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+function randomInt(random: () => number, below: number): number {
+  return Math.floor(random() * below)
+}
+
+/** Why `value` is not made of plain data (plain objects, arrays, bytes, scalars), or undefined. */
+function notPlainData(value: unknown, path = '$'): string | undefined {
+  if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) return undefined
+  if (typeof value !== 'object') return `${path} is a ${typeof value}`
+  if (value instanceof Uint8Array) return undefined
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const problem = notPlainData(value[i], `${path}[${i}]`)
+      if (problem !== undefined) return problem
+    }
+    return undefined
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return `${path} is a ${value.constructor.name}, not a plain object`
+  for (const [key, item] of Object.entries(value)) {
+    const problem = notPlainData(item, `${path}.${key}`)
+    if (problem !== undefined) return problem
+  }
+  return undefined
+}
+
+/** Decodes without letting an exception escape, so the test can name the input that threw. */
+function decodeOrReport(frame: Uint8Array): Decoded | { thrown: unknown } {
+  try {
+    return decodeUntrusted(frame, MAX_BYTES, MAX_DEPTH)
+  } catch (error) {
+    return { thrown: error }
+  }
+}
+
+/** Checks one fuzz input; returns a description of what went wrong, or undefined. */
+function fuzzProblem(frame: Uint8Array): string | undefined {
+  const hex = Buffer.from(frame).toString('hex')
+  const result = decodeOrReport(frame)
+  if ('thrown' in result) return `threw ${String(result.thrown)} for ${hex}`
+  if (!result.ok) return typeof result.reason === 'string' && result.reason.length > 0 ? undefined : `no reason for ${hex}`
+  const problem = notPlainData(result.value)
+  return problem === undefined ? undefined : `${problem} for ${hex}`
+}
+
+describe('decodeUntrusted on random bytes', () => {
+  it('never throws and returns either plain data or a reason for 2000 random buffers', () => {
+    const random = prng(0xc0ffee)
+    const problems: string[] = []
+    for (let n = 0; n < 2000; n++) {
+      const frame = new Uint8Array(randomInt(random, 64))
+      for (let i = 0; i < frame.length; i++) frame[i] = randomInt(random, 256)
+      const problem = fuzzProblem(frame)
+      if (problem !== undefined) problems.push(`#${n}: ${problem}`)
+    }
+    expect(problems).toEqual([])
+  })
+
+  it('never throws for 2000 random buffers that start like a map or an array', () => {
+    // Pure noise mostly fails on the first byte; a container head makes the walk go deeper.
+    const heads = [0x81, 0x83, 0x86, 0x8f, 0x91, 0x92, 0x9f, 0xde, 0xdc]
+    const random = prng(42)
+    const problems: string[] = []
+    for (let n = 0; n < 2000; n++) {
+      const frame = new Uint8Array(1 + randomInt(random, 48))
+      frame[0] = heads[randomInt(random, heads.length)]!
+      for (let i = 1; i < frame.length; i++) frame[i] = randomInt(random, 256)
+      const problem = fuzzProblem(frame)
+      if (problem !== undefined) problems.push(`#${n}: ${problem}`)
+    }
+    expect(problems).toEqual([])
+  })
+})
+
+describe('decodeUntrusted on mutated valid frames', () => {
+  const frames = [
+    { name: 'a task header', frame: taskFrame('17', 'client-a', 'tcp://127.0.0.1:5556', 1) },
+    { name: 'a result header', frame: resultFrame('17', 'client-a', 'w-1', 2) },
+    { name: 'a task body', frame: commandsBody([['10.0.0.1', 'foo'], ['2001:db8::1', 'bar'], ['host', 'baz']]) },
+    { name: 'a result body', frame: outcomesBody([[0, 1], [1, null], [2, 'boom'], [3, null], [0, -70_000]]) },
+    { name: 'a nested map', frame: encode({ a: { b: { c: [1, 2, { d: 'e' }] } }, f: 1.5, g: Buffer.from('xy') }) },
+  ]
+
+  it.each(frames)('never throws when bytes of $name are flipped (seeded)', ({ frame }) => {
+    const random = prng(frame.length)
+    const problems: string[] = []
+    for (let n = 0; n < 400; n++) {
+      const mutated = Buffer.from(frame)
+      const flips = 1 + randomInt(random, 3)
+      for (let f = 0; f < flips; f++) {
+        const at = randomInt(random, mutated.length)
+        mutated[at] = mutated[at]! ^ (1 + randomInt(random, 255))
+      }
+      const problem = fuzzProblem(mutated)
+      if (problem !== undefined) problems.push(`#${n}: ${problem}`)
+    }
+    expect(problems).toEqual([])
+  })
+
+  it.each(frames)('never throws when each single byte of $name is replaced by every value', ({ frame }) => {
+    const problems: string[] = []
+    for (let at = 0; at < frame.length; at++) {
+      for (let value = 0; value < 256; value++) {
+        const mutated = Buffer.from(frame)
+        mutated[at] = value
+        const problem = fuzzProblem(mutated)
+        if (problem !== undefined) problems.push(problem)
+      }
+    }
+    expect(problems).toEqual([])
+  })
+})
+
+describe('decodeUntrusted on a frame over the size limit', () => {
+  it('rejects a frame one byte over maxBytes and names both sizes', () => {
+    const frame = Buffer.alloc(101)
+    expect(decodeUntrusted(frame, 100, MAX_DEPTH)).toEqual({ ok: false, reason: 'frame of 101 bytes exceeds 100' })
+  })
+
+  it('rejects an oversize frame before looking at its bytes, even when they are valid', () => {
+    const frame = encode('x'.repeat(200))
+    expect(decodeUntrusted(frame, 100, MAX_DEPTH)).toMatchObject({ ok: false, reason: expect.stringContaining('exceeds 100') })
+  })
+
+  it('accepts a valid frame of exactly maxBytes', () => {
+    const frame = encode('x'.repeat(98)) // str8: 2 bytes of head + 98
+    expect(frame.length).toBe(100)
+    expect(decodeUntrusted(frame, 100, MAX_DEPTH)).toEqual({ ok: true, value: 'x'.repeat(98) })
+  })
+})
+
+describe('decodeUntrusted on maps', () => {
+  it('decodes a map from our encoder as a plain object', () => {
+    const result = decodeUntrusted(encode({ a: 1, b: { c: 'd' } }), MAX_BYTES, MAX_DEPTH)
+    expect(result).toEqual({ ok: true, value: { a: 1, b: { c: 'd' } } })
+    expect(result.ok && notPlainData(result.value)).toBeUndefined()
+    expect(result.ok && result.value instanceof Map).toBe(false)
+  })
+
+  it.each([
+    { form: 'a fixmap with fixstr keys', frame: bytes(fixmap(2), fixstr('a'), 1, fixstr('b'), fixstr('x')) },
+    { form: 'a map16 with str8 keys', frame: bytes(map16(2), str8('a'), 1, str8('b'), str8('x')) },
+  ])('decodes $form from another encoder as a plain object', ({ frame }) => {
+    const result = decodeUntrusted(frame, MAX_BYTES, MAX_DEPTH)
+    expect(result).toEqual({ ok: true, value: { a: 1, b: 'x' } })
+    expect(result.ok && Object.getPrototypeOf(result.value)).toBe(Object.prototype)
+  })
+
+  it('decodes maps inside arrays as plain objects', () => {
+    const frame = bytes(fixarray(2), fixmap(1), fixstr('k'), 1, fixarray(1), fixmap(0))
+    const result = decodeUntrusted(frame, MAX_BYTES, MAX_DEPTH)
+    expect(result).toEqual({ ok: true, value: [{ k: 1 }, [{}]] })
+    expect(result.ok && notPlainData(result.value)).toBeUndefined()
+  })
+
+  it('decodes maps as plain objects in decodeTrusted too', () => {
+    const value = decodeTrusted(bytes(map16(1), str8('k'), fixmap(0)))
+    expect(value).toEqual({ k: {} })
+    expect(notPlainData(value)).toBeUndefined()
+  })
+})
+
+describe('decodeUntrusted on values msgpackr would turn into objects', () => {
+  it('rejects a timestamp extension rather than returning a Date', () => {
+    const frame = bytes(0xd6, 0xff, 0x00, 0x00, 0x00, 0x01)
+    expect(decodeUntrusted(frame, MAX_BYTES, MAX_DEPTH)).toEqual({ ok: false, reason: 'extension types are not allowed' })
+  })
+
+  it('rejects a msgpackr record definition (extension 0x72)', () => {
+    const frame = bytes(0xd4, 0x72, 0x40)
+    expect(decodeUntrusted(frame, MAX_BYTES, MAX_DEPTH)).toEqual({ ok: false, reason: 'extension types are not allowed' })
+  })
+})
+
+describe('decodeUntrusted on nesting', () => {
+  it('rejects a frame nested deeper than maxDepth', () => {
+    const frame = bytes(Array(MAX_DEPTH + 1).fill(fixarray(1)), 1)
+    expect(decodeUntrusted(frame, MAX_BYTES, MAX_DEPTH)).toEqual({ ok: false, reason: `nested deeper than ${MAX_DEPTH}` })
+  })
+
+  it('decodes a frame nested exactly maxDepth deep', () => {
+    const frame = bytes(Array(MAX_DEPTH).fill(fixarray(1)), 1)
+    expect(decodeUntrusted(frame, MAX_BYTES, MAX_DEPTH)).toMatchObject({ ok: true })
+  })
+})
