@@ -45,7 +45,7 @@ export type HeaderRead = { readonly ok: true; readonly fields: HeaderFields } | 
 export function readHeader(frame: Uint8Array, maxBytes: number, maxDepth: number): HeaderRead {
   if (frame.length > maxBytes) return { ok: false, reason: `frame of ${frame.length} bytes exceeds ${maxBytes}` }
   const map = peekToken(frame, 0)
-  if (map === undefined) return { ok: false, reason: 'empty frame' }
+  if (map === undefined) return { ok: false, reason: frame.length === 0 ? 'empty frame' : 'truncated' }
   if (map.kind !== 'map') {
     // Tell a non-map from garbage: walk it as a plain value first.
     const end = skipValue(frame, 0, maxDepth, false)

@@ -389,6 +389,7 @@ describe('a header with an unknown key holding an extension type', () => {
     { where: 'inside an array', value: [0x92, 0x01, 0xd4, 0x01, 0x00] },
     { where: 'as an ext8 with a 3-byte payload', value: [0xc7, 0x03, 0x05, 0xaa, 0xbb, 0xcc] },
     { where: 'under a non-string key', key: [0x07], value: [0xd5, 0x01, 0x00, 0x00] },
+    { where: 'as the key itself', key: [0xd4, 0x01, 0x00], value: [0x01] },
   ])('is accepted when the extension sits $where', ({ key, value }) => {
     const frame = bytes(fixmap(4), fixstr('v'), 1, fixstr('type'), fixstr('abort'), fixstr('client'), fixstr('client-a'), key ?? fixstr('x'), value)
     expect(validateIntakeHeader(frame)).toMatchObject({ ok: true, header: VALID.abort })
