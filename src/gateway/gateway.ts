@@ -15,6 +15,7 @@ import { Limits } from '../protocol/limits.js'
 import { scanCommandPairs } from '../protocol/msgpack-scan.js'
 import type { RejectReason, TaskHeader } from '../protocol/types.js'
 import { warmUpCodec } from '../protocol/warm-up.js'
+import { warmUpTransport } from '../transport/warm-up.js'
 import { validateIntakeHeader, validateWorkerHeader } from '../protocol/validate.js'
 import { assertBindable, ipcPath, uniqueIpcEndpoint } from '../transport/endpoint.js'
 import { ReplySockets, type ReplySocketsOptions } from '../transport/reply-sockets.js'
@@ -308,12 +309,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   /** Binds both sockets, forks the first worker(s) and starts serving. */
   async start(): Promise<void> {
-    warmUpCodec()
     try {
       await this.router.bind(this.workersBind)
     } catch (error) {
       throw new ConfigError('ERR_ENDPOINT', `cannot bind worker port ${this.workersBind}: ${errorMessage(error)}`, { cause: error })
     }
+    // Fork first: a worker takes ~250 ms to boot, and the warm-up runs meanwhile.
+    this.grow()
+    warmUpCodec(200)
+    await warmUpTransport()
     try {
       await this.intake.bind(this.options.bind)
     } catch (error) {
@@ -321,7 +325,6 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       throw new ConfigError('ERR_ENDPOINT', `cannot bind intake ${this.options.bind}: ${errorMessage(error)}`, { cause: error })
     }
     this.boundEndpoint = this.intake.lastEndpoint ?? this.options.bind
-    this.grow()
     const interval = this.options.heartbeatIntervalMs
     this.ticker = setInterval(() => this.tick(), Math.max(10, Math.floor(interval / 2)))
     void receiveLoop(this.intake, (frames) => this.onIntake(frames), {

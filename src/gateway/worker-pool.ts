@@ -81,8 +81,9 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     const config: ForkedWorkerConfig = { ...this.config, id }
     const child = fork(this.entry, [], {
       env: { ...process.env, CGW_WORKER_CONFIG: JSON.stringify(config) },
-      // The gateway's own flags (a test runner's loaders, say) are not the worker's business.
-      execArgv: [],
+      // The gateway's own flags (a test runner's loaders, say) are not the worker's business;
+      // CGW_WORKER_NODE_FLAGS passes flags on purpose, e.g. "--cpu-prof" to profile workers.
+      execArgv: (process.env.CGW_WORKER_NODE_FLAGS ?? '').split(' ').filter((flag) => flag.length > 0),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })
     if (child.pid === undefined) {

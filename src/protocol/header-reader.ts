@@ -51,11 +51,13 @@ export function readHeader(frame: Uint8Array, maxBytes: number, maxDepth: number
     const end = skipValue(frame, 0, maxDepth, false)
     return { ok: false, reason: typeof end === 'string' ? end : 'not a map' }
   }
-  if (map.size * 2 > frame.length - map.head) return { ok: false, reason: 'length claims more items than the frame holds' }
+  // Copied out: peekToken reuses one object, and the loop peeks again.
+  const entries = map.size
+  let pos = map.head
+  if (entries * 2 > frame.length - pos) return { ok: false, reason: 'length claims more items than the frame holds' }
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength)
   const fields: HeaderFields = {}
-  let pos = map.head
-  for (let i = 0; i < map.size; i++) {
+  for (let i = 0; i < entries; i++) {
     const key = peekToken(frame, pos)
     if (key === undefined) return { ok: false, reason: 'truncated' }
     if (key.kind !== 'str') {

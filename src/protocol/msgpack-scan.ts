@@ -152,11 +152,23 @@ export function scanMsgpack(buf: Uint8Array, maxDepth: number): ScanFailure {
   return end === buf.length ? undefined : 'trailing bytes after the value'
 }
 
+/** What {@link peekToken} read. One shared object, overwritten by the next call: no allocation per token. */
+export interface PeekedToken {
+  kind: 'str' | 'map' | 'other'
+  head: number
+  size: number
+}
+
+const peeked: PeekedToken = { kind: 'other', head: 0, size: 0 }
+
 /** Reads the tag at `pos`; exported for the header reader. @internal */
-export function peekToken(buf: Uint8Array, pos: number): { kind: 'str' | 'map' | 'other'; head: number; size: number } | undefined {
+export function peekToken(buf: Uint8Array, pos: number): Readonly<PeekedToken> | undefined {
   if (!readToken(buf, pos)) return undefined
   const k = kind()
-  return { kind: k === Kind.Str ? 'str' : k === Kind.Map ? 'map' : 'other', head: token.head, size: token.size }
+  peeked.kind = k === Kind.Str ? 'str' : k === Kind.Map ? 'map' : 'other'
+  peeked.head = token.head
+  peeked.size = token.size
+  return peeked
 }
 
 /**

@@ -76,6 +76,7 @@ async function main(): Promise<void> {
     maxMessageBytes: config.maxMessageBytes,
     logger,
   })
+  await worker.warmUp()
   worker.start()
   await worker.closed
   finished = true

@@ -24,6 +24,7 @@ import { Limits } from '../protocol/limits.js'
 import { scanCommandPairs } from '../protocol/msgpack-scan.js'
 import { ResultCode, type CommandOutcome, type CommandPair, type TaskHeader } from '../protocol/types.js'
 import { warmUpCodec } from '../protocol/warm-up.js'
+import { warmUpTransport } from '../transport/warm-up.js'
 import { validateGatewayHeader } from '../protocol/validate.js'
 import { ReplySockets, type ReplySocketsOptions } from '../transport/reply-sockets.js'
 import { Sender } from '../transport/sender.js'
@@ -194,6 +195,17 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Batches currently held. */
   get holding(): number {
     return this.held.size
+  }
+
+  /**
+   * Optional, before {@link start}: runs the codec, the send path and the
+   * queue a few hundred times so the first batches run compiled code. Forked
+   * workers do it while the gateway is still starting.
+   */
+  async warmUp(): Promise<void> {
+    warmUpCodec(200)
+    await warmUpTransport()
+    await Promise.all(Array.from({ length: 256 }, () => this.queue.add(() => Promise.resolve())))
   }
 
   /** Connects to the gateway and announces this worker's capacity. */
