@@ -8,8 +8,12 @@
 //               the floor: 1.000 s of waiting plus a bare `node` start-up.
 //   throughput  zero-wait commands end to end, against raw zeromq.js one-hop
 //               PUSH→PULL of msgpack batches of the same size between two processes.
+//   stop        under load (seed data, 1 s commands), seconds from Ctrl+C to the
+//               process group / SIGTERM / SIGKILL of the gateway until no gateway
+//               or worker process is left, against the 1 s the running commands
+//               need to finish.
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -19,7 +23,7 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    only: { type: 'string', default: 'seed,throughput' },
+    only: { type: 'string', default: 'seed,throughput,stop' },
     runs: { type: 'string' },
   },
 })
@@ -113,7 +117,6 @@ async function throughput() {
   const dir = mkdtempSync(join(tmpdir(), 'cgw-bench-'))
   await sh(process.execPath, ['tests/data/generate.mjs', '--lines', '512', '--wait', '0', '--out', dir])
   // Repeat the 512 known commands to the wanted length; the map stays small.
-  const { readFileSync } = await import('node:fs')
   const base = readFileSync(join(dir, 'client_data.txt'), 'utf8')
   writeFileSync(join(dir, 'many.txt'), base.repeat(Math.ceil(commands / 512)))
   const raw = await rawOneHop(size, Math.floor(commands / size))
@@ -133,9 +136,78 @@ async function throughput() {
   }
 }
 
+function alive(pid) {
+  try {
+    process.kill(pid, 0)
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
+  } catch {
+    return false
+  }
+}
+
+function children(pid) {
+  return readdirSync('/proc').filter((e) => /^[0-9]+$/.test(e)).map(Number).filter((p) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid
+    } catch {
+      return false
+    }
+  })
+}
+
+async function stopOnce(how) {
+  const child = spawn(process.execPath, ['bin/run-server.js', 'tests/data/server_data.txt', 'tcp://127.0.0.1:*', 'x', '32', '--capacity', '4'], {
+    cwd: root, stdio: ['ignore', 'pipe', 'ignore'], detached: true,
+  })
+  let out = ''
+  await new Promise((resolve) => child.stdout.on('data', (d) => { out += d; if (out.includes('listening')) resolve() }))
+  const endpoint = /listening (\S+)/.exec(out)[1]
+  const client = spawn(process.execPath, ['bin/run-client.js', 'tests/data/client_data.txt', '4', 'tcp://127.0.0.1:*', endpoint, '--send-retries', '0', '--retry-delay', '200', '--result-timeout', '3000', '--max-resends', '0'], { cwd: root, stdio: 'ignore' })
+  // Load: wait until the pool has grown past one busy worker.
+  const deadline = Date.now() + 5000
+  while (children(child.pid).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+  await new Promise((r) => setTimeout(r, 300))
+  const pids = [child.pid, ...children(child.pid)]
+  const started = performance.now()
+  if (how === 'Ctrl+C to the group') process.kill(-child.pid, 'SIGINT')
+  else process.kill(child.pid, how)
+  while (pids.some(alive) && performance.now() - started < 15_000) await new Promise((r) => setTimeout(r, 5))
+  const ms = performance.now() - started
+  const left = pids.filter(alive)
+  for (const pid of left) process.kill(pid, 'SIGKILL')
+  client.kill('SIGKILL')
+  return { ms, processes: pids.length, left: left.length }
+}
+
+async function stop() {
+  const rows = []
+  for (const how of ['Ctrl+C to the group', 'SIGTERM', 'SIGKILL']) {
+    const times = []
+    let processes = 0
+    let left = 0
+    for (let i = 0; i < (values.quick ? 2 : 5); i++) {
+      const r = await stopOnce(how)
+      times.push(r.ms)
+      processes = Math.max(processes, r.processes)
+      left += r.left
+    }
+    rows.push({
+      scenario: `stop under load: ${how} (${processes} processes)`,
+      value: `${(median(times) / 1000).toFixed(3)} s to zero processes (max ${(Math.max(...times) / 1000).toFixed(3)}); ${left} left behind`,
+      baseline: '1.000 s: the running commands\' wait',
+      ratio: median(times) / 1000,
+      raw: { times, left },
+    })
+  }
+  return rows
+}
+
 const results = []
 if (only.has('seed')) results.push(await seed())
 if (only.has('throughput')) results.push(await throughput())
+if (only.has('stop')) results.push(...(await stop()))
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`
 console.log(`machine: ${machine}`)

@@ -3,21 +3,12 @@ import { decodeTrusted, decodeUntrusted, encode, type Decoded } from '../../src/
 import { commandsBody, outcomesBody, resultFrame, taskFrame } from '../../src/protocol/frames.js'
 import { Limits } from '../../src/protocol/limits.js'
 import { bytes, fixarray, fixmap, fixstr, map16, str8 } from './support/raw-msgpack.js'
+import { seededRandom } from '../helpers/random.js'
 
 const MAX_BYTES = Limits.headerBytes
 const MAX_DEPTH = Limits.headerDepth
 
-/** mulberry32: a tiny seeded PRNG, so a failing input can be reproduced from its seed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+const prng = seededRandom
 
 function randomInt(random: () => number, below: number): number {
   return Math.floor(random() * below)
