@@ -134,7 +134,7 @@ async function main(argv: string[]): Promise<number> {
 function startProgress(client: Client): { stop(): void } {
   const draw = (): void => {
     const p = client.progress
-    process.stderr.write(`\r\x1b[K${p.finished}/${p.read} commands done · ${p.inFlight} batches in flight`)
+    process.stderr.write(`\r\x1b[K${p.finished}/${p.read} commands done · ${p.inFlight} ${p.inFlight === 1 ? 'batch' : 'batches'} in flight`)
   }
   const timer = setInterval(draw, 200)
   return {
