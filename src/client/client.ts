@@ -136,6 +136,8 @@ interface InFlight {
   deadline: number
   /** What the next resend answers: a result timeout, or a retryable rejection. */
   nextResend: 'timeout' | 'rejected'
+  /** A send of this batch is queued or retrying; the sweeper leaves it alone until it ends. */
+  sending: boolean
 }
 
 /** Batches carry their sequence number as a decimal id; anything else is not ours. */
@@ -324,11 +326,17 @@ export class Client extends EventEmitter<ClientEvents> {
       this.loseBatch(batch, this.interrupted ? 'interrupted' : 'unsent')
       return
     }
-    const entry: InFlight = { batch, attempt: 1, resends: 0, deadline: Date.now() + this.options.resultTimeoutMs, nextResend: 'timeout' }
+    const entry: InFlight = { batch, attempt: 1, resends: 0, deadline: 0, nextResend: 'timeout', sending: true }
     this.inFlight.set(batch.seq, entry)
     try {
       await this.sender!.send([taskFrame(batch.id, this.id, this.replyTo, 1), batch.body])
+      // The result timeout runs from when the batch left, not from when it queued for the socket.
+      entry.deadline = Date.now() + this.options.resultTimeoutMs
+      entry.sending = false
     } catch (error) {
+      entry.sending = false
+      // Interrupt may already have finished it (counted as interrupted); count it once.
+      if (this.inFlight.get(batch.seq) !== entry) return
       this.inFlight.delete(batch.seq)
       if (this.interrupted) {
         this.loseBatch(batch, 'interrupted')
@@ -351,14 +359,18 @@ export class Client extends EventEmitter<ClientEvents> {
     entry.nextResend = 'timeout'
     entry.resends++
     entry.attempt++
-    entry.deadline = Date.now() + this.options.resultTimeoutMs
+    entry.sending = true
     this.resends++
     this.emit('resend', { id: entry.batch.id, attempt: entry.attempt, why })
     try {
       await this.sender!.send([taskFrame(entry.batch.id, this.id, this.replyTo, entry.attempt), entry.batch.body])
+      entry.deadline = Date.now() + this.options.resultTimeoutMs
+      entry.sending = false
     } catch (error) {
+      entry.sending = false
       if (!this.interrupted) this.stopSending(error)
-      if (this.inFlight.get(entry.batch.seq) === entry) this.finishLost(entry, this.interrupted ? 'interrupted' : 'noResult')
+      // The resend never left: that is an unsent batch, not one that went unanswered.
+      if (this.inFlight.get(entry.batch.seq) === entry) this.finishLost(entry, this.interrupted ? 'interrupted' : 'unsent')
     }
   }
 
@@ -367,7 +379,7 @@ export class Client extends EventEmitter<ClientEvents> {
     if (this.interrupted) return
     const now = Date.now()
     for (const entry of this.inFlight.values()) {
-      if (entry.deadline > now) continue
+      if (entry.sending || entry.deadline > now) continue
       if (entry.resends < this.options.maxResends && this.sendError === undefined) {
         this.logger.debug({ id: entry.batch.id, attempt: entry.attempt + 1, why: entry.nextResend }, 'resending')
         void this.resend(entry)
@@ -430,10 +442,10 @@ export class Client extends EventEmitter<ClientEvents> {
     this.afterFinish()
   }
 
-  private finishLost(entry: InFlight, cause: 'noResult' | 'interrupted'): void {
+  private finishLost(entry: InFlight, cause: 'noResult' | 'interrupted' | 'unsent'): void {
     this.inFlight.delete(entry.batch.seq)
     this.lost[cause]++
-    this.recordLostCommands(entry.batch, cause === 'noResult' ? 'no result' : 'interrupted')
+    this.recordLostCommands(entry.batch, cause === 'noResult' ? 'no result' : cause)
     this.afterFinish()
   }
 

@@ -5,13 +5,13 @@ import type { OutcomeCounts } from './results.js'
 
 /** Why batches were lost. */
 export interface LostBreakdown {
-  /** Never handed to a gateway (send retries ran out, or the run was interrupted first). */
+  /** Never handed to a gateway, or a resend that never left: the send retries ran out. */
   unsent: number
   /** Rejected by a gateway, by reason. */
   rejected: Record<string, number>
   /** Sent, but no result came within the result timeout and all resends. */
   noResult: number
-  /** Still waiting for a result when the run was interrupted. */
+  /** Not finished when the run was interrupted: waiting for a result, or not sent yet. */
   interrupted: number
 }
 

@@ -145,6 +145,22 @@ describe('when no gateway is listening', () => {
     expect(summary.lostBatches.unsent).toBe(3)
     expect(summary.sendError).toContain(`tcp://127.0.0.1:${port}`)
   })
+  it('counts a batch once when its result timeout is shorter than its send retries: it is unsent, never also resent or unanswered', async () => {
+    const port = await freePort()
+    const commands = await files.write('commands.txt', ['10.0.0.1:foo'])
+    const c = new Client({
+      servers: [`tcp://127.0.0.1:${port}`],
+      bind: 'tcp://127.0.0.1:*',
+      sendRetries: 3,
+      retryDelayMs: 100,
+      resultTimeoutMs: 10,
+      maxResends: 2,
+    })
+    const summary = await c.run(commands)
+    expect(summary.lostBatches).toEqual({ unsent: 1, rejected: {}, noResult: 0, interrupted: 0 })
+    expect(summary.resends).toBe(0)
+    expect(summary.counts.lost).toBe(1)
+  })
 })
 
 describe('when a batch holds more commands than the gateway accepts', () => {
