@@ -59,10 +59,15 @@ async function main(): Promise<void> {
   setInterval(checkParent, 250).unref()
   // Ctrl+C reaches the whole process group; the gateway owns shutdown and sends the poison pill.
   process.on('SIGINT', () => logger.debug('SIGINT ignored; waiting for the gateway'))
-  process.on('SIGTERM', () => void worker?.stop())
+  let stopRequested = false
+  process.on('SIGTERM', () => {
+    stopRequested = true
+    void worker?.stop()
+  })
 
   let worker: Worker | undefined
   const map = await loadDeviceMap(config.mapFile)
+  if (stopRequested) process.exit(0) // SIGTERM while loading: nothing held, nothing to finish
   worker = new Worker({
     gateway: config.gateway,
     id: config.id,

@@ -165,7 +165,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private lastSent = 0
   private stopping: Promise<void> | undefined
   private closedEmitted = false
-  /** Set once results can no longer be delivered; later tasks are left to the gateway. */
+  /** Set once results can no longer be delivered. */
   private repliesClosed = false
   private idleWaiters: (() => void)[] = []
   private resolveClosed!: () => void
@@ -326,9 +326,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   private startBatch(header: TaskHeader, body: Buffer | undefined): void {
-    if (this.repliesClosed) {
-      // Too late to deliver a result. Leave it unacknowledged: when the gateway gets
-      // our bye it puts back whatever it thinks we still hold.
+    if (this.stopping !== undefined || this.repliesClosed) {
+      // Stopping means taking nothing new. Left unacknowledged, it goes back to the
+      // gateway's queue when our bye arrives.
       this.logger.warn({ id: header.id, client: header.client }, 'task arrived after stopping; left for the gateway to requeue')
       return
     }
