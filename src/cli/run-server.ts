@@ -45,6 +45,7 @@ function buildProgram() {
     .option('--concurrency <n>', 'commands in flight per worker', integer(1), gatewayDefaults.concurrency)
     .option('--command-timeout <ms>', 'cancel a command after this long (code 3); 0 = none', integer(0), gatewayDefaults.commandTimeoutMs)
     .option('--queue-limit <n>', 'queued batches before intake pauses', integer(1), gatewayDefaults.queueLimit)
+    .option('--queue-bytes <bytes>', 'queued body bytes before intake pauses', integer(1), gatewayDefaults.queueBytes)
     .option('--max-batch <n>', 'largest batch accepted (commands)', integer(1), gatewayDefaults.maxBatch)
     .option('--max-attempts <n>', 'runs per batch when workers die', integer(1, 1000), gatewayDefaults.maxAttempts)
     .option('--grace <ms>', 'time workers get after the poison pill before SIGKILL', integer(0), gatewayDefaults.graceMs)
@@ -90,6 +91,7 @@ async function main(argv: string[]): Promise<number> {
       concurrency: o.concurrency,
       commandTimeoutMs: o.commandTimeout,
       queueLimit: o.queueLimit,
+      queueBytes: o.queueBytes,
       maxBatch: o.maxBatch,
       maxAttempts: o.maxAttempts,
       graceMs: o.grace,
@@ -131,5 +133,7 @@ async function main(argv: string[]): Promise<number> {
 
 const code = await main(process.argv)
 process.exitCode = code
+// A second signal asked for an exit now; stdout (file or pipe) is written synchronously on Linux.
+if (code === ExitCode.Interrupted) process.exit(code)
 // Everything is closed; if a stray handle still holds the loop, do not hang the shell.
 setTimeout(() => process.exit(code), 2000).unref()

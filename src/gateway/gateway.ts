@@ -73,6 +73,16 @@ export interface GatewayOptions {
    */
   readonly queueLimit?: number
   /**
+   * Body bytes queued before the intake pauses, whatever the batch count.
+   * @default 256 MiB
+   */
+  readonly queueBytes?: number
+  /**
+   * Most workers connected at once; a `ready` beyond it is logged and ignored.
+   * @default 4096
+   */
+  readonly maxConnectedWorkers?: number
+  /**
    * Most commands in one batch; larger batches are rejected `too-large`.
    * @default 10000
    */
@@ -122,6 +132,8 @@ export const gatewayDefaults = {
   concurrency: 1024,
   commandTimeoutMs: 0,
   queueLimit: 1000,
+  queueBytes: 256 * 1024 * 1024,
+  maxConnectedWorkers: 4096,
   maxBatch: Limits.defaultMaxBatch,
   maxAttempts: 3,
   graceMs: 10_000,
@@ -146,7 +158,7 @@ export interface GatewayEvents {
   'worker:exit': [worker: { id: string; pid: number; code: number | null; signal: string | null }]
   /** A batch was rejected. */
   'batch:rejected': [batch: { id: string; client: string; reason: RejectReason }]
-  /** A client's `abort` removed its queued batches. */
+  /** A client's `abort` removed its queued batches (and later ones that arrive from it). */
   abort: [abort: { client: string; dropped: number }]
   /** A message was malformed; it was counted and dropped (or answered `rejected`). */
   malformed: [message: { source: 'intake' | 'workers'; reason: string }]
@@ -184,6 +196,10 @@ function batchKey(client: string, id: string): string {
   return `${client}\n${id}`
 }
 
+/** Aborted clients remembered, so batches of theirs still on the way are dropped too. */
+const ABORTED_CLIENTS_MAX = 10_000
+const ABORTED_CLIENT_TTL_MS = 10 * 60_000
+
 /**
  * @example
  * const gateway = new Gateway({ bind: 'tcp://127.0.0.1:5557', mapFile: 'devices.txt' })
@@ -206,6 +222,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private readonly options: typeof gatewayDefaults & GatewayOptions
   private readonly logger: Logger
   private readonly malformedLog: RateLimitedLog
+  private readonly undeliveredLog: RateLimitedLog
+  private readonly workerLimitLog: RateLimitedLog
+  /** Client id to the time its abort is forgotten; insertion order is expiry order. */
+  private readonly abortedClients = new Map<string, number>()
   private readonly queue: DispatchQueue
   private readonly replies: ReplySockets
   private readonly intake: Pull
@@ -234,6 +254,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     checkInteger('concurrency', o.concurrency, 1)
     checkInteger('commandTimeoutMs', o.commandTimeoutMs, 0)
     checkInteger('queueLimit', o.queueLimit, 1)
+    checkInteger('queueBytes', o.queueBytes, 1)
+    checkInteger('maxConnectedWorkers', o.maxConnectedWorkers, 1)
     checkInteger('maxBatch', o.maxBatch, 1)
     checkInteger('maxAttempts', o.maxAttempts, 1, 1000)
     checkInteger('graceMs', o.graceMs, 0)
@@ -248,7 +270,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     assertBindable(this.workersBind, 'worker port endpoint')
     this.logger = (o.logger ?? silentLogger()).child({ role: 'gateway' })
     this.malformedLog = new RateLimitedLog(this.logger)
-    this.queue = new DispatchQueue(o.queueLimit)
+    this.undeliveredLog = new RateLimitedLog(this.logger)
+    this.workerLimitLog = new RateLimitedLog(this.logger)
+    this.queue = new DispatchQueue(o.queueLimit, o.queueBytes)
     this.replies = new ReplySockets(o.reply)
     this.intake = new Pull({ linger: 0, maxMessageSize: o.maxMessageBytes })
     this.router = new Router({ linger: 0, maxMessageSize: o.maxMessageBytes, mandatory: true, handover: true })
@@ -307,23 +331,28 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return this.workers.size
   }
 
-  /** Binds both sockets, forks the first worker(s) and starts serving. */
+  /**
+   * Binds both sockets, forks the first worker(s) and starts serving. When a
+   * socket cannot bind, nothing has been forked and everything is closed.
+   */
   async start(): Promise<void> {
     try {
       await this.router.bind(this.workersBind)
     } catch (error) {
+      this.closeSockets()
       throw new ConfigError('ERR_ENDPOINT', `cannot bind worker port ${this.workersBind}: ${errorMessage(error)}`, { cause: error })
     }
-    // Fork first: a worker takes ~250 ms to boot, and the warm-up runs meanwhile.
-    this.grow()
-    warmUpCodec(200)
-    await warmUpTransport()
     try {
       await this.intake.bind(this.options.bind)
     } catch (error) {
-      this.router.close()
+      this.closeSockets()
+      await this.removeIpcFile()
       throw new ConfigError('ERR_ENDPOINT', `cannot bind intake ${this.options.bind}: ${errorMessage(error)}`, { cause: error })
     }
+    // Fork before warming up: a worker takes ~250 ms to boot, and the warm-up runs meanwhile.
+    this.grow()
+    warmUpCodec(200)
+    await warmUpTransport()
     this.boundEndpoint = this.intake.lastEndpoint ?? this.options.bind
     const interval = this.options.heartbeatIntervalMs
     this.ticker = setInterval(() => this.tick(), Math.max(10, Math.floor(interval / 2)))
@@ -390,24 +419,47 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       this.onMalformed('intake', `task ${id}: ${counted}`)
       return this.reject(replyTo, id, client, 'malformed', false)
     }
+    if (this.abortedClients.size > 0 && this.wasAborted(client)) {
+      // Sent before the client's abort reached us (another connection, or a resend on its way).
+      this.stats.aborted++
+      return
+    }
     const key = batchKey(client, id)
     if (this.inside.has(key)) {
       // A client's resend of a batch still queued or running: its result is on the way.
       this.stats.duplicates++
       return
     }
-    const batch: QueuedBatch = { id, client, replyTo, attempt, body, commands: counted }
+    const batch: QueuedBatch = { id, client, replyTo, attempt, runs: 0, body, commands: counted }
     this.inside.set(key, batch)
     this.queue.push(batch)
     this.dispatch()
   }
 
   private onAbort(client: string): void {
+    this.rememberAbort(client)
     const dropped = this.queue.removeClient(client)
     for (const batch of dropped) this.inside.delete(batchKey(batch.client, batch.id))
     this.stats.aborted += dropped.length
     this.logger.info({ client, dropped: dropped.length }, 'client aborted; queued batches dropped')
     this.emit('abort', { client, dropped: dropped.length })
+  }
+
+  private rememberAbort(client: string): void {
+    this.abortedClients.delete(client)
+    if (this.abortedClients.size >= ABORTED_CLIENTS_MAX) {
+      const oldest = this.abortedClients.keys().next().value
+      if (oldest !== undefined) this.abortedClients.delete(oldest)
+    }
+    this.abortedClients.set(client, Date.now() + ABORTED_CLIENT_TTL_MS)
+  }
+
+  private wasAborted(client: string): boolean {
+    const until = this.abortedClients.get(client)
+    if (until === undefined) return false
+    if (until > Date.now()) return true
+    this.abortedClients.delete(client)
+    return false
   }
 
   private onMalformed(source: 'intake' | 'workers', reason: string): void {
@@ -420,7 +472,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.stats.rejected[reason]++
     this.emit('batch:rejected', { id, client, reason })
     this.replies.send(replyTo, [rejectedFrame(id, client, reason, retryable)]).catch((error: unknown) => {
-      this.logger.warn({ id, client, replyTo, reason, err: errorMessage(error) }, 'rejection not delivered')
+      this.undeliveredLog.warn({ id, client, replyTo, reason, err: errorMessage(error) }, 'rejection not delivered')
     })
   }
 
@@ -431,6 +483,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       if (worker === undefined) break
       const batch = this.queue.shift()!
       worker.held.set(batchKey(batch.client, batch.id), batch)
+      batch.runs++
       this.stats.dispatched++
       this.sendToWorker(worker, [taskFrame(batch.id, batch.client, batch.replyTo, batch.attempt), batch.body])
     }
@@ -501,9 +554,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         return
       }
       case 'bye':
-        this.logger.debug({ worker: worker.id }, 'worker said bye')
+        // What it still holds it never ran (a stopping worker takes nothing new): no re-run is counted.
+        this.logger.debug({ worker: worker.id, holding: worker.held.size }, 'worker said bye')
         this.workers.delete(key)
-        this.requeue(worker)
+        this.requeue(worker, 'not-run')
+        this.dispatch()
         return
     }
   }
@@ -515,10 +570,18 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       return
     }
     if (existing !== undefined) {
-      // Reconnected: it keeps running what it holds and will send `done` for it.
+      // `ready` again means a new session: tasks sent on the old connection may never
+      // have arrived, so what it held is re-run elsewhere rather than kept forever.
+      // Results of the old session that still arrive are de-duplicated by the client.
       existing.capacity = capacity
       existing.lastSeen = Date.now()
+      const requeued = this.requeue(existing)
+      if (requeued > 0) this.logger.warn({ worker: id, requeued }, 'worker said ready again; what it held was requeued')
     } else {
+      if (this.workers.size >= this.options.maxConnectedWorkers) {
+        this.workerLimitLog.warn({ worker: id, limit: this.options.maxConnectedWorkers }, 'too many workers connected; ready ignored')
+        return
+      }
       this.workers.set(key, { key, identity, id, capacity, held: new Map(), lastSeen: Date.now(), lastSent: 0 })
       this.pool?.markReady(key)
     }
@@ -547,13 +610,21 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.dispatch()
   }
 
-  private requeue(worker: ConnectedWorker): number {
+  /**
+   * Puts what a worker held back at the front of the queue. After a loss each
+   * batch may have run, so it goes out again with attempt + 1 and is rejected
+   * once it has had `maxAttempts` runs; after a `bye` it never ran.
+   */
+  private requeue(worker: ConnectedWorker, how: 'may-have-run' | 'not-run' = 'may-have-run'): number {
     const back: QueuedBatch[] = []
     for (const [key, batch] of worker.held) {
       if (this.closing !== undefined) {
         this.inside.delete(key)
         this.reject(batch.replyTo, batch.id, batch.client, 'shutting-down', true)
-      } else if (batch.attempt + 1 > this.options.maxAttempts) {
+      } else if (how === 'not-run') {
+        batch.runs--
+        back.push(batch)
+      } else if (batch.runs >= this.options.maxAttempts) {
         this.inside.delete(key)
         this.reject(batch.replyTo, batch.id, batch.client, 'attempts-exhausted', false)
       } else {
@@ -602,15 +673,23 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     for (const worker of this.workers.values()) this.requeue(worker)
     this.workers.clear()
     clearInterval(this.ticker)
-    this.intake.close()
-    this.routerSender.close('closed')
-    this.router.close()
-    const path = ipcPath(this.workersBind)
-    if (path !== undefined) await rm(path, { force: true }).catch(() => undefined)
+    this.closeSockets()
+    await this.removeIpcFile()
     // Rejections get a second to leave, unless a second signal asked for an exit now.
     await this.replies.close(this.forced ? 0 : 1000)
     this.logger.info({ stats: this.stats }, 'gateway closed')
     this.emit('closed')
+  }
+
+  private closeSockets(): void {
+    this.intake.close()
+    this.routerSender.close('closed')
+    this.router.close()
+  }
+
+  private async removeIpcFile(): Promise<void> {
+    const path = ipcPath(this.workersBind)
+    if (path !== undefined) await rm(path, { force: true }).catch(() => undefined)
   }
 
   /** Resolves when every forked worker has exited and every remote worker said bye, or after `ms`. */

@@ -8,6 +8,7 @@ import { scanCommandPairs } from '../../src/protocol/msgpack-scan.js'
 import type { CommandOutcome } from '../../src/protocol/types.js'
 import { BitSet } from '../../src/util/bitset.js'
 import { Deque } from '../../src/util/deque.js'
+import { DispatchQueue, type QueuedBatch } from '../../src/gateway/dispatch-queue.js'
 import type { CommandLine } from '../../src/data/commands-file.js'
 
 const MAX_BYTES = 16 * 1024 * 1024
@@ -460,5 +461,52 @@ describe('formatSummary when nothing was lost', () => {
     const out = formatSummary(summary({ lostBatches: { unsent: 0, rejected: { 'queue-full': 0 }, noResult: 0, interrupted: 0 } }))
     expect(out.split('\n')).toHaveLength(4)
     expect(out).not.toMatch(/^lost/m)
+  })
+})
+
+describe('a DispatchQueue', () => {
+  const batch = (id: string, bytes: number, client = 'c'): QueuedBatch => ({
+    id,
+    client,
+    replyTo: 'tcp://127.0.0.1:1',
+    attempt: 1,
+    runs: 0,
+    body: Buffer.alloc(bytes),
+    commands: 1,
+  })
+
+  it('is full at its byte budget even when few batches are queued', () => {
+    const queue = new DispatchQueue(1000, 1024)
+    queue.push(batch('1', 600))
+    expect(queue.isFull).toBe(false)
+    queue.push(batch('2', 600))
+    expect(queue.isFull).toBe(true)
+    expect(queue.bytes).toBe(1200)
+  })
+
+  it('gives the bytes back on shift, removal of a client, requeue and drain', async () => {
+    const queue = new DispatchQueue(1000, 1024)
+    queue.push(batch('1', 600, 'a'))
+    queue.push(batch('2', 600, 'b'))
+    let woken = false
+    void queue.whenNotFull().then(() => (woken = true))
+    const first = queue.shift()!
+    expect(queue.bytes).toBe(600)
+    await Promise.resolve()
+    expect(woken).toBe(true)
+    queue.requeueFront([first])
+    expect(queue.bytes).toBe(1200)
+    expect(queue.removeClient('a').map((b) => b.id)).toEqual(['1'])
+    expect(queue.bytes).toBe(600)
+    queue.drain()
+    expect(queue.bytes).toBe(0)
+    expect(queue.length).toBe(0)
+  })
+
+  it('is full at its batch limit whatever the bytes', () => {
+    const queue = new DispatchQueue(2)
+    queue.push(batch('1', 1))
+    queue.push(batch('2', 1))
+    expect(queue.isFull).toBe(true)
   })
 })

@@ -1,0 +1,218 @@
+/**
+ * The gateway's bookkeeping of what each worker holds, driven by hand-made
+ * CGP/1 peers on real sockets: a DEALER playing a worker, a PUSH and a PULL
+ * playing a client, and a ROUTER playing a gateway for the Worker class.
+ */
+import { Writable } from 'node:stream'
+import { existsSync } from 'node:fs'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { pino } from 'pino'
+import { Dealer, Pull, Push, Router } from 'zeromq'
+import { Gateway, Worker, type Executor } from '../../dist/index.js'
+import { fixtures, type Fixtures } from '../helpers/data.js'
+import { decodeMessage, enc, receiveWithin, type Header, type Received } from '../helpers/independent-cgp.js'
+import { expectAllGone, freePort, waitFor } from '../helpers/processes.js'
+
+let files: Fixtures
+const sockets: { close(): void }[] = []
+const gateways: Gateway[] = []
+const workers: Worker[] = []
+const workerPids: number[] = []
+let sequence = 0
+
+beforeEach(async () => {
+  files = await fixtures()
+})
+
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.close()
+  await Promise.all(workers.splice(0).map((worker) => worker.close({ force: true })))
+  await Promise.all(gateways.splice(0).map((gateway) => gateway.close({ force: true })))
+  await expectAllGone(workerPids.splice(0))
+  await files.remove()
+})
+
+function track<T extends { close(): void }>(socket: T): T {
+  sockets.push(socket)
+  return socket
+}
+
+/** A gateway with no forked workers, so the test's DEALERs are its only workers. */
+async function brokerOnly(): Promise<Gateway> {
+  const gateway = new Gateway({ bind: 'tcp://127.0.0.1:*', maxWorkers: 0, heartbeatIntervalMs: 5000, graceMs: 0 })
+  gateways.push(gateway)
+  await gateway.start()
+  return gateway
+}
+
+/** A worker played by hand: it says ready and reports every message the gateway sends it. */
+class HandWorker {
+  readonly dealer: Dealer
+  readonly inbox: Received[] = []
+
+  constructor(
+    gateway: Gateway,
+    readonly id: string,
+    capacity: number,
+  ) {
+    const dealer = track(new Dealer({ routingId: id, linger: 0 }))
+    this.dealer = dealer
+    dealer.connect(gateway.workersEndpoint)
+    void this.send({ v: 1, type: 'ready', worker: id, capacity })
+    void (async () => {
+      for await (const frames of dealer) this.inbox.push(decodeMessage(frames))
+    })().catch(() => undefined)
+  }
+
+  send(header: Header): Promise<void> {
+    return this.dealer.send(enc(header))
+  }
+
+  tasks(): Header[] {
+    return this.inbox.filter((m) => m.header?.type === 'task').map((m) => m.header!)
+  }
+
+  async nthTask(n: number): Promise<Header> {
+    await waitFor(() => this.tasks().length >= n, `${this.id} to receive task number ${n}`, 5000)
+    return this.tasks()[n - 1]!
+  }
+}
+
+/** A client played by hand: a PUSH to the intake and a bound PULL for replies. */
+async function handClient(gateway: Gateway): Promise<{ send(id: string, client?: string): Promise<void>; abort(client: string): Promise<void>; replies: Pull; replyTo: string }> {
+  const replies = track(new Pull({ linger: 0 }))
+  await replies.bind('tcp://127.0.0.1:*')
+  const replyTo = replies.lastEndpoint!
+  const push = track(new Push({ linger: 0 }))
+  push.connect(gateway.endpoint)
+  return {
+    replies,
+    replyTo,
+    send: (id, client = 'client-a') =>
+      push.send([enc({ v: 1, type: 'task', id, client, replyTo, attempt: 1 }), enc([['10.0.0.1', 'foo']])]),
+    abort: (client) => push.send([enc({ v: 1, type: 'abort', client })]),
+  }
+}
+
+describe('a worker that says ready again', () => {
+  it('is a new session: what it held is sent out again with attempt + 1, not held forever', async () => {
+    const gateway = await brokerOnly()
+    const worker = new HandWorker(gateway, `hw-${++sequence}`, 1)
+    await waitFor(() => gateway.connectedWorkers === 1, 'the hand worker to join')
+    const client = await handClient(gateway)
+    await client.send('1')
+    expect(await worker.nthTask(1)).toMatchObject({ id: '1', attempt: 1 })
+
+    // As after a reconnect that lost the task in flight: ready again, and never `done`.
+    await worker.send({ v: 1, type: 'ready', worker: worker.id, capacity: 1 })
+    expect(await worker.nthTask(2)).toMatchObject({ id: '1', client: 'client-a', attempt: 2 })
+    expect(gateway.stats.requeued).toBe(1)
+  })
+})
+
+describe('a worker that says bye while holding batches', () => {
+  it('hands them back without counting a run: the next worker gets the same attempt', async () => {
+    const gateway = await brokerOnly()
+    const leaving = new HandWorker(gateway, `hw-${++sequence}`, 1)
+    await waitFor(() => gateway.connectedWorkers === 1, 'the first hand worker to join')
+    const client = await handClient(gateway)
+    await client.send('7')
+    expect(await leaving.nthTask(1)).toMatchObject({ id: '7', attempt: 1 })
+
+    await leaving.send({ v: 1, type: 'bye', worker: leaving.id })
+    await waitFor(() => gateway.connectedWorkers === 0, 'the gateway to forget the worker that left')
+    const next = new HandWorker(gateway, `hw-${++sequence}`, 1)
+    expect(await next.nthTask(1)).toMatchObject({ id: '7', attempt: 1 })
+  })
+})
+
+describe("after a client's abort", () => {
+  it("drops that client's batches that arrive later and still serves other clients", async () => {
+    const gateway = await brokerOnly()
+    const client = await handClient(gateway)
+    await client.abort('client-a')
+    await waitFor(() => gateway.stats.received === 1, 'the abort to be read')
+    await client.send('1', 'client-a') // e.g. a resend that was already on its way
+    await client.send('2', 'client-b')
+    await waitFor(() => gateway.stats.received === 3, 'both batches to be read')
+    expect(gateway.stats.aborted).toBe(1)
+    expect(gateway.queued).toBe(1)
+
+    const worker = new HandWorker(gateway, `hw-${++sequence}`, 4)
+    expect(await worker.nthTask(1)).toMatchObject({ id: '2', client: 'client-b' })
+    expect(worker.tasks()).toHaveLength(1)
+  })
+})
+
+describe('a gateway whose intake cannot bind', () => {
+  it('fails start() naming the endpoint, forks no worker and leaves no socket file', async () => {
+    const { map } = await files.seed(4, 0)
+    const port = await freePort()
+    const squatter = track(new Pull({ linger: 0 }))
+    await squatter.bind(`tcp://127.0.0.1:${port}`)
+    const gateway = new Gateway({ bind: `tcp://127.0.0.1:${port}`, mapFile: map, maxWorkers: 2 })
+    const forked: number[] = []
+    gateway.on('worker:spawn', ({ pid }) => forked.push(pid))
+    await expect(gateway.start()).rejects.toThrow(`cannot bind intake tcp://127.0.0.1:${port}`)
+    workerPids.push(...forked)
+    expect(forked).toEqual([])
+    expect(existsSync(gateway.workersEndpoint.replace('ipc://', ''))).toBe(false)
+  })
+})
+
+describe('a worker told to stop', () => {
+  it('runs nothing that arrives after the stop and says bye once its held batch is delivered', async () => {
+    const endpoint = `ipc:///tmp/cgw-test-${process.pid}-${++sequence}.sock`
+    const router = track(new Router({ linger: 0 }))
+    await router.bind(endpoint)
+    const clientReplies = track(new Pull({ linger: 0 }))
+    await clientReplies.bind('tcp://127.0.0.1:*')
+    const replyTo = clientReplies.lastEndpoint!
+
+    const started: string[] = []
+    let finishFirst!: () => void
+    const firstMayFinish = new Promise<void>((resolve) => (finishFirst = resolve))
+    const executor: Executor = async (address) => {
+      started.push(address)
+      await firstMayFinish
+      return 1
+    }
+    const lines: string[] = []
+    const logger = pino({ level: 'warn' }, new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(chunk.toString()), done()) }))
+    const worker = new Worker({ gateway: endpoint, executor, id: `stopper-${sequence}`, capacity: 4, logger })
+    workers.push(worker)
+    worker.start()
+
+    const [identity, ready] = await router.receive()
+    expect(decodeMessage([ready!]).header).toMatchObject({ type: 'ready' })
+    const task = (id: string, address: string): Buffer[] => [
+      identity!,
+      enc({ v: 1, type: 'task', id, client: 'c', replyTo, attempt: 1 }),
+      enc([[address, 'foo']]),
+    ]
+    await router.send(task('1', '10.0.0.1'))
+    await waitFor(() => started.length === 1, 'the first command to start')
+    const stopped = worker.stop()
+    await router.send(task('2', '10.0.0.2'))
+    await waitFor(() => lines.some((line) => line.includes('task arrived after stopping')), 'the late task to be refused')
+    finishFirst()
+    await stopped
+
+    expect(started).toEqual(['10.0.0.1'])
+    const result = await receiveWithin(clientReplies, 2000)
+    expect(result?.header).toMatchObject({ type: 'result', id: '1' })
+    const toGateway: Header[] = []
+    for (;;) {
+      router.receiveTimeout = 1000
+      const frames = await router.receive().catch(() => null)
+      if (frames === null) break
+      const header = decodeMessage(frames.slice(1)).header!
+      if (header.type !== 'heartbeat') toGateway.push(header)
+      if (header.type === 'bye') break
+    }
+    expect(toGateway).toEqual([
+      { v: 1, type: 'done', id: '1', client: 'c' },
+      { v: 1, type: 'bye', worker: `stopper-${sequence}` },
+    ])
+  })
+})
