@@ -66,6 +66,14 @@ async function main(argv: string[]): Promise<number> {
   const logger = createLogger({ level: o.logLevel })
   let client: Client
   let output: WriteStream | undefined
+  // While the --output file lags behind, stop reading commands, so its buffer stays bounded.
+  const waitForOutput = (): Promise<void> | undefined =>
+    output !== undefined && output.writableNeedDrain && !output.destroyed
+      ? once(output, 'drain').then(
+          () => undefined,
+          () => undefined,
+        )
+      : undefined
   try {
     client = new Client({
       servers: positionalOr('server', positionalServer === undefined ? undefined : [positionalServer], o.server, given('server')),
@@ -79,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
       maxResends: o.maxResends,
       maxMessageBytes: o.maxMessageSize,
       strict: o.strict === true,
+      beforeBatch: waitForOutput,
       logger,
     })
   } catch (error) {

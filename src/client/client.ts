@@ -82,6 +82,13 @@ export interface ClientOptions {
    * @default a random UUID
    */
   readonly id?: string
+  /**
+   * Awaited before each new batch is sent, when it returns a promise: lets a
+   * slow consumer of `records` (a file being written) hold the reading back, so
+   * its buffer stays bounded. Called once per batch, so keep it cheap.
+   * @default none
+   */
+  readonly beforeBatch?: () => Promise<void> | undefined
   /** Where to log. @default silent */
   readonly logger?: Logger
 }
@@ -281,6 +288,8 @@ export class Client extends EventEmitter<ClientEvents> {
     this.sender = new Sender(submit, o.servers.join(', '), {
       retries: o.sendRetries,
       retryDelayMs: o.retryDelayMs,
+      // At most one send per batch in the window is ever queued (sends and resends alike).
+      maxBacklog: o.window + 1,
       onRetry: (attempt) => this.logger.warn({ attempt, of: o.sendRetries }, `no gateway accepting at ${o.servers.join(', ')}; retrying`),
     })
     void receiveLoop(results, (frames) => this.onMessage(frames), { logger: this.logger, what: 'results' })
@@ -318,6 +327,8 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /** Sends a batch once the window has room; counts it unsent if sending has stopped. */
   private async dispatch(batch: Batch): Promise<void> {
+    const hold = this.options.beforeBatch?.()
+    if (hold !== undefined) await hold
     while (this.inFlight.size >= this.options.window && !this.interrupted) {
       await new Promise<void>((resolve) => (this.slotWaiter = resolve))
       this.slotWaiter = undefined

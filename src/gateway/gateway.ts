@@ -273,7 +273,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.undeliveredLog = new RateLimitedLog(this.logger)
     this.workerLimitLog = new RateLimitedLog(this.logger)
     this.queue = new DispatchQueue(o.queueLimit, o.queueBytes)
-    this.replies = new ReplySockets(o.reply)
+    // Rejections are small, but a flood of them for vanished clients must stay bounded too.
+    this.replies = new ReplySockets({ maxBacklog: 1000, ...o.reply })
     this.intake = new Pull({ linger: 0, maxMessageSize: o.maxMessageBytes })
     this.router = new Router({ linger: 0, maxMessageSize: o.maxMessageBytes, mandatory: true, handover: true })
     // A ROUTER send that cannot go out at once means that worker is stuck; never block the others on it.

@@ -67,6 +67,27 @@ describe('the seed scenario with short waits', () => {
   })
 })
 
+describe('a client with a slow consumer of its records', () => {
+  it('sends no further batch while beforeBatch holds it back, then finishes the run', async () => {
+    const { commands, map } = await files.seed(32, 0)
+    const gateway = await startGateway({ mapFile: map, maxWorkers: 1 })
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    let calls = 0
+    const c = client(gateway, { batchSize: 16, beforeBatch: () => (++calls === 2 ? held : undefined) })
+    const records: CommandRecord[] = []
+    c.on('records', (batch) => records.push(...batch))
+    const run = c.run(commands)
+    await waitFor(() => records.length === 16, 'the first batch to be answered')
+    expect(calls).toBe(2)
+    expect(gateway.stats.received).toBe(1)
+    release()
+    const summary = await run
+    expect(summary.counts.ok).toBe(32)
+    expect(gateway.stats.received).toBe(2)
+  })
+})
+
 describe('when a command is not in the device map', () => {
   it('reports unknown addresses and unknown commands as code 1 and the rest as code 0', async () => {
     const map = await files.write('map.txt', ['10.0.0.1:foo:5:0', '10.0.0.1:bar:7:0', 'db.example.com:ping:1:0', '2001:db8::1:foo:3:0'])
