@@ -145,6 +145,8 @@ interface InFlight {
   nextResend: 'timeout' | 'rejected'
   /** A send of this batch is queued or retrying; the sweeper leaves it alone until it ends. */
   sending: boolean
+  /** The frames of that send, to withdraw it from the queue if the batch finishes first. */
+  frames: Buffer[] | undefined
 }
 
 /** Batches carry their sequence number as a decimal id; anything else is not ours. */
@@ -328,7 +330,14 @@ export class Client extends EventEmitter<ClientEvents> {
   /** Sends a batch once the window has room; counts it unsent if sending has stopped. */
   private async dispatch(batch: Batch): Promise<void> {
     const hold = this.options.beforeBatch?.()
-    if (hold !== undefined) await hold
+    if (hold !== undefined && !this.interrupted) {
+      // Ctrl+C must not wait for a consumer that may never catch up (a stalled pipe).
+      await new Promise<void>((resolve) => {
+        this.interruptWaiter = resolve
+        hold.then(resolve, resolve)
+      })
+      this.interruptWaiter = undefined
+    }
     while (this.inFlight.size >= this.options.window && !this.interrupted) {
       await new Promise<void>((resolve) => (this.slotWaiter = resolve))
       this.slotWaiter = undefined
@@ -337,10 +346,11 @@ export class Client extends EventEmitter<ClientEvents> {
       this.loseBatch(batch, this.interrupted ? 'interrupted' : 'unsent')
       return
     }
-    const entry: InFlight = { batch, attempt: 1, resends: 0, deadline: 0, nextResend: 'timeout', sending: true }
+    const frames = [taskFrame(batch.id, this.id, this.replyTo, 1), batch.body]
+    const entry: InFlight = { batch, attempt: 1, resends: 0, deadline: 0, nextResend: 'timeout', sending: true, frames }
     this.inFlight.set(batch.seq, entry)
     try {
-      await this.sender!.send([taskFrame(batch.id, this.id, this.replyTo, 1), batch.body])
+      await this.sender!.send(frames)
       // The result timeout runs from when the batch left, not from when it queued for the socket.
       entry.deadline = Date.now() + this.options.resultTimeoutMs
       entry.sending = false
@@ -370,18 +380,22 @@ export class Client extends EventEmitter<ClientEvents> {
     entry.nextResend = 'timeout'
     entry.resends++
     entry.attempt++
+    const frames = [taskFrame(entry.batch.id, this.id, this.replyTo, entry.attempt), entry.batch.body]
     entry.sending = true
+    entry.frames = frames
     this.resends++
     this.emit('resend', { id: entry.batch.id, attempt: entry.attempt, why })
     try {
-      await this.sender!.send([taskFrame(entry.batch.id, this.id, this.replyTo, entry.attempt), entry.batch.body])
+      await this.sender!.send(frames)
       entry.deadline = Date.now() + this.options.resultTimeoutMs
       entry.sending = false
     } catch (error) {
       entry.sending = false
+      // Finished meanwhile (its first copy was answered): the failure of this copy says nothing.
+      if (this.inFlight.get(entry.batch.seq) !== entry) return
       if (!this.interrupted) this.stopSending(error)
       // The resend never left: that is an unsent batch, not one that went unanswered.
-      if (this.inFlight.get(entry.batch.seq) === entry) this.finishLost(entry, this.interrupted ? 'interrupted' : 'unsent')
+      this.finishLost(entry, this.interrupted ? 'interrupted' : 'unsent')
     }
   }
 
@@ -424,7 +438,7 @@ export class Client extends EventEmitter<ClientEvents> {
       // Leave it in flight: a resend after the result timeout can still get a good answer.
       return this.malformedLog.warn({ id: header.id, worker: header.worker, reason: outcomes }, 'malformed result dropped')
     }
-    this.inFlight.delete(seq)
+    this.retire(entry)
     this.tally.recordOutcomes(seq, outcomes)
     if (this.listenerCount('records') > 0) {
       const { pairs, lines } = entry.batch
@@ -448,13 +462,23 @@ export class Client extends EventEmitter<ClientEvents> {
     }
     this.logger.warn({ id: header.id, reason: header.reason }, 'batch rejected')
     this.lost.rejected[header.reason] = (this.lost.rejected[header.reason] ?? 0) + 1
-    this.inFlight.delete(seq)
+    this.retire(entry)
     this.recordLostCommands(entry.batch, `rejected ${header.reason}`)
     this.afterFinish()
   }
 
-  private finishLost(entry: InFlight, cause: 'noResult' | 'interrupted' | 'unsent'): void {
+  /**
+   * Takes a finished batch out of the window, and its copy still waiting to be
+   * sent out of the send queue, which is bounded by the window.
+   */
+  private retire(entry: InFlight): void {
     this.inFlight.delete(entry.batch.seq)
+    if (entry.sending && entry.frames !== undefined) this.sender?.withdraw(entry.frames)
+    entry.frames = undefined
+  }
+
+  private finishLost(entry: InFlight, cause: 'noResult' | 'interrupted' | 'unsent'): void {
+    this.retire(entry)
     this.lost[cause]++
     this.recordLostCommands(entry.batch, cause === 'noResult' ? 'no result' : cause)
     this.afterFinish()

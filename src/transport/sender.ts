@@ -96,6 +96,19 @@ export class Sender {
     })
   }
 
+  /**
+   * Takes back a message still waiting behind others (not one being sent now):
+   * it leaves the queue unsent and its promise resolves. For messages that no
+   * longer need to go, so they do not hold a place in the bounded backlog.
+   * Returns whether it was waiting.
+   */
+  withdraw(frames: Buffer[]): boolean {
+    const sending = this.pumping ? this.queue.peek() : undefined
+    const removed = this.queue.removeWhere((item) => item.frames === frames && item !== sending)
+    for (const item of removed) item.resolve()
+    return removed.length > 0
+  }
+
   /** Resolves when nothing is waiting. */
   async drained(): Promise<void> {
     while (this.queue.length > 0) await new Promise((resolve) => setTimeout(resolve, 5))

@@ -86,6 +86,20 @@ describe('a client with a slow consumer of its records', () => {
     expect(summary.counts.ok).toBe(32)
     expect(gateway.stats.received).toBe(2)
   })
+
+  it('still stops at once on interrupt when beforeBatch never lets go (a stalled pipe)', async () => {
+    const { commands, map } = await files.seed(32, 0)
+    const gateway = await startGateway({ mapFile: map, maxWorkers: 1 })
+    let calls = 0
+    const c = client(gateway, { batchSize: 16, beforeBatch: () => (++calls === 2 ? new Promise<void>(() => undefined) : undefined) })
+    const run = c.run(commands)
+    await waitFor(() => calls === 2 && c.progress.inFlight === 0, 'the first batch to finish and the second to be held')
+    await c.interrupt()
+    const summary = await run
+    expect(summary.exitCode).toBe(130)
+    expect(summary.counts).toMatchObject({ ok: 16, lost: 16 })
+    expect(summary.lostBatches.interrupted).toBe(1)
+  })
 })
 
 describe('when a command is not in the device map', () => {

@@ -269,6 +269,39 @@ describe('a Sender whose backlog is full', () => {
   })
 })
 
+describe('a Sender asked to withdraw a message', () => {
+  it('drops a waiting message unsent, resolves it, and frees its place in the backlog', async () => {
+    const { behaviour, held } = heldBehaviour()
+    const socket = new FakeSocket(behaviour)
+    const sender = new Sender(socket, ENDPOINT, { maxBacklog: 2 })
+    const a = sender.send(msg('a'))
+    const bFrames = msg('b')
+    const b = sender.send(bFrames)
+    await settle()
+    expect(sender.withdraw(bFrames)).toBe(true)
+    await expect(b).resolves.toBeUndefined()
+    const c = sender.send(msg('c'))
+    held[0]!.accept()
+    await settle()
+    held[1]!.accept()
+    await Promise.all([a, c])
+    expect(socket.attempts).toEqual(['a', 'c'])
+  })
+
+  it('leaves the message being sent alone', async () => {
+    const { behaviour, held } = heldBehaviour()
+    const socket = new FakeSocket(behaviour)
+    const sender = new Sender(socket, ENDPOINT)
+    const aFrames = msg('a')
+    const a = sender.send(aFrames)
+    await settle()
+    expect(sender.withdraw(aFrames)).toBe(false)
+    held[0]!.accept()
+    await a
+    expect(socket.accepted).toEqual(['a'])
+  })
+})
+
 describe('a Sender that is closed', () => {
   it('rejects the message in flight and the queued ones with ERR_SEND_CLOSED', async () => {
     const { behaviour, held } = heldBehaviour()
