@@ -274,7 +274,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.workerLimitLog = new RateLimitedLog(this.logger)
     this.queue = new DispatchQueue(o.queueLimit, o.queueBytes)
     // Rejections are small, but a flood of them for vanished clients must stay bounded too.
-    this.replies = new ReplySockets({ maxBacklog: 1000, ...o.reply })
+    // At shutdown every queued batch of a client is rejected at once, so leave room for a full queue.
+    this.replies = new ReplySockets({ maxBacklog: o.queueLimit + 10_000, ...o.reply })
     this.intake = new Pull({ linger: 0, maxMessageSize: o.maxMessageBytes })
     this.router = new Router({ linger: 0, maxMessageSize: o.maxMessageBytes, mandatory: true, handover: true })
     // A ROUTER send that cannot go out at once means that worker is stuck; never block the others on it.
@@ -622,6 +623,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       if (this.closing !== undefined) {
         this.inside.delete(key)
         this.reject(batch.replyTo, batch.id, batch.client, 'shutting-down', true)
+      } else if (this.abortedClients.size > 0 && this.wasAborted(batch.client)) {
+        // Its client has gone; running it again would answer nobody.
+        this.inside.delete(key)
+        this.stats.aborted++
       } else if (how === 'not-run') {
         batch.runs--
         back.push(batch)
@@ -629,7 +634,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         this.inside.delete(key)
         this.reject(batch.replyTo, batch.id, batch.client, 'attempts-exhausted', false)
       } else {
-        batch.attempt++
+        // Capped: a worker refuses a header whose attempt is beyond the protocol's bound.
+        batch.attempt = Math.min(batch.attempt + 1, Limits.maxCounter)
         back.push(batch)
       }
     }

@@ -129,6 +129,8 @@ interface HeldBatch {
   readonly header: TaskHeader
   readonly outcomes: CommandOutcome[]
   remaining: number
+  /** The connection it came on; a `ready` since then made the gateway requeue it. */
+  readonly session: number
 }
 
 const TIMED_OUT = Symbol('timed out')
@@ -161,6 +163,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private heartbeat: NodeJS.Timeout | undefined
   private reconnectTimer: NodeJS.Timeout | undefined
   private reconnectDelayMs: number
+  /** Connections made so far; each `ready` opens a new session at the gateway. */
+  private session = 0
   private lastReceived = 0
   private lastSent = 0
   private stopping: Promise<void> | undefined
@@ -252,6 +256,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     })
     dealer.connect(this.options.gateway)
     this.dealer = dealer
+    this.session++
     this.sender = new Sender(dealer, this.options.gateway, { retries: 3, retryDelayMs: 1000 })
     this.lastReceived = Date.now()
     void receiveLoop(
@@ -341,7 +346,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     this.replies.prepare(header.replyTo)
     const pairs = decodeTrusted(body!) as CommandPair[]
-    const batch: HeldBatch = { header, outcomes: new Array<CommandOutcome>(count), remaining: count }
+    const batch: HeldBatch = { header, outcomes: new Array<CommandOutcome>(count), remaining: count, session: this.session }
     this.held.add(batch)
     this.stats.batches++
     this.stats.commands += count
@@ -402,7 +407,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.stats.resultsDropped++
       this.logger.warn({ id, client, replyTo, err: errorMessage(error) }, 'result dropped: the client did not accept it')
     }
-    await this.sendToGateway(doneFrame(id, client))
+    // After a new `ready` the gateway has requeued this batch and may have handed it to
+    // us again: a `done` now would settle that new run before it finishes.
+    if (batch.session === this.session) await this.sendToGateway(doneFrame(id, client))
     this.held.delete(batch)
     this.emit('batch:done', { id, client, commands: batch.outcomes.length, delivered })
     if (this.held.size === 0) {

@@ -38,8 +38,8 @@ function track<T extends { close(): void }>(socket: T): T {
 }
 
 /** A gateway with no forked workers, so the test's DEALERs are its only workers. */
-async function brokerOnly(): Promise<Gateway> {
-  const gateway = new Gateway({ bind: 'tcp://127.0.0.1:*', maxWorkers: 0, heartbeatIntervalMs: 5000, graceMs: 0 })
+async function brokerOnly(maxAttempts = 3): Promise<Gateway> {
+  const gateway = new Gateway({ bind: 'tcp://127.0.0.1:*', maxWorkers: 0, heartbeatIntervalMs: 5000, graceMs: 0, maxAttempts })
   gateways.push(gateway)
   await gateway.start()
   return gateway
@@ -79,7 +79,7 @@ class HandWorker {
 }
 
 /** A client played by hand: a PUSH to the intake and a bound PULL for replies. */
-async function handClient(gateway: Gateway): Promise<{ send(id: string, client?: string): Promise<void>; abort(client: string): Promise<void>; replies: Pull; replyTo: string }> {
+async function handClient(gateway: Gateway): Promise<{ send(id: string, client?: string, attempt?: number): Promise<void>; abort(client: string): Promise<void>; replies: Pull; replyTo: string }> {
   const replies = track(new Pull({ linger: 0 }))
   await replies.bind('tcp://127.0.0.1:*')
   const replyTo = replies.lastEndpoint!
@@ -88,8 +88,8 @@ async function handClient(gateway: Gateway): Promise<{ send(id: string, client?:
   return {
     replies,
     replyTo,
-    send: (id, client = 'client-a') =>
-      push.send([enc({ v: 1, type: 'task', id, client, replyTo, attempt: 1 }), enc([['10.0.0.1', 'foo']])]),
+    send: (id, client = 'client-a', attempt = 1) =>
+      push.send([enc({ v: 1, type: 'task', id, client, replyTo, attempt }), enc([['10.0.0.1', 'foo']])]),
     abort: (client) => push.send([enc({ v: 1, type: 'abort', client })]),
   }
 }
@@ -108,6 +108,29 @@ describe('a worker that says ready again', () => {
     expect(await worker.nthTask(2)).toMatchObject({ id: '1', client: 'client-a', attempt: 2 })
     expect(gateway.stats.requeued).toBe(1)
   })
+
+  it('never forwards an attempt beyond the protocol bound of 1 000 000, which a worker would refuse', async () => {
+    const gateway = await brokerOnly()
+    const worker = new HandWorker(gateway, `hw-${++sequence}`, 1)
+    await waitFor(() => gateway.connectedWorkers === 1, 'the hand worker to join')
+    const client = await handClient(gateway)
+    await client.send('5', 'client-a', 1_000_000)
+    expect(await worker.nthTask(1)).toMatchObject({ id: '5', attempt: 1_000_000 })
+    await worker.send({ v: 1, type: 'ready', worker: worker.id, capacity: 1 })
+    expect(await worker.nthTask(2)).toMatchObject({ id: '5', attempt: 1_000_000 })
+  })
+
+  it('gets what it held rejected attempts-exhausted once the batch has had max-attempts runs', async () => {
+    const gateway = await brokerOnly(1)
+    const worker = new HandWorker(gateway, `hw-${++sequence}`, 1)
+    await waitFor(() => gateway.connectedWorkers === 1, 'the hand worker to join')
+    const client = await handClient(gateway)
+    await client.send('3')
+    await worker.nthTask(1)
+    await worker.send({ v: 1, type: 'ready', worker: worker.id, capacity: 1 })
+    const reply = await receiveWithin(client.replies, 5000)
+    expect(reply?.header).toEqual({ v: 1, type: 'rejected', id: '3', client: 'client-a', reason: 'attempts-exhausted', retryable: false })
+  })
 })
 
 describe('a worker that says bye while holding batches', () => {
@@ -123,6 +146,40 @@ describe('a worker that says bye while holding batches', () => {
     await waitFor(() => gateway.connectedWorkers === 0, 'the gateway to forget the worker that left')
     const next = new HandWorker(gateway, `hw-${++sequence}`, 1)
     expect(await next.nthTask(1)).toMatchObject({ id: '7', attempt: 1 })
+  })
+
+  it('does not count a run for them: a batch handed back by bye can still be re-run within max-attempts', async () => {
+    const gateway = await brokerOnly(2)
+    const leaving = new HandWorker(gateway, `hw-${++sequence}`, 1)
+    await waitFor(() => gateway.connectedWorkers === 1, 'the first hand worker to join')
+    const client = await handClient(gateway)
+    await client.send('8')
+    await leaving.nthTask(1)
+    await leaving.send({ v: 1, type: 'bye', worker: leaving.id })
+    await waitFor(() => gateway.connectedWorkers === 0, 'the gateway to forget the worker that left')
+    const next = new HandWorker(gateway, `hw-${++sequence}`, 1)
+    await next.nthTask(1) // run 1 of 2
+    await next.send({ v: 1, type: 'ready', worker: next.id, capacity: 1 }) // loses it: run 2 of 2 is allowed
+    expect(await next.nthTask(2)).toMatchObject({ id: '8', attempt: 2 })
+    expect(gateway.stats.rejected['attempts-exhausted']).toBe(0)
+  })
+
+  it("drops those of a client that has aborted instead of requeueing them", async () => {
+    const gateway = await brokerOnly()
+    const leaving = new HandWorker(gateway, `hw-${++sequence}`, 1)
+    await waitFor(() => gateway.connectedWorkers === 1, 'the first hand worker to join')
+    const client = await handClient(gateway)
+    await client.send('9', 'client-a')
+    await leaving.nthTask(1)
+    await client.abort('client-a')
+    await waitFor(() => gateway.stats.received === 2, 'the abort to be read')
+    await leaving.send({ v: 1, type: 'bye', worker: leaving.id })
+    await waitFor(() => gateway.connectedWorkers === 0, 'the gateway to forget the worker that left')
+    expect(gateway.stats.aborted).toBe(1)
+    expect(gateway.queued).toBe(0)
+    await client.send('1', 'client-b')
+    const next = new HandWorker(gateway, `hw-${++sequence}`, 1)
+    expect(await next.nthTask(1)).toMatchObject({ id: '1', client: 'client-b' })
   })
 })
 
@@ -214,5 +271,53 @@ describe('a worker told to stop', () => {
       { v: 1, type: 'done', id: '1', client: 'c' },
       { v: 1, type: 'bye', worker: `stopper-${sequence}` },
     ])
+  })
+})
+
+describe('a worker that reconnects while it holds a batch', () => {
+  it('delivers that result to the client but sends no done for it: the gateway has requeued it', async () => {
+    const endpoint = `ipc:///tmp/cgw-test-${process.pid}-${++sequence}.sock`
+    const router = track(new Router({ linger: 0 }))
+    await router.bind(endpoint)
+    const clientReplies = track(new Pull({ linger: 0 }))
+    await clientReplies.bind('tcp://127.0.0.1:*')
+    const replyTo = clientReplies.lastEndpoint!
+    const fromWorker: { identity: Buffer; header: Header }[] = []
+    void (async () => {
+      for await (const [identity, ...rest] of router) fromWorker.push({ identity: identity!, header: decodeMessage(rest).header! })
+    })().catch(() => undefined)
+
+    let releaseOld!: () => void
+    const oldMayFinish = new Promise<void>((resolve) => (releaseOld = resolve))
+    const executor: Executor = async (address) => {
+      if (address === '10.0.0.1') await oldMayFinish
+      return 1
+    }
+    const worker = new Worker({ gateway: endpoint, executor, id: `reconnector-${sequence}`, heartbeatIntervalMs: 50, heartbeatLiveness: 2 })
+    workers.push(worker)
+    worker.start()
+    const readies = (): number => fromWorker.filter((m) => m.header.type === 'ready').length
+    await waitFor(() => readies() === 1, 'the first ready')
+    const identity = fromWorker[0]!.identity
+    const task = (id: string, address: string): Buffer[] => [
+      identity,
+      enc({ v: 1, type: 'task', id, client: 'c', replyTo, attempt: 1 }),
+      enc([[address, 'foo']]),
+    ]
+    await router.send(task('old', '10.0.0.1'))
+    // Silence from the "gateway" makes the worker reconnect and say ready again.
+    await waitFor(() => readies() >= 2, 'the worker to reconnect and say ready again', 5000)
+    const keepAlive = setInterval(() => void router.send([identity, enc({ v: 1, type: 'heartbeat' })]).catch(() => undefined), 20)
+    try {
+      releaseOld()
+      const oldResult = await receiveWithin(clientReplies, 2000)
+      expect(oldResult?.header).toMatchObject({ type: 'result', id: 'old' })
+      await router.send(task('new', '10.0.0.2'))
+      await waitFor(() => fromWorker.some((m) => m.header.type === 'done' && m.header.id === 'new'), 'done for the new task')
+      // Both would travel on the same connection in order: a done for 'old' would be here by now.
+      expect(fromWorker.filter((m) => m.header.type === 'done').map((m) => m.header.id)).toEqual(['new'])
+    } finally {
+      clearInterval(keepAlive)
+    }
   })
 })
