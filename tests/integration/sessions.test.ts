@@ -94,12 +94,17 @@ async function handClient(gateway: Gateway): Promise<{ send(id: string, client?:
   }
 }
 
+/** A broker-only gateway with one hand worker of capacity 1 joined, and a hand client. */
+async function oneWorkerSetUp(maxAttempts = 3): Promise<{ gateway: Gateway; worker: HandWorker; client: Awaited<ReturnType<typeof handClient>> }> {
+  const gateway = await brokerOnly(maxAttempts)
+  const worker = new HandWorker(gateway, `hw-${++sequence}`, 1)
+  await waitFor(() => gateway.connectedWorkers === 1, 'the hand worker to join')
+  return { gateway, worker, client: await handClient(gateway) }
+}
+
 describe('a worker that says ready again', () => {
   it('is a new session: what it held is sent out again with attempt + 1, not held forever', async () => {
-    const gateway = await brokerOnly()
-    const worker = new HandWorker(gateway, `hw-${++sequence}`, 1)
-    await waitFor(() => gateway.connectedWorkers === 1, 'the hand worker to join')
-    const client = await handClient(gateway)
+    const { gateway, worker, client } = await oneWorkerSetUp()
     await client.send('1')
     expect(await worker.nthTask(1)).toMatchObject({ id: '1', attempt: 1 })
 
@@ -110,10 +115,7 @@ describe('a worker that says ready again', () => {
   })
 
   it('never forwards an attempt beyond the protocol bound of 1 000 000, which a worker would refuse', async () => {
-    const gateway = await brokerOnly()
-    const worker = new HandWorker(gateway, `hw-${++sequence}`, 1)
-    await waitFor(() => gateway.connectedWorkers === 1, 'the hand worker to join')
-    const client = await handClient(gateway)
+    const { gateway, worker, client } = await oneWorkerSetUp()
     await client.send('5', 'client-a', 1_000_000)
     expect(await worker.nthTask(1)).toMatchObject({ id: '5', attempt: 1_000_000 })
     await worker.send({ v: 1, type: 'ready', worker: worker.id, capacity: 1 })
@@ -121,10 +123,7 @@ describe('a worker that says ready again', () => {
   })
 
   it('gets what it held rejected attempts-exhausted once the batch has had max-attempts runs', async () => {
-    const gateway = await brokerOnly(1)
-    const worker = new HandWorker(gateway, `hw-${++sequence}`, 1)
-    await waitFor(() => gateway.connectedWorkers === 1, 'the hand worker to join')
-    const client = await handClient(gateway)
+    const { gateway, worker, client } = await oneWorkerSetUp(1)
     await client.send('3')
     await worker.nthTask(1)
     await worker.send({ v: 1, type: 'ready', worker: worker.id, capacity: 1 })
@@ -135,10 +134,7 @@ describe('a worker that says ready again', () => {
 
 describe('a worker that says bye while holding batches', () => {
   it('hands them back without counting a run: the next worker gets the same attempt', async () => {
-    const gateway = await brokerOnly()
-    const leaving = new HandWorker(gateway, `hw-${++sequence}`, 1)
-    await waitFor(() => gateway.connectedWorkers === 1, 'the first hand worker to join')
-    const client = await handClient(gateway)
+    const { gateway, worker: leaving, client } = await oneWorkerSetUp()
     await client.send('7')
     expect(await leaving.nthTask(1)).toMatchObject({ id: '7', attempt: 1 })
 
@@ -149,10 +145,7 @@ describe('a worker that says bye while holding batches', () => {
   })
 
   it('does not count a run for them: a batch handed back by bye can still be re-run within max-attempts', async () => {
-    const gateway = await brokerOnly(2)
-    const leaving = new HandWorker(gateway, `hw-${++sequence}`, 1)
-    await waitFor(() => gateway.connectedWorkers === 1, 'the first hand worker to join')
-    const client = await handClient(gateway)
+    const { gateway, worker: leaving, client } = await oneWorkerSetUp(2)
     await client.send('8')
     await leaving.nthTask(1)
     await leaving.send({ v: 1, type: 'bye', worker: leaving.id })
@@ -165,10 +158,7 @@ describe('a worker that says bye while holding batches', () => {
   })
 
   it("drops those of a client that has aborted instead of requeueing them", async () => {
-    const gateway = await brokerOnly()
-    const leaving = new HandWorker(gateway, `hw-${++sequence}`, 1)
-    await waitFor(() => gateway.connectedWorkers === 1, 'the first hand worker to join')
-    const client = await handClient(gateway)
+    const { gateway, worker: leaving, client } = await oneWorkerSetUp()
     await client.send('9', 'client-a')
     await leaving.nthTask(1)
     await client.abort('client-a')
@@ -217,14 +207,19 @@ describe('a gateway whose intake cannot bind', () => {
   })
 })
 
+/** A ROUTER playing the gateway for a Worker, and a bound PULL playing its client. */
+async function handGatewayAndClient(): Promise<{ endpoint: string; router: Router; clientReplies: Pull; replyTo: string }> {
+  const endpoint = `ipc:///tmp/cgw-test-${process.pid}-${++sequence}.sock`
+  const router = track(new Router({ linger: 0 }))
+  await router.bind(endpoint)
+  const clientReplies = track(new Pull({ linger: 0 }))
+  await clientReplies.bind('tcp://127.0.0.1:*')
+  return { endpoint, router, clientReplies, replyTo: clientReplies.lastEndpoint! }
+}
+
 describe('a worker told to stop', () => {
   it('runs nothing that arrives after the stop and says bye once its held batch is delivered', async () => {
-    const endpoint = `ipc:///tmp/cgw-test-${process.pid}-${++sequence}.sock`
-    const router = track(new Router({ linger: 0 }))
-    await router.bind(endpoint)
-    const clientReplies = track(new Pull({ linger: 0 }))
-    await clientReplies.bind('tcp://127.0.0.1:*')
-    const replyTo = clientReplies.lastEndpoint!
+    const { endpoint, router, clientReplies, replyTo } = await handGatewayAndClient()
 
     const started: string[] = []
     let finishFirst!: () => void
@@ -276,12 +271,7 @@ describe('a worker told to stop', () => {
 
 describe('a worker that reconnects while it holds a batch', () => {
   it('delivers that result to the client but sends no done for it: the gateway has requeued it', async () => {
-    const endpoint = `ipc:///tmp/cgw-test-${process.pid}-${++sequence}.sock`
-    const router = track(new Router({ linger: 0 }))
-    await router.bind(endpoint)
-    const clientReplies = track(new Pull({ linger: 0 }))
-    await clientReplies.bind('tcp://127.0.0.1:*')
-    const replyTo = clientReplies.lastEndpoint!
+    const { endpoint, router, clientReplies, replyTo } = await handGatewayAndClient()
     const fromWorker: { identity: Buffer; header: Header }[] = []
     void (async () => {
       for await (const [identity, ...rest] of router) fromWorker.push({ identity: identity!, header: decodeMessage(rest).header! })
