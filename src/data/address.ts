@@ -38,7 +38,10 @@ export function splitFromRight(text: string, fields: number): { address: string;
     rest.unshift(text.slice(colon + 1, end))
     end = colon
   }
-  let address = text.slice(0, end)
-  if (address.startsWith('[') && address.endsWith(']')) address = address.slice(1, -1)
-  return { address, rest }
+  return { address: unbracketed(text.slice(0, end)), rest }
+}
+
+/** `2001:db8::1` for `[2001:db8::1]`; anything else as it is. */
+export function unbracketed(address: string): string {
+  return address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address
 }

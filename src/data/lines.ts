@@ -32,6 +32,26 @@ function toLine(number: number, bytes: Buffer): Line {
 }
 
 /**
+ * Appends the lines of `text` (complete lines without the last newline, valid
+ * UTF-8, no NUL) numbered after `number`; returns the last number used.
+ */
+function pushDecodedLines(text: string, number: number, maxLineBytes: number, lines: Line[]): number {
+  // A UTF-16 length within a third of the limit cannot exceed it in UTF-8 bytes.
+  const surelyShort = Math.floor(maxLineBytes / 3)
+  let from = 0
+  for (;;) {
+    const nl = text.indexOf('\n', from)
+    let line = nl === -1 ? text.slice(from) : text.slice(from, nl)
+    number++
+    if (line.length > 0 && line.charCodeAt(line.length - 1) === CR) line = line.slice(0, -1)
+    if (line.length > surelyShort && Buffer.byteLength(line) > maxLineBytes) lines.push({ number, error: `is longer than ${maxLineBytes} bytes` })
+    else lines.push({ number, text: line })
+    if (nl === -1) return number
+    from = nl + 1
+  }
+}
+
+/**
  * Yields the lines of `path` in chunks (one array per read), numbered from 1.
  * Throws {@link InputError} `ERR_INPUT_UNREADABLE` naming the path when the
  * file cannot be opened or read, or looks binary.
@@ -60,7 +80,7 @@ export async function* readLines(path: string, options: ReadLinesOptions = {}): 
       }
       const lines: Line[] = []
       let start = 0
-      for (let nl = chunk.indexOf(NEWLINE, start); nl !== -1; nl = chunk.indexOf(NEWLINE, start)) {
+      const takeLine = (nl: number): void => {
         number++
         // The CR of a CRLF ending is not part of the line.
         const endsInCr = nl > start ? chunk[nl - 1] === CR : pending.length > 0 && pending.at(-1)!.at(-1) === CR
@@ -77,6 +97,22 @@ export async function* readLines(path: string, options: ReadLinesOptions = {}): 
         oversized = false
         start = nl + 1
       }
+      // A line continuing bytes left from the previous chunk goes the careful way.
+      if (pendingBytes > 0 || oversized) {
+        const nl = chunk.indexOf(NEWLINE)
+        if (nl !== -1) takeLine(nl)
+      }
+      // The other complete lines usually decode in one go, ~4x cheaper than line by line;
+      // a chunk with a NUL or bad UTF-8 goes line by line, to name the lines at fault.
+      const lastNl = chunk.lastIndexOf(NEWLINE)
+      if (lastNl >= start && pendingBytes === 0 && !oversized) {
+        const region = chunk.subarray(start, lastNl)
+        if (!region.includes(0) && isUtf8(region)) {
+          number = pushDecodedLines(region.toString('utf8'), number, maxLineBytes, lines)
+          start = lastNl + 1
+        }
+      }
+      for (let nl = chunk.indexOf(NEWLINE, start); nl !== -1; nl = chunk.indexOf(NEWLINE, start)) takeLine(nl)
       if (start < chunk.length) {
         const rest = chunk.length - start
         // One byte of slack: it may be the CR of a CRLF ending.

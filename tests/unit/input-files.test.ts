@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,6 +8,7 @@ import { loadDeviceMap, parseDeviceLine, type DeviceMap } from '../../src/data/d
 import { readLines, type Line } from '../../src/data/lines.js'
 import type { BadLine } from '../../src/data/bad-lines.js'
 import { InputError } from '../../src/protocol/errors.js'
+import { seededRandom } from '../helpers/random.js'
 
 let dir: string
 
@@ -433,5 +435,49 @@ describe('loadDeviceMap on a map file', () => {
   ])('refuses a map of $what with ERR_INPUT_EMPTY', async ({ content }) => {
     const path = await fixture('empty-map.txt', content)
     await expect(loadMap(path)).rejects.toMatchObject({ code: 'ERR_INPUT_EMPTY', path })
+  })
+})
+
+describe('readLines on random multi-chunk files', () => {
+  /** The meaning of a file, line by line, computed the slow obvious way. */
+  function expectedLines(bytes: Buffer, maxLineBytes: number): Line[] {
+    const out: Line[] = []
+    let start = 0
+    let number = 0
+    while (start < bytes.length) {
+      let nl = bytes.indexOf(0x0a, start)
+      const last = nl === -1
+      if (last) nl = bytes.length
+      let line = bytes.subarray(start, nl)
+      number++
+      if (line.length > 0 && line[line.length - 1] === 0x0d) line = line.subarray(0, -1)
+      if (line.length > maxLineBytes) out.push({ number, error: `is longer than ${maxLineBytes} bytes` })
+      else if (line.includes(0)) out.push({ number, error: 'contains a NUL byte (binary data)' })
+      else if (!isUtf8(line)) out.push({ number, error: 'is not valid UTF-8' })
+      else out.push({ number, text: line.toString('utf8') })
+      start = nl + 1
+    }
+    return out
+  }
+
+  it('agrees with a line-by-line reading across chunk boundaries, CRLF, long lines, NUL and bad UTF-8', async () => {
+    const random = seededRandom(20261125)
+    const pieces = ['10.0.0.1:foo', 'é', '€', '\r', ':', ' ', 'x'.repeat(3000), '\u0000', '\xff']
+    for (let file = 0; file < 12; file++) {
+      const parts: Buffer[] = []
+      // Clean text before any NUL, so the binary sniff of the first 8 KiB does not refuse the file.
+      parts.push(Buffer.from('10.0.0.1:foo\n'.repeat(800)))
+      let size = 0
+      while (size < 300_000) {
+        const piece = pieces[Math.floor(random() * pieces.length)]!
+        const bytes = piece === '\xff' ? Buffer.from([0xff]) : Buffer.from(piece)
+        const chunk = random() < 0.3 ? Buffer.concat([bytes, Buffer.from('\n')]) : bytes
+        parts.push(chunk)
+        size += chunk.length
+      }
+      const content = Buffer.concat(parts)
+      const path = await fixture(`random-${file}.txt`, content)
+      expect(await allLines(path, 4096)).toEqual(expectedLines(content, 4096))
+    }
   })
 })
