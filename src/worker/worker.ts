@@ -1,6 +1,6 @@
 /**
  * A worker: a DEALER that joins a gateway, takes up to `capacity` batches at
- * once, runs their commands concurrently through a p-queue, PUSHes each
+ * once, runs their commands concurrently (at most `concurrency`), PUSHes each
  * batch's result straight to the client's `replyTo`, then tells the gateway
  * `done`. On the poison pill it finishes what it holds, delivers it, says
  * `bye` and closes.
@@ -8,7 +8,6 @@
 import { EventEmitter, setMaxListeners } from 'node:events'
 import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
-import PQueue from 'p-queue'
 import { Dealer } from 'zeromq'
 import { decodeTrusted } from '../protocol/codec.js'
 import { errorCode, errorMessage } from '../protocol/errors.js'
@@ -33,6 +32,7 @@ import { assertConnectable } from '../transport/endpoint.js'
 import { RateLimitedLog, silentLogger, type Logger } from '../log.js'
 import { checkInteger, withDefaults } from '../util/options.js'
 import type { Executor } from './executor.js'
+import { CommandSlots } from './command-slots.js'
 
 export interface WorkerOptions {
   /** Endpoint of the gateway's worker port (its ROUTER). */
@@ -152,7 +152,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly options: typeof workerDefaults & WorkerOptions
   private readonly logger: Logger
   private readonly malformedLog: RateLimitedLog
-  private readonly queue: PQueue
+  private readonly slots: CommandSlots
   private readonly replies: ReplySockets
   private readonly held = new Set<HeldBatch>()
   private readonly abortAll = new AbortController()
@@ -189,7 +189,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.id = options.id ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
     this.logger = (options.logger ?? silentLogger()).child({ worker: this.id })
     this.malformedLog = new RateLimitedLog(this.logger)
-    this.queue = new PQueue({ concurrency: this.options.concurrency })
+    this.slots = new CommandSlots(this.options.concurrency)
     this.replies = new ReplySockets(options.reply)
     this.reconnectDelayMs = this.options.heartbeatIntervalMs
     // Executors may listen on this one signal from thousands of commands at once.
@@ -209,7 +209,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
   async warmUp(): Promise<void> {
     warmUpCodec(200)
     await warmUpTransport()
-    await Promise.all(Array.from({ length: 256 }, () => this.queue.add(() => Promise.resolve())))
+    await new Promise<void>((resolve) => {
+      let left = 256
+      for (let i = 0; i < 256; i++) this.slots.run(async () => (--left === 0 ? resolve() : undefined))
+    })
   }
 
   /** Connects to the gateway and announces this worker's capacity. */
@@ -352,7 +355,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.stats.commands += count
     for (let i = 0; i < count; i++) {
       const [address, command] = pairs[i]!
-      void this.queue.add(async () => {
+      this.slots.run(async () => {
         batch.outcomes[i] = await this.runCommand(address, command)
         if (--batch.remaining === 0) void this.finishBatch(batch)
       })
