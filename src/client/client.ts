@@ -122,7 +122,7 @@ export interface CommandRecord {
 export interface ClientEvents {
   /** A line of the commands file was skipped. */
   'bad-line': [bad: BadLine]
-  /** Every command of a finished batch (answered or lost), in batch order. */
+  /** Every command of a finished batch (answered or lost), in batch order. Attach before `run()`: details are kept only then. */
   records: [records: CommandRecord[]]
   /** A batch was resent, with its new attempt number. */
   resend: [batch: { id: string; attempt: number; why: 'timeout' | 'rejected' }]
@@ -305,7 +305,8 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   private async sendFile(path: string): Promise<void> {
-    const batcher = new Batcher(this.options.batchSize)
+    // Per-command details are kept only for whoever listens to `records` (attach before run()).
+    const batcher = new Batcher(this.options.batchSize, this.listenerCount('records') > 0)
     const onBadLine = (bad: BadLine): void => {
       this.badLines++
       if (this.badLines <= 100) this.logger.warn(formatBadLine(bad))
@@ -433,15 +434,16 @@ export class Client extends EventEmitter<ClientEvents> {
       if (this.tally.isFinished(seq)) this.tally.duplicates++
       return
     }
-    const outcomes = parseOutcomes(body, entry.batch.pairs.length, this.options.maxMessageBytes)
+    const outcomes = parseOutcomes(body, entry.batch.size, this.options.maxMessageBytes)
     if (typeof outcomes === 'string') {
       // Leave it in flight: a resend after the result timeout can still get a good answer.
       return this.malformedLog.warn({ id: header.id, worker: header.worker, reason: outcomes }, 'malformed result dropped')
     }
     this.retire(entry)
     this.tally.recordOutcomes(seq, outcomes)
-    if (this.listenerCount('records') > 0) {
-      const { pairs, lines } = entry.batch
+    const detail = entry.batch.detail
+    if (detail !== undefined) {
+      const { pairs, lines } = detail
       this.emit(
         'records',
         outcomes.map(([code, value], i) => ({ line: lines[i]!, address: pairs[i]![0], command: pairs[i]![1], code, value })),
@@ -490,11 +492,12 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   private recordLostCommands(batch: Batch, why: string): void {
-    this.tally.recordLost(batch.seq, batch.pairs.length)
-    if (this.listenerCount('records') > 0) {
+    this.tally.recordLost(batch.seq, batch.size)
+    const detail = batch.detail
+    if (detail !== undefined) {
       this.emit(
         'records',
-        batch.pairs.map(([address, command], i) => ({ line: batch.lines[i]!, address, command, code: null, value: null, lost: why })),
+        detail.pairs.map(([address, command], i) => ({ line: detail.lines[i]!, address, command, code: null, value: null, lost: why })),
       )
     }
   }
@@ -510,7 +513,7 @@ export class Client extends EventEmitter<ClientEvents> {
 
   private pendingCommands(): number {
     let n = 0
-    for (const entry of this.inFlight.values()) n += entry.batch.pairs.length
+    for (const entry of this.inFlight.values()) n += entry.batch.size
     return n
   }
 

@@ -39,7 +39,7 @@ describe('a Batcher of size 3', () => {
 
   it('hands out the partial last batch on flush', () => {
     const batches = batchAll(new Batcher(3), 7)
-    expect(batches.map((b) => b.pairs.length)).toEqual([3, 3, 1])
+    expect(batches.map((b) => b.size)).toEqual([3, 3, 1])
   })
 
   it('numbers batches 1, 2, 3 with ids "1", "2", "3"', () => {
@@ -53,20 +53,28 @@ describe('a Batcher of size 3', () => {
 
   it('keeps the pairs and the file line of each command, in order', () => {
     const [first, , last] = batchAll(new Batcher(3), 7)
-    expect(first?.pairs).toEqual([
+    expect(first?.detail?.pairs).toEqual([
       ['10.0.0.1', 'cmd1'],
       ['10.0.0.2', 'cmd2'],
       ['10.0.0.3', 'cmd3'],
     ])
-    expect(first?.lines).toEqual([2, 4, 6])
-    expect(last?.pairs).toEqual([['10.0.0.7', 'cmd7']])
-    expect(last?.lines).toEqual([14])
+    expect(first?.detail?.lines).toEqual([2, 4, 6])
+    expect(last?.detail?.pairs).toEqual([['10.0.0.7', 'cmd7']])
+    expect(last?.detail?.lines).toEqual([14])
+  })
+
+  it('keeps no details when told not to, and encodes the same body', () => {
+    const lean = batchAll(new Batcher(3, false), 7)
+    const full = batchAll(new Batcher(3), 7)
+    expect(lean.map((b) => b.detail)).toEqual([undefined, undefined, undefined])
+    expect(lean.map((b) => b.size)).toEqual([3, 3, 1])
+    expect(lean.map((b) => b.body)).toEqual(full.map((b) => b.body))
   })
 
   it('encodes a body that decodes to exactly the pairs and passes the gateway scan', () => {
     for (const batch of batchAll(new Batcher(3), 7)) {
-      expect(decodeTrusted(batch.body)).toEqual(batch.pairs)
-      expect(scanCommandPairs(batch.body, 3)).toBe(batch.pairs.length)
+      expect(decodeTrusted(batch.body)).toEqual(batch.detail?.pairs)
+      expect(scanCommandPairs(batch.body, 3)).toBe(batch.size)
     }
   })
 
@@ -75,8 +83,8 @@ describe('a Batcher of size 3', () => {
     batcher.add(command(1))
     const batch = batcher.add(command(2))
     batcher.add(command(3))
-    expect(batch?.pairs).toHaveLength(2)
-    expect(batch?.lines).toEqual([2, 4])
+    expect(batch?.size).toBe(2)
+    expect(batch?.detail?.lines).toEqual([2, 4])
   })
 
   it('returns nothing on flush when no command is pending, and does not count a batch', () => {
@@ -104,7 +112,7 @@ describe('a Batcher of size 16 fed 512 commands', () => {
     }
     expect(batcher.flush()).toBeUndefined()
     expect(full).toHaveLength(32)
-    expect(full.every((b) => b.pairs.length === 16)).toBe(true)
+    expect(full.every((b) => b.size === 16)).toBe(true)
     expect(full.at(-1)?.id).toBe('32')
   })
 })
