@@ -354,23 +354,40 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.stats.batches++
     this.stats.commands += count
     for (let i = 0; i < count; i++) {
-      const [address, command] = pairs[i]!
-      this.slots.run(async () => {
-        batch.outcomes[i] = await this.runCommand(address, command)
-        if (--batch.remaining === 0) void this.finishBatch(batch)
-      })
+      const pair = pairs[i]!
+      this.slots.run(() => this.runInto(batch, i, pair[0], pair[1]))
     }
   }
 
-  private async runCommand(address: string, command: string): Promise<CommandOutcome> {
-    const timeoutMs = this.options.commandTimeoutMs
-    if (timeoutMs === 0) {
-      try {
-        return [ResultCode.Ok, await this.options.executor(address, command, this.abortAll.signal)]
-      } catch (error) {
-        return failure(error)
-      }
+  /**
+   * Runs one command and records its outcome. Plain promise chaining, not
+   * async wrappers: with 100 000 commands waiting at once, every promise per
+   * command is promoted and collected later (GC was ~45% of a worker's CPU).
+   */
+  private runInto(batch: HeldBatch, i: number, address: string, command: string): Promise<void> {
+    if (this.options.commandTimeoutMs !== 0) {
+      return this.runWithTimeLimit(address, command).then((outcome) => this.settle(batch, i, outcome))
     }
+    let running: Promise<unknown>
+    try {
+      running = this.options.executor(address, command, this.abortAll.signal)
+    } catch (error) {
+      this.settle(batch, i, failure(error))
+      return Promise.resolve()
+    }
+    return running.then(
+      (value) => this.settle(batch, i, [ResultCode.Ok, value]),
+      (error: unknown) => this.settle(batch, i, failure(error)),
+    )
+  }
+
+  private settle(batch: HeldBatch, i: number, outcome: CommandOutcome): void {
+    batch.outcomes[i] = outcome
+    if (--batch.remaining === 0) void this.finishBatch(batch)
+  }
+
+  private async runWithTimeLimit(address: string, command: string): Promise<CommandOutcome> {
+    const timeoutMs = this.options.commandTimeoutMs
     // A controller per command (not AbortSignal.any over the shared one: each `any`
     // adds a listener to the shared signal, and adding listeners to one signal is O(n)).
     const controller = new AbortController()

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { Unpackr } from 'msgpackr'
 import { decodeTrusted, decodeUntrusted, encode, type Decoded } from '../../src/protocol/codec.js'
 import { commandsBody, outcomesBody, resultFrame, taskFrame } from '../../src/protocol/frames.js'
 import { Limits } from '../../src/protocol/limits.js'
@@ -191,5 +192,32 @@ describe('decodeUntrusted on nesting', () => {
   it('decodes a frame nested exactly maxDepth deep', () => {
     const frame = bytes(Array(MAX_DEPTH).fill(fixarray(1)), 1)
     expect(decodeUntrusted(frame, MAX_BYTES, MAX_DEPTH)).toMatchObject({ ok: true })
+  })
+})
+
+describe('outcomesBody', () => {
+  const values = [0, 1, 127, 128, -1, -32, -33, 255, 65_536, -2_147_483_648, 2_147_483_647, 2_147_483_648, 1.5, null, 'boom', -0]
+  const random = seededRandom(7)
+
+  it('decodes to the same outcomes whatever mix of values it carries, for every array length class', () => {
+    for (const n of [0, 1, 15, 16, 300, 65_535, 65_536, 70_000]) {
+      for (let round = 0; round < 3; round++) {
+        const outcomes = Array.from({ length: n }, (_, i) => {
+          // Round 0: only small-path values; later rounds: any value.
+          const pool = round === 0 ? values.filter((v) => v === null || (Number.isInteger(v) && Math.abs(v as number) < 2 ** 31)) : values
+          const value = pool[Math.floor(random() * pool.length)]!
+          return [i % 4, value] as [0 | 1 | 2 | 3, number | string | null]
+        })
+        const decoded = decodeTrusted(outcomesBody(outcomes as never)) as unknown[]
+        expect(decoded).toEqual(outcomes.map(([code, value]) => [code, Object.is(value, -0) ? 0 : value]))
+        expect(decodeUntrusted(outcomesBody(outcomes as never), 16 * 1024 * 1024, Limits.bodyDepth).ok).toBe(true)
+      }
+    }
+  })
+
+  it('reads the same in a foreign msgpack decoder as the general encoding does', () => {
+    const outcomes: [number, number | null][] = [[0, 1], [1, null], [0, 300], [0, -5], [0, -70_000]]
+    const foreign = new Unpackr({ mapsAsObjects: true })
+    expect(foreign.unpack(outcomesBody(outcomes as never))).toEqual(foreign.unpack(encode(outcomes)))
   })
 })
