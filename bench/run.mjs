@@ -1,219 +1,177 @@
 #!/usr/bin/env node
-// npm run bench [-- --quick] [-- --only seed,throughput] [-- --runs N]
+// npm run bench [-- --quick] [-- --only P1,P2,...] [-- --runs N]
 //
-// Every figure is printed next to a baseline measured in the same run, because
-// these 2-core machines are noisy and only ratios travel:
-//   seed        the original scenario (512 × 1 s, batch 16, 32 workers), client
-//               wall time on the FIRST run after each fresh gateway start, against
-//               the floor: 1.000 s of waiting plus a bare `node` start-up.
-//   throughput  zero-wait commands end to end, against raw zeromq.js one-hop
-//               PUSH→PULL of msgpack batches of the same size between two processes.
-//   stop        under load (seed data, 1 s commands), seconds from Ctrl+C to the
-//               process group / SIGTERM / SIGKILL of the gateway until no gateway
-//               or worker process is left, against the 1 s the running commands
-//               need to finish.
-import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { cpus, tmpdir } from 'node:os'
+// Runs the scenarios of the performance issue and prints one markdown row per
+// figure, each next to a baseline measured in the same run (these 2-core
+// machines are noisy and only ratios travel between machines and commits).
+// Raw numbers go to bench/results/latest.json.
+//
+//   B1   raw one-hop PUSH→PULL of msgpackr batches (objects/s), at 256 and 16
+//   B2   raw DEALER→ROUTER echo latency, one message at a time (µs)
+//   P1   seed: 512 × 1 s, batch 16, first client run after a gateway start (wall.mjs)
+//   P2   zero-wait throughput, batch 256, vs B1@256 (throughput.mjs)
+//   P3   the same at batch 16, vs B1@16 (throughput.mjs)
+//   P4   one command at a time, p50/p99, vs B2 (latency.mjs)
+//   P5   client peak RSS (P5a) and gateway RSS over a big run (P5b) (memory.mjs)
+//   P6   100 000 concurrent 1 s commands, client wall (wall.mjs)
+//   P7   scaling with workers and with concurrent clients (throughput.mjs)
+//   S1–S3 time to zero processes after Ctrl+C / SIGTERM / SIGKILL under load (stop.mjs)
+//
+// --only takes ids (P5 and P7 select all their rows, S all stop rows) and the
+// old names: seed = P1, throughput = P2, stop = S1,S2,S3.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { echoLatency, oneHop } from './lib/baselines.mjs'
+import { p4 } from './lib/latency.mjs'
+import { p5 } from './lib/memory.mjs'
+import { fmtInt, root } from './lib/proc.mjs'
+import { stop } from './lib/stop.mjs'
+import { p2, p3, p7 } from './lib/throughput.mjs'
+import { p1, p6 } from './lib/wall.mjs'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    only: { type: 'string', default: 'seed,throughput,stop' },
+    only: { type: 'string' },
     runs: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 })
-const only = new Set(values.only.split(','))
-const runs = Number(values.runs ?? (values.quick ? 3 : 7))
+if (values.help) {
+  console.log('usage: node bench/run.mjs [--quick] [--only P1,P2,...|seed,throughput,stop] [--runs N]')
+  process.exit(0)
+}
+const quick = values.quick
+const runs = Number(values.runs ?? (quick ? 3 : 7))
+if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`)
 
-function sh(command, args, options = {}) {
-  return new Promise((resolve) => {
-    const started = performance.now()
-    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], ...options })
-    let out = ''
-    child.stdout.on('data', (d) => (out += d))
-    child.on('exit', (code) => resolve({ code, out, ms: performance.now() - started }))
-  })
+// Baselines, measured once each, only when a selected scenario needs them.
+const BASELINES = {
+  b1_256: { id: 'B1@256', measure: () => oneHop(256, quick ? 200_000 : 1_000_000) },
+  b1_16: { id: 'B1@16', measure: () => oneHop(16, quick ? 50_000 : 200_000) },
+  b2: { id: 'B2', measure: () => echoLatency(200, 3000) },
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+// Scenario groups: the ids of the rows they produce, the baselines they need, and the function.
+const GROUPS = [
+  { ids: ['P1'], needs: [], fn: p1 },
+  { ids: ['P2'], needs: ['b1_256'], fn: p2 },
+  { ids: ['P3'], needs: ['b1_16'], fn: p3 },
+  { ids: ['P4'], needs: ['b2'], fn: p4 },
+  { ids: ['P5a', 'P5b'], needs: [], fn: p5 },
+  { ids: ['P6'], needs: [], fn: p6 },
+  { ids: ['P7.w1', 'P7.w2', 'P7.w4', 'P7.c1', 'P7.c4', 'P7.c16'], needs: ['b1_256'], fn: p7 },
+  { ids: ['S1', 'S2', 'S3'], needs: [], fn: stop },
+]
 
-async function startServer(args) {
-  const child = spawn(process.execPath, ['bin/run-server.js', ...args, '--log-level', 'warn'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
-  let out = ''
-  await new Promise((resolve, reject) => {
-    child.stdout.on('data', (d) => {
-      out += d
-      if (out.includes('listening')) resolve()
-    })
-    child.once('exit', () => reject(new Error('run-server exited early')))
-  })
-  return {
-    endpoint: /listening (\S+)/.exec(out)[1],
-    stop: () => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGINT') }),
-  }
+// What each row is and its goal, for rows whose scenario failed before it could say.
+const GOALS = {
+  P1: ['seed: 512 × 1 s, batch 16, `run-server … 32`', 'wall ≤ 1.050 s'],
+  P2: ['zero-wait throughput, batch 256', 'ratio ≥ 1/3'],
+  P3: ['zero-wait throughput, batch 16', 'ratio ≥ 1/4'],
+  P4: ['one command at a time', 'p50 ≤ 2 × echo p50 and p99 ≤ 1000 µs'],
+  P5a: ['client memory, big file', 'peak ≤ 120.0 MB'],
+  P5b: ['gateway memory, big file', 'flat: end ≤ start + 20 MB'],
+  P6: ['concurrent 1 s commands', 'wall ≤ 1.300 s'],
+  S1: ['stop under load: Ctrl+C to the group', '≤ 3 s, none left'],
+  S2: ['stop under load: SIGTERM', '≤ 3 s, none left'],
+  S3: ['stop under load: SIGKILL', '≤ 3 s, none left'],
 }
 
-async function seed() {
-  const bare = []
-  const walls = []
-  const elapsed = []
-  for (let i = 0; i < runs; i++) {
-    bare.push((await sh(process.execPath, ['-e', '0'])).ms)
-    const server = await startServer(['tests/data/server_data.txt', 'tcp://127.0.0.1:*', 'tcp://127.0.0.1:5556', '32'])
-    // Workers fork in the background; a user starts the client a moment later.
-    await new Promise((r) => setTimeout(r, 500))
-    const run = await sh(process.execPath, ['bin/run-client.js', 'tests/data/client_data.txt', '16', 'tcp://127.0.0.1:*', server.endpoint])
-    await server.stop()
-    if (!run.out.includes('total     512')) throw new Error(`seed run ${i} did not print total 512:\n${run.out}`)
-    walls.push(run.ms)
-    elapsed.push(Number(/elapsed\s+([0-9.]+) s/.exec(run.out)[1]) * 1000)
-  }
-  const floor = 1000 + median(bare)
-  return {
-    scenario: 'seed: 512 × 1 s, batch 16, 32 workers, first run after start',
-    value: `${(median(walls) / 1000).toFixed(3)} s wall (min ${(Math.min(...walls) / 1000).toFixed(3)}, max ${(Math.max(...walls) / 1000).toFixed(3)}); in-run ${(median(elapsed) / 1000).toFixed(3)} s`,
-    baseline: `${(floor / 1000).toFixed(3)} s = 1 s wait + bare node start ${median(bare).toFixed(0)} ms`,
-    ratio: median(walls) / floor,
-    raw: { walls, elapsed, bare },
-  }
+const ALIASES = { seed: ['P1'], throughput: ['P2'], stop: ['S1', 'S2', 'S3'], s: ['S1', 'S2', 'S3'], p5: ['P5a', 'P5b'], p7: GROUPS[6].ids, b1: [], b2: [] }
+const allIds = GROUPS.flatMap((g) => g.ids)
+const wanted = new Set()
+const wantedBaselines = new Set()
+for (const name of (values.only ?? allIds.join(',')).split(',').map((s) => s.trim()).filter(Boolean)) {
+  const key = name.toLowerCase()
+  const exact = allIds.find((id) => id.toLowerCase() === key)
+  if (exact) wanted.add(exact)
+  else if (key in ALIASES) ALIASES[key].forEach((id) => wanted.add(id))
+  else throw new Error(`--only: unknown scenario ${name}; known: ${allIds.join(', ')}, ${Object.keys(ALIASES).join(', ')}`)
+  if (key === 'b1') ['b1_256', 'b1_16'].forEach((b) => wantedBaselines.add(b))
+  if (key === 'b2') wantedBaselines.add('b2')
 }
+const groups = GROUPS.filter((g) => g.ids.some((id) => wanted.has(id)))
+for (const g of groups) g.needs.forEach((b) => wantedBaselines.add(b))
 
-/** Raw zeromq.js one hop between two processes: msgpack batches of `size` small pairs. */
-async function rawOneHop(size, batches) {
-  const script = `
-    import { Push, Pull } from 'zeromq'
-    import { Packr } from 'msgpackr'
-    const packr = new Packr({ useRecords: false })
-    const pull = new Pull(); await pull.bind('tcp://127.0.0.1:*')
-    const endpoint = pull.lastEndpoint
-    const { spawn } = await import('node:child_process')
-    const sender = spawn(process.execPath, ['--input-type=module', '-e', \`
-      import { Push } from 'zeromq'; import { Packr } from 'msgpackr'
-      const packr = new Packr({ useRecords: false })
-      const push = new Push({ sendHighWaterMark: 1000 }); push.connect('\${endpoint}')
-      const pairs = Array.from({ length: ${size} }, (_, i) => ['137.72.95.' + (i % 256), 'foo'])
-      for (let i = 0; i < ${batches}; i++) await push.send([packr.pack({ v: 1, type: 'task', id: String(i) }), packr.pack(pairs)])
-      push.linger = 5000; push.close()\`], { stdio: 'inherit', cwd: process.cwd() })
-    let n = 0, t0
-    const { Unpackr } = await import('msgpackr'); const unpackr = new Unpackr({ mapsAsObjects: true })
-    for await (const [h, b] of pull) { if (n === 0) t0 = performance.now(); unpackr.unpack(h); unpackr.unpack(b); if (++n === ${batches}) break }
-    const ms = performance.now() - t0
-    process.stdout.write(JSON.stringify({ ms }))
-    pull.close(); sender.kill()
-  `
-  const result = await sh(process.execPath, ['--input-type=module', '-e', script])
-  const { ms } = JSON.parse(result.out)
-  return ((batches - 1) * size) / (ms / 1000)
-}
+const began = performance.now()
+const log = (message) => console.error(`[bench ${((performance.now() - began) / 1000).toFixed(1)} s] ${message}`)
+let failed = false
 
-async function throughput() {
-  const size = 256
-  const commands = values.quick ? 100_000 : 400_000
-  const dir = mkdtempSync(join(tmpdir(), 'cgw-bench-'))
-  await sh(process.execPath, ['tests/data/generate.mjs', '--lines', '512', '--wait', '0', '--out', dir])
-  // Repeat the 512 known commands to the wanted length; the map stays small.
-  const base = readFileSync(join(dir, 'client_data.txt'), 'utf8')
-  writeFileSync(join(dir, 'many.txt'), base.repeat(Math.ceil(commands / 512)))
-  const raw = await rawOneHop(size, Math.floor(commands / size))
-  const server = await startServer([join(dir, 'server_data.txt'), 'tcp://127.0.0.1:*', 'x', String(Math.max(1, cpus().length))])
-  await new Promise((r) => setTimeout(r, 500))
-  const run = await sh(process.execPath, ['bin/run-client.js', join(dir, 'many.txt'), String(size), 'tcp://127.0.0.1:*', server.endpoint, '--json'])
-  await server.stop()
-  const summary = JSON.parse(run.out)
-  if (summary.counts.ok !== summary.commands) throw new Error(`throughput run lost commands: ${run.out}`)
-  const rate = summary.commands / (summary.elapsedMs / 1000)
-  return {
-    scenario: `throughput: ${summary.commands} zero-wait commands, batch ${size}`,
-    value: `${Math.round(rate)} commands/s end to end`,
-    baseline: `${Math.round(raw)} objects/s raw one-hop zeromq.js + msgpackr`,
-    ratio: rate / raw,
-    raw: { rate, rawOneHop: raw, summary },
-  }
-}
-
-function alive(pid) {
+const base = {}
+const rows = []
+for (const key of Object.keys(BASELINES).filter((k) => wantedBaselines.has(k))) {
+  const { id, measure } = BASELINES[key]
+  log(`baseline ${id}`)
   try {
-    process.kill(pid, 0)
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
-  } catch {
-    return false
-  }
-}
-
-function children(pid) {
-  return readdirSync('/proc').filter((e) => /^[0-9]+$/.test(e)).map(Number).filter((p) => {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid
-    } catch {
-      return false
-    }
-  })
-}
-
-async function stopOnce(how) {
-  const child = spawn(process.execPath, ['bin/run-server.js', 'tests/data/server_data.txt', 'tcp://127.0.0.1:*', 'x', '32', '--capacity', '4'], {
-    cwd: root, stdio: ['ignore', 'pipe', 'ignore'], detached: true,
-  })
-  let out = ''
-  await new Promise((resolve) => child.stdout.on('data', (d) => { out += d; if (out.includes('listening')) resolve() }))
-  const endpoint = /listening (\S+)/.exec(out)[1]
-  const client = spawn(process.execPath, ['bin/run-client.js', 'tests/data/client_data.txt', '4', 'tcp://127.0.0.1:*', endpoint, '--send-retries', '0', '--retry-delay', '200', '--result-timeout', '3000', '--max-resends', '0'], { cwd: root, stdio: 'ignore' })
-  // Load: wait until the pool has grown past one busy worker.
-  const deadline = Date.now() + 5000
-  while (children(child.pid).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
-  await new Promise((r) => setTimeout(r, 300))
-  const pids = [child.pid, ...children(child.pid)]
-  const started = performance.now()
-  if (how === 'Ctrl+C to the group') process.kill(-child.pid, 'SIGINT')
-  else process.kill(child.pid, how)
-  while (pids.some(alive) && performance.now() - started < 15_000) await new Promise((r) => setTimeout(r, 5))
-  const ms = performance.now() - started
-  const left = pids.filter(alive)
-  for (const pid of left) process.kill(pid, 'SIGKILL')
-  client.kill('SIGKILL')
-  return { ms, processes: pids.length, left: left.length }
-}
-
-async function stop() {
-  const rows = []
-  for (const how of ['Ctrl+C to the group', 'SIGTERM', 'SIGKILL']) {
-    const times = []
-    let processes = 0
-    let left = 0
-    for (let i = 0; i < (values.quick ? 2 : 5); i++) {
-      const r = await stopOnce(how)
-      times.push(r.ms)
-      processes = Math.max(processes, r.processes)
-      left += r.left
-    }
+    base[key] = await measure()
+    const b = base[key]
     rows.push({
-      scenario: `stop under load: ${how} (${processes} processes)`,
-      value: `${(median(times) / 1000).toFixed(3)} s to zero processes (max ${(Math.max(...times) / 1000).toFixed(3)}); ${left} left behind`,
-      baseline: '1.000 s: the running commands\' wait',
-      ratio: median(times) / 1000,
-      raw: { times, left },
+      id,
+      scenario: key === 'b2' ? 'raw DEALER→ROUTER echo, one at a time, 200 warm-up + 3000' : `raw one-hop PUSH→PULL, msgpackr batches of ${b.size}, ${fmtInt(b.objects)} objects`,
+      measured: key === 'b2' ? `p50 ${b.p50.toFixed(0)} µs, p99 ${b.p99.toFixed(0)} µs` : `${fmtInt(b.rate)} objects/s (median of ${b.rates.length})`,
+      baseline: '—',
+      ratio: null,
+      goal: 'baseline',
+      met: 'n/a',
+      raw: b,
     })
+  } catch (error) {
+    failed = true
+    console.error(`baseline ${id} failed:`, error)
+    rows.push({ id, scenario: 'baseline', measured: `FAILED: ${firstLine(error)}`, baseline: '—', ratio: null, goal: 'baseline', met: 'no', error: String(error?.stack ?? error) })
   }
-  return rows
 }
 
-const results = []
-if (only.has('seed')) results.push(await seed())
-if (only.has('throughput')) results.push(await throughput())
-if (only.has('stop')) results.push(...(await stop()))
+for (const group of groups) {
+  log(`scenario ${group.ids.filter((id) => wanted.has(id)).join(', ')}`)
+  try {
+    const missing = group.needs.filter((b) => base[b] === undefined)
+    if (missing.length > 0) throw new Error(`baseline ${missing.map((b) => BASELINES[b].id).join(', ')} failed`)
+    const result = await group.fn({ quick, runs }, base, wanted)
+    for (const row of [result].flat()) {
+      if (!wanted.has(row.id)) continue
+      if (row.failed) {
+        // A group may report one failed setting and carry on with the others.
+        failed = true
+        console.error(`${row.id} failed:`, row.failed)
+        rows.push({ ...row, failed: undefined, measured: `FAILED: ${firstLine(row.failed)}`, baseline: '—', ratio: null, met: 'no', error: String(row.failed?.stack ?? row.failed) })
+      } else rows.push(row)
+    }
+  } catch (error) {
+    // Fail loudly, but keep the other scenarios' rows.
+    failed = true
+    console.error(`${group.ids.join(', ')} failed:`, error)
+    for (const id of group.ids.filter((i) => wanted.has(i))) {
+      const [scenario, goal] = GOALS[id] ?? ['scaling', 'report']
+      rows.push({ id, scenario, measured: `FAILED: ${firstLine(error)}`, baseline: '—', ratio: null, goal, met: 'no', error: String(error?.stack ?? error) })
+    }
+  }
+}
 
-const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`
+function firstLine(error) {
+  return String(error?.message ?? error).split('\n')[0].replaceAll('|', '/')
+}
+
+const durationMs = performance.now() - began
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`
 console.log(`machine: ${machine}`)
-console.log('| scenario | measured | baseline (same run) | ratio |')
-console.log('|---|---|---|---|')
-for (const r of results) console.log(`| ${r.scenario} | ${r.value} | ${r.baseline} | ${r.ratio.toFixed(3)} |`)
+console.log(`mode: ${quick ? 'quick' : 'full'}, P1 runs ${runs}, took ${(durationMs / 1000).toFixed(1)} s`)
+console.log('| id | scenario | measured | baseline (same run) | ratio | goal | met |')
+console.log('|---|---|---|---|---|---|---|')
+for (const r of rows) {
+  const ratio = r.ratio === null || r.ratio === undefined ? '—' : r.ratio.toFixed(3)
+  console.log(`| ${r.id} | ${r.scenario} | ${r.measured} | ${r.baseline} | ${ratio} | ${r.goal} | ${r.met} |`)
+}
 mkdirSync(join(root, 'bench', 'results'), { recursive: true })
-writeFileSync(join(root, 'bench', 'results', 'latest.json'), JSON.stringify({ machine, date: new Date().toISOString(), results }, null, 2))
+writeFileSync(
+  join(root, 'bench', 'results', 'latest.json'),
+  JSON.stringify({ machine, date: new Date().toISOString(), mode: quick ? 'quick' : 'full', runs, durationMs, baselines: base, results: rows }, null, 2),
+)
 console.log('raw results: bench/results/latest.json')
+if (failed) {
+  console.error('bench: some scenarios FAILED (see above and the FAILED rows)')
+  process.exitCode = 1
+}

@@ -1,0 +1,39 @@
+// P4: latency of one command at a time on an idle system, against B2 (raw
+// DEALER→ROUTER echo between two processes). The client is a bench-only
+// CGP/1 client on raw zeromq + msgpackr (procs/one-at-a-time.mjs), so the
+// figure is the gateway and worker path alone, not run-client's batching.
+import { latencyStats } from './baselines.mjs'
+import { commands } from './data.mjs'
+import { runJson, sleep, startServer } from './proc.mjs'
+
+export async function p4({ quick }, base) {
+  const warm = 200
+  const count = quick ? 500 : 2000
+  const data = await commands(512, 0)
+  // A known zero-wait command of the map: "address:command".
+  const [address, command] = [data.first.slice(0, data.first.lastIndexOf(':')), data.first.slice(data.first.lastIndexOf(':') + 1)]
+  const server = await startServer([data.map, 'tcp://127.0.0.1:*', 'x'])
+  let stats
+  try {
+    await sleep(500) // let the first worker come up, as for every first client run
+    const { json } = await runJson(['bench/lib/procs/one-at-a-time.mjs', server.endpoint, address, command, String(warm), String(count)])
+    stats = latencyStats(json.samples)
+  } finally {
+    await server.stop()
+  }
+  const echo = base.b2
+  const p50Goal = 2 * echo.p50
+  const missed = []
+  if (stats.p50 > p50Goal) missed.push('p50')
+  if (stats.p99 > 1000) missed.push('p99')
+  return {
+    id: 'P4',
+    scenario: `one command at a time, idle gateway (default workers), ${warm} warm-up + ${count} timed, raw CGP/1 client`,
+    measured: `p50 ${stats.p50.toFixed(0)} µs, p99 ${stats.p99.toFixed(0)} µs (p90 ${stats.p90.toFixed(0)}, max ${stats.max.toFixed(0)})`,
+    baseline: `B2 echo: p50 ${echo.p50.toFixed(0)} µs, p99 ${echo.p99.toFixed(0)} µs`,
+    ratio: stats.p50 / echo.p50,
+    goal: `p50 ≤ 2 × echo p50 (${p50Goal.toFixed(0)} µs) and p99 ≤ 1000 µs`,
+    met: missed.length === 0 ? 'yes' : 'no',
+    raw: { ...stats, missed, echo },
+  }
+}
