@@ -2,16 +2,8 @@
  * Groups commands into batches of `size`. Each batch is encoded once; a
  * resend reuses the same body frame with a new header.
  */
-import { commandsBody } from '../protocol/frames.js'
-import type { CommandPair } from '../protocol/types.js'
+import { commandListBody } from '../protocol/frames.js'
 import type { CommandLine } from '../data/commands-file.js'
-
-/** What a batch's commands were, kept only when someone reads per-command records. */
-export interface BatchDetail {
-  readonly pairs: readonly CommandPair[]
-  /** File line of each command, for `--output`. */
-  readonly lines: readonly number[]
-}
 
 /** A batch as the client tracks it. */
 export interface Batch {
@@ -21,23 +13,23 @@ export interface Batch {
   /** Commands in the batch. */
   readonly size: number
   readonly body: Buffer
-  /** Present when the Batcher keeps details. */
-  readonly detail?: BatchDetail
+  /** The batch's commands with their file lines; kept only when the Batcher keeps details. */
+  readonly commands?: readonly CommandLine[]
 }
 
 export class Batcher {
-  private pairs: CommandPair[] = []
-  private lines: number[] = []
+  private commands: CommandLine[] = []
   private seq = 0
 
   constructor(
     readonly size: number,
     /**
-     * Keep each batch's pairs and lines after encoding. Without them a batch in
-     * flight is its body alone: the pairs die young instead of being promoted
-     * and collected later (1M commands at batch 256: peak RSS 140 → 100 MB).
+     * Keep each batch's commands after encoding, for per-command records.
+     * Without them a batch in flight is its body alone, and the parsed lines
+     * die young instead of being promoted and collected later (1M commands at
+     * batch 256: peak RSS 140 → ~110 MB).
      */
-    private readonly keepDetail = true,
+    private readonly keepCommands = true,
   ) {}
 
   /** Batches produced so far. */
@@ -47,22 +39,19 @@ export class Batcher {
 
   /** Adds a command; returns the batch it completed, if any. */
   add(command: CommandLine): Batch | undefined {
-    this.pairs.push([command.address, command.command])
-    if (this.keepDetail) this.lines.push(command.line)
-    return this.pairs.length >= this.size ? this.flush() : undefined
+    this.commands.push(command)
+    return this.commands.length >= this.size ? this.flush() : undefined
   }
 
   /** Returns the partial batch, if there is one. */
   flush(): Batch | undefined {
-    if (this.pairs.length === 0) return undefined
+    const commands = this.commands
+    if (commands.length === 0) return undefined
+    this.commands = []
     const seq = ++this.seq
-    const pairs = this.pairs
-    const body = commandsBody(pairs)
-    const batch: Batch = this.keepDetail
-      ? { seq, id: String(seq), size: pairs.length, body, detail: { pairs, lines: this.lines } }
-      : { seq, id: String(seq), size: pairs.length, body }
-    this.pairs = []
-    this.lines = []
-    return batch
+    const body = commandListBody(commands)
+    return this.keepCommands
+      ? { seq, id: String(seq), size: commands.length, body, commands }
+      : { seq, id: String(seq), size: commands.length, body }
   }
 }

@@ -441,12 +441,11 @@ export class Client extends EventEmitter<ClientEvents> {
     }
     this.retire(entry)
     this.tally.recordOutcomes(seq, outcomes)
-    const detail = entry.batch.detail
-    if (detail !== undefined) {
-      const { pairs, lines } = detail
+    const commands = entry.batch.commands
+    if (commands !== undefined) {
       this.emit(
         'records',
-        outcomes.map(([code, value], i) => ({ line: lines[i]!, address: pairs[i]![0], command: pairs[i]![1], code, value })),
+        outcomes.map(([code, value], i) => ({ line: commands[i]!.line, address: commands[i]!.address, command: commands[i]!.command, code, value })),
       )
     }
     this.afterFinish()
@@ -493,11 +492,11 @@ export class Client extends EventEmitter<ClientEvents> {
 
   private recordLostCommands(batch: Batch, why: string): void {
     this.tally.recordLost(batch.seq, batch.size)
-    const detail = batch.detail
-    if (detail !== undefined) {
+    const commands = batch.commands
+    if (commands !== undefined) {
       this.emit(
         'records',
-        detail.pairs.map(([address, command], i) => ({ line: detail.lines[i]!, address, command, code: null, value: null, lost: why })),
+        commands.map(({ line, address, command }) => ({ line, address, command, code: null, value: null, lost: why })),
       )
     }
   }

@@ -23,8 +23,11 @@ export interface ReadCommandsOptions {
   readonly maxLineBytes?: number
 }
 
-/** Parses one line; returns the command, `undefined` for a blank or comment line, or a reason. */
-export function parseCommandLine(text: string): { address: string; command: string } | undefined | string {
+/**
+ * Parses one line (number `line` of its file); returns the command,
+ * `undefined` for a blank or comment line, or a reason.
+ */
+export function parseCommandLine(text: string, line = 0): CommandLine | undefined | string {
   const trimmed = text.trim()
   if (trimmed.length === 0 || trimmed.startsWith('#')) return undefined
   // Split at the last colon, so IPv6 addresses stay whole (the commands file's hot path:
@@ -33,7 +36,7 @@ export function parseCommandLine(text: string): { address: string; command: stri
   if (colon < 0) return `expected address:command, got ${JSON.stringify(preview(trimmed))}`
   const command = trimmed.slice(colon + 1)
   const address = unbracketed(trimmed.slice(0, colon))
-  return addressProblem(address) ?? commandProblem(command) ?? { address, command }
+  return addressProblem(address) ?? commandProblem(command) ?? { line, address, command }
 }
 
 function preview(text: string): string {
@@ -53,10 +56,10 @@ export async function* readCommands(path: string, options: ReadCommandsOptions =
         onBadLine({ path, line: line.number, reason: `line ${line.error}` })
         continue
       }
-      const parsed = parseCommandLine(line.text)
+      const parsed = parseCommandLine(line.text, line.number)
       if (parsed === undefined) continue
       if (typeof parsed === 'string') onBadLine({ path, line: line.number, reason: parsed })
-      else commands.push({ line: line.number, address: parsed.address, command: parsed.command })
+      else commands.push(parsed)
     }
     if (commands.length > 0) yield commands
   }

@@ -25,7 +25,70 @@ export function taskFrame(id: string, client: string, replyTo: string, attempt: 
 }
 
 export function commandsBody(pairs: readonly CommandPair[]): Buffer {
-  return encode(pairs)
+  return encodeCommands(pairs.length, (i) => pairs[i]![0], (i) => pairs[i]![1])
+}
+
+/** The same body, straight from parsed command lines: no `[address, command]` array per command. */
+export function commandListBody(commands: readonly { readonly address: string; readonly command: string }[]): Buffer {
+  return encodeCommands(commands.length, (i) => commands[i]!.address, (i) => commands[i]!.command)
+}
+
+/**
+ * Writes `[[address, command], …]` as MessagePack by hand: the client's
+ * largest encoding cost, and a general encoder walks arrays it need not.
+ * A string's header is sized for its worst case (3 UTF-8 bytes per UTF-16
+ * unit) and filled in with the length actually written, so it is valid
+ * MessagePack even where not the shortest form.
+ */
+function encodeCommands(n: number, addressAt: (i: number) => string, commandAt: (i: number) => string): Buffer {
+  let bound = 5
+  for (let i = 0; i < n; i++) bound += 11 + 3 * (addressAt(i).length + commandAt(i).length)
+  const out = Buffer.allocUnsafe(bound)
+  let at = writeArrayHeader(out, 0, n)
+  for (let i = 0; i < n; i++) {
+    out[at++] = 0x92
+    at = writeString(out, at, addressAt(i))
+    at = writeString(out, at, commandAt(i))
+  }
+  return out.subarray(0, at)
+}
+
+function writeArrayHeader(out: Buffer, at: number, n: number): number {
+  if (n < 16) {
+    out[at] = 0x90 | n
+    return at + 1
+  }
+  if (n <= 0xffff) {
+    out[at] = 0xdc
+    return out.writeUInt16BE(n, at + 1)
+  }
+  out[at] = 0xdd
+  return out.writeUInt32BE(n, at + 1)
+}
+
+function writeString(out: Buffer, at: number, text: string): number {
+  const most = 3 * text.length
+  if (most < 32) {
+    const length = out.write(text, at + 1, 'utf8')
+    out[at] = 0xa0 | length
+    return at + 1 + length
+  }
+  if (most <= 0xff) {
+    const length = out.write(text, at + 2, 'utf8')
+    out[at] = 0xd9
+    out[at + 1] = length
+    return at + 2 + length
+  }
+  if (most <= 0xffff) {
+    const length = out.write(text, at + 3, 'utf8')
+    out[at] = 0xda
+    out.writeUInt16BE(length, at + 1)
+    return at + 3 + length
+  }
+  const length = out.write(text, at + 5, 'utf8')
+  out[at] = 0xdb
+  out.writeUInt32BE(length, at + 1)
+  return at + 5 + length
 }
 
 export function abortFrame(client: string): Buffer {
@@ -55,15 +118,7 @@ function smallOutcomesBody(outcomes: readonly CommandOutcome[]): Buffer | undefi
   const n = outcomes.length
   // Per outcome at most: fixarray, code, int32 marker and 4 bytes.
   const out = Buffer.allocUnsafe(5 + n * 7)
-  let at = 0
-  if (n < 16) out[at++] = 0x90 | n
-  else if (n <= 0xffff) {
-    out[at++] = 0xdc
-    at = out.writeUInt16BE(n, at)
-  } else {
-    out[at++] = 0xdd
-    at = out.writeUInt32BE(n, at)
-  }
+  let at = writeArrayHeader(out, 0, n)
   for (let i = 0; i < n; i++) {
     const [code, value] = outcomes[i]!
     out[at++] = 0x92

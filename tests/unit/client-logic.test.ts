@@ -51,29 +51,23 @@ describe('a Batcher of size 3', () => {
     ])
   })
 
-  it('keeps the pairs and the file line of each command, in order', () => {
+  it('keeps each command with its file line, in order', () => {
     const [first, , last] = batchAll(new Batcher(3), 7)
-    expect(first?.detail?.pairs).toEqual([
-      ['10.0.0.1', 'cmd1'],
-      ['10.0.0.2', 'cmd2'],
-      ['10.0.0.3', 'cmd3'],
-    ])
-    expect(first?.detail?.lines).toEqual([2, 4, 6])
-    expect(last?.detail?.pairs).toEqual([['10.0.0.7', 'cmd7']])
-    expect(last?.detail?.lines).toEqual([14])
+    expect(first?.commands).toEqual([command(1), command(2), command(3)])
+    expect(last?.commands).toEqual([command(7)])
   })
 
   it('keeps no details when told not to, and encodes the same body', () => {
     const lean = batchAll(new Batcher(3, false), 7)
     const full = batchAll(new Batcher(3), 7)
-    expect(lean.map((b) => b.detail)).toEqual([undefined, undefined, undefined])
+    expect(lean.map((b) => b.commands)).toEqual([undefined, undefined, undefined])
     expect(lean.map((b) => b.size)).toEqual([3, 3, 1])
     expect(lean.map((b) => b.body)).toEqual(full.map((b) => b.body))
   })
 
   it('encodes a body that decodes to exactly the pairs and passes the gateway scan', () => {
     for (const batch of batchAll(new Batcher(3), 7)) {
-      expect(decodeTrusted(batch.body)).toEqual(batch.detail?.pairs)
+      expect(decodeTrusted(batch.body)).toEqual(batch.commands?.map((c) => [c.address, c.command]))
       expect(scanCommandPairs(batch.body, 3)).toBe(batch.size)
     }
   })
@@ -84,7 +78,7 @@ describe('a Batcher of size 3', () => {
     const batch = batcher.add(command(2))
     batcher.add(command(3))
     expect(batch?.size).toBe(2)
-    expect(batch?.detail?.lines).toEqual([2, 4])
+    expect(batch?.commands?.map((c) => c.line)).toEqual([2, 4])
   })
 
   it('returns nothing on flush when no command is pending, and does not count a batch', () => {

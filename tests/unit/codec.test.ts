@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { Unpackr } from 'msgpackr'
 import { decodeTrusted, decodeUntrusted, encode, type Decoded } from '../../src/protocol/codec.js'
-import { commandsBody, outcomesBody, resultFrame, taskFrame } from '../../src/protocol/frames.js'
+import { commandListBody, commandsBody, outcomesBody, resultFrame, taskFrame } from '../../src/protocol/frames.js'
+import { scanCommandPairs } from '../../src/protocol/msgpack-scan.js'
 import { Limits } from '../../src/protocol/limits.js'
 import { bytes, fixarray, fixmap, fixstr, map16, str8 } from './support/raw-msgpack.js'
 import { seededRandom } from '../helpers/random.js'
@@ -219,5 +220,27 @@ describe('outcomesBody', () => {
     const outcomes: [number, number | null][] = [[0, 1], [1, null], [0, 300], [0, -5], [0, -70_000]]
     const foreign = new Unpackr({ mapsAsObjects: true })
     expect(foreign.unpack(outcomesBody(outcomes as never))).toEqual(foreign.unpack(encode(outcomes)))
+  })
+})
+
+describe('commandsBody and commandListBody', () => {
+  const random = seededRandom(11)
+  const alphabet = ['a', '7', '.', ':', '-', 'é', '€', '𝄞', '\u0000']
+  const randomText = (length: number): string => Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join('')
+
+  it('decode to the pairs they were given, for every string and array length class', () => {
+    for (const n of [1, 15, 16, 300, 65_536]) {
+      const lengths = [0, 1, 10, 11, 31, 85, 86, 100, 300, 21_845, 21_846, 70_000]
+      const pairs = Array.from({ length: n }, (_, i) => [
+        i < lengths.length ? randomText(lengths[i]!) : randomText(Math.floor(random() * 20)),
+        randomText(Math.floor(random() * 12)),
+      ]) as [string, string][]
+      const fromPairs = commandsBody(pairs)
+      const fromList = commandListBody(pairs.map(([address, command], i) => ({ line: i + 1, address, command })))
+      expect(fromList).toEqual(fromPairs)
+      expect(decodeTrusted(fromPairs)).toEqual(pairs)
+      expect(new Unpackr({ mapsAsObjects: true }).unpack(fromPairs)).toEqual(pairs)
+      expect(scanCommandPairs(fromPairs, 100_000)).toBe(n)
+    }
   })
 })

@@ -63,7 +63,7 @@ describe('parseCommandLine on a good line', () => {
     { line: '  10.0.0.1:foo \t', address: '10.0.0.1', command: 'foo' },
     { line: '10.0.0.1:foo\r', address: '10.0.0.1', command: 'foo' },
   ])('reads $line as $address and $command', ({ line, address, command }) => {
-    expect(parseCommandLine(line)).toEqual({ address, command })
+    expect(parseCommandLine(line, 7)).toEqual({ line: 7, address, command })
   })
 })
 
