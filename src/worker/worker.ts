@@ -365,12 +365,18 @@ export class Worker extends EventEmitter<WorkerEvents> {
    * command is promoted and collected later (GC was ~45% of a worker's CPU).
    */
   private runInto(batch: HeldBatch, i: number, address: string, command: string): Promise<void> {
+    if (this.abortAll.signal.aborted) {
+      // Closed by force while this command waited for a slot: it never starts.
+      this.settle(batch, i, failure(this.abortAll.signal.reason))
+      return Promise.resolve()
+    }
     if (this.options.commandTimeoutMs !== 0) {
       return this.runWithTimeLimit(address, command).then((outcome) => this.settle(batch, i, outcome))
     }
     let running: Promise<unknown>
     try {
-      running = this.options.executor(address, command, this.abortAll.signal)
+      // Promise.resolve: an executor written in plain JS may return a value, not a promise.
+      running = Promise.resolve(this.options.executor(address, command, this.abortAll.signal))
     } catch (error) {
       this.settle(batch, i, failure(error))
       return Promise.resolve()
@@ -394,13 +400,18 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.timed.add(controller)
     let timer: NodeJS.Timeout | undefined
     try {
+      // The command first, then its time limit: a command whose wait equals the limit
+      // then always finishes (timers of equal length fire in the order they were set).
+      const running = Promise.resolve(this.options.executor(address, command, controller.signal))
       const timedOut = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
-          controller.abort(new Error(`command timed out after ${timeoutMs} ms`))
+          // Settle the race first: aborting makes the executor reject at once, which
+          // would otherwise win and report the timeout as a failure (code 2).
           reject(TIMED_OUT)
+          controller.abort(new Error(`command timed out after ${timeoutMs} ms`))
         }, timeoutMs)
       })
-      return [ResultCode.Ok, await Promise.race([this.options.executor(address, command, controller.signal), timedOut])]
+      return [ResultCode.Ok, await Promise.race([running, timedOut])]
     } catch (error) {
       return error === TIMED_OUT ? [ResultCode.Timeout, null] : failure(error)
     } finally {

@@ -102,6 +102,23 @@ describe('a client with a slow consumer of its records', () => {
   })
 })
 
+describe('with a per-command time limit', () => {
+  it('cancels the commands that run past it as code 3 and answers the rest, without waiting for the slow ones', async () => {
+    const map = await files.write('map.txt', ['10.0.0.1:slow:5:30', '10.0.0.1:fast:7:0', '10.0.0.1:edge:9:0.2'])
+    const commands = await files.write('commands.txt', ['10.0.0.1:slow', '10.0.0.1:fast', '10.0.0.1:slow', '10.0.0.1:edge'])
+    const gateway = await startGateway({ mapFile: map, maxWorkers: 1, commandTimeoutMs: 200 })
+    const records: CommandRecord[] = []
+    const c = client(gateway, { batchSize: 4 })
+    c.on('records', (batch) => records.push(...batch))
+    const started = Date.now()
+    const summary = await c.run(commands)
+    expect(Date.now() - started).toBeLessThan(5000) // the slow ones wait 30 s
+    expect(summary.counts).toMatchObject({ ok: 2, timeout: 2, lost: 0 })
+    // A wait equal to the limit finishes: the command's timer is set before its limit's.
+    expect(records.sort((a, b) => a.line - b.line).map((r) => [r.code, r.value])).toEqual([[3, null], [0, 7], [3, null], [0, 9]])
+  })
+})
+
 describe('when a command is not in the device map', () => {
   it('reports unknown addresses and unknown commands as code 1 and the rest as code 0', async () => {
     const map = await files.write('map.txt', ['10.0.0.1:foo:5:0', '10.0.0.1:bar:7:0', 'db.example.com:ping:1:0', '2001:db8::1:foo:3:0'])
