@@ -42,7 +42,15 @@ export class CommandSlots {
   }
 
   private start(task: CommandTask): void {
-    task().then(this.release, this.release)
+    let running: Promise<unknown>
+    try {
+      running = task()
+    } catch {
+      // A task that throws instead of rejecting still gives its slot back.
+      queueMicrotask(this.release)
+      return
+    }
+    running.then(this.release, this.release)
   }
 
   /** Hands the freed slot to the next waiting task, or gives it back. */

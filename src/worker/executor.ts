@@ -92,7 +92,8 @@ export function deviceMapExecutor(map: DeviceMap): Executor {
   }
 
   const bucketFor = (waitMs: number): Bucket => {
-    const due = Date.now() + waitMs
+    // The monotonic clock, like the timers: a wall-clock step must not merge unrelated buckets.
+    const due = Math.floor(performance.now()) + waitMs
     let bucket = buckets.get(due)
     if (bucket === undefined) {
       const created: Bucket = { due, timer: undefined, waiting: new Set() }

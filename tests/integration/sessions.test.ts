@@ -311,3 +311,18 @@ describe('a worker that reconnects while it holds a batch', () => {
     }
   })
 })
+
+describe('a worker whose executor returns a plain value instead of a promise', () => {
+  it('answers it as code 0, as it would a resolved promise, and says done', async () => {
+    const { endpoint, router, clientReplies, replyTo } = await handGatewayAndClient()
+    const executor = ((address: string) => (address === '10.0.0.1' ? 42 : Promise.resolve(1))) as unknown as Executor
+    const worker = new Worker({ gateway: endpoint, executor, id: `plain-${sequence}`, concurrency: 1 })
+    workers.push(worker)
+    worker.start()
+    const [identity] = await router.receive()
+    await router.send([identity!, enc({ v: 1, type: 'task', id: '1', client: 'c', replyTo, attempt: 1 }), enc([['10.0.0.1', 'foo'], ['10.0.0.2', 'foo']])])
+    const result = await receiveWithin(clientReplies, 2000)
+    expect(result?.header).toMatchObject({ type: 'result', id: '1' })
+    expect(result?.body).toEqual([[0, 42], [0, 1]])
+  })
+})

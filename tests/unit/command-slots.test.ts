@@ -63,4 +63,16 @@ describe('CommandSlots with a limit of 2', () => {
     expect(most).toBe(7)
     expect(slots.running).toBe(0)
   })
+
+  it('gives the slot back when a task throws instead of returning a promise', async () => {
+    const slots = new CommandSlots(1)
+    const started: number[] = []
+    slots.run(() => {
+      throw new Error('not a promise')
+    })
+    slots.run(async () => void started.push(2))
+    await settle()
+    expect(started).toEqual([2])
+    expect([slots.running, slots.queued]).toEqual([0, 0])
+  })
 })

@@ -15,7 +15,8 @@ function mapOf(entries: [string, string, number, number][]): DeviceMap {
 }
 
 beforeEach(() => {
-  vi.useFakeTimers()
+  // performance too: the executor keys its shared timers on the monotonic clock.
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] })
 })
 
 afterEach(() => {
