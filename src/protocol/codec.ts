@@ -7,7 +7,8 @@
 import { Packr, Unpackr } from 'msgpackr'
 import { scanMsgpack } from './msgpack-scan.js'
 
-const packr = new Packr({ useRecords: false, variableMapSize: true })
+// undefined as nil: msgpackr's default writes an extension type, which every receiver refuses.
+const packr = new Packr({ useRecords: false, variableMapSize: true, encodeUndefinedAsNil: true })
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' })
 
 /** Encodes a header or a body as standard MessagePack. */

@@ -36,21 +36,28 @@ export function commandListBody(commands: readonly { readonly address: string; r
 /**
  * Writes `[[address, command], …]` as MessagePack by hand: the client's
  * largest encoding cost, and a general encoder walks arrays it need not.
- * A string's header is sized for its worst case (3 UTF-8 bytes per UTF-16
- * unit) and filled in with the length actually written, so it is valid
- * MessagePack even where not the shortest form.
+ * Sized exactly (the body is kept for resends while its batch is in flight),
+ * in the shortest form, as msgpackr writes it.
  */
 function encodeCommands(n: number, addressAt: (i: number) => string, commandAt: (i: number) => string): Buffer {
-  let bound = 5
-  for (let i = 0; i < n; i++) bound += 11 + 3 * (addressAt(i).length + commandAt(i).length)
-  const out = Buffer.allocUnsafe(bound)
+  let size = arrayHeaderSize(n)
+  for (let i = 0; i < n; i++) size += 1 + stringSize(Buffer.byteLength(addressAt(i))) + stringSize(Buffer.byteLength(commandAt(i)))
+  const out = Buffer.allocUnsafe(size)
   let at = writeArrayHeader(out, 0, n)
   for (let i = 0; i < n; i++) {
     out[at++] = 0x92
     at = writeString(out, at, addressAt(i))
     at = writeString(out, at, commandAt(i))
   }
-  return out.subarray(0, at)
+  return out
+}
+
+function arrayHeaderSize(n: number): number {
+  return n < 16 ? 1 : n <= 0xffff ? 3 : 5
+}
+
+function stringSize(bytes: number): number {
+  return bytes + (bytes < 32 ? 1 : bytes <= 0xff ? 2 : bytes <= 0xffff ? 3 : 5)
 }
 
 function writeArrayHeader(out: Buffer, at: number, n: number): number {
@@ -66,29 +73,22 @@ function writeArrayHeader(out: Buffer, at: number, n: number): number {
   return out.writeUInt32BE(n, at + 1)
 }
 
+/** Writes a str header and the UTF-8 bytes of `text`, whose size the caller has reserved. */
 function writeString(out: Buffer, at: number, text: string): number {
-  const most = 3 * text.length
-  if (most < 32) {
-    const length = out.write(text, at + 1, 'utf8')
-    out[at] = 0xa0 | length
-    return at + 1 + length
+  const length = Buffer.byteLength(text)
+  if (length < 32) {
+    out[at++] = 0xa0 | length
+  } else if (length <= 0xff) {
+    out[at++] = 0xd9
+    out[at++] = length
+  } else if (length <= 0xffff) {
+    out[at++] = 0xda
+    at = out.writeUInt16BE(length, at)
+  } else {
+    out[at++] = 0xdb
+    at = out.writeUInt32BE(length, at)
   }
-  if (most <= 0xff) {
-    const length = out.write(text, at + 2, 'utf8')
-    out[at] = 0xd9
-    out[at + 1] = length
-    return at + 2 + length
-  }
-  if (most <= 0xffff) {
-    const length = out.write(text, at + 3, 'utf8')
-    out[at] = 0xda
-    out.writeUInt16BE(length, at + 1)
-    return at + 3 + length
-  }
-  const length = out.write(text, at + 5, 'utf8')
-  out[at] = 0xdb
-  out.writeUInt32BE(length, at + 1)
-  return at + 5 + length
+  return at + out.write(text, at, 'utf8')
 }
 
 export function abortFrame(client: string): Buffer {
@@ -123,7 +123,7 @@ function smallOutcomesBody(outcomes: readonly CommandOutcome[]): Buffer | undefi
     const [code, value] = outcomes[i]!
     out[at++] = 0x92
     out[at++] = code
-    if (value === null) out[at++] = 0xc0
+    if (value === null || value === undefined) out[at++] = 0xc0
     else if (typeof value !== 'number' || !Number.isInteger(value) || value < INT32_MIN || value > INT32_MAX) return undefined
     else if (value >= 0 && value < 128) out[at++] = value
     else if (value < 0 && value >= -32) out[at++] = value & 0xff

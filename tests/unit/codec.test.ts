@@ -244,3 +244,11 @@ describe('commandsBody and commandListBody', () => {
     }
   })
 })
+
+describe('undefined in an outgoing message', () => {
+  it('is written as nil, which every receiver accepts, not as an extension type', () => {
+    expect(decodeTrusted(outcomesBody([[0, undefined]] as never))).toEqual([[0, null]])
+    expect(decodeTrusted(outcomesBody([[0, 'text'], [0, undefined]] as never))).toEqual([[0, 'text'], [0, null]])
+    expect(decodeUntrusted(encode({ a: undefined }), 1024, 4)).toEqual({ ok: true, value: { a: null } })
+  })
+})
