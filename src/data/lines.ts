@@ -129,7 +129,13 @@ export async function* readLines(path: string, options: ReadLinesOptions = {}): 
       if (lines.length > 0) yield lines
     }
     if (oversized) yield [{ number: number + 1, error: `is longer than ${maxLineBytes} bytes` }]
-    else if (pendingBytes > 0) yield [toLine(number + 1, Buffer.concat(pending, pendingBytes))]
+    else if (pendingBytes > 0) {
+      // The last line has no newline: the byte of slack kept for a CR counts only if it is one.
+      const last = pending.at(-1)!
+      const length = last.at(-1) === CR ? pendingBytes - 1 : pendingBytes
+      if (length > maxLineBytes) yield [{ number: number + 1, error: `is longer than ${maxLineBytes} bytes` }]
+      else yield [toLine(number + 1, Buffer.concat(pending, pendingBytes))]
+    }
   } catch (error) {
     if (error instanceof InputError) throw error
     throw new InputError('ERR_INPUT_UNREADABLE', path, `cannot read ${path}: ${errorMessage(error)}`, { cause: error })

@@ -300,6 +300,13 @@ describe('readCommands on a commands file', () => {
     expect(commands.map((c) => c.line)).toEqual([1, 2, 4])
   })
 
+  it('reports a last line without newline that is one byte over the limit, and accepts one at the limit', async () => {
+    const over = await fixture('tail-over.txt', `10.0.0.1:foo\n${'x'.repeat(65_537)}`)
+    expect((await allCommands(over)).bad).toEqual([{ path: over, line: 2, reason: 'line is longer than 65536 bytes' }])
+    const at = await fixture('tail-at.txt', `10.0.0.1:foo\n${'x'.repeat(65_536)}`)
+    expect((await allCommands(at)).bad).toEqual([{ path: at, line: 2, reason: expect.stringContaining('expected address:command') }])
+  })
+
   it('reports an over-long last line that has no newline', async () => {
     const path = await fixture('long-tail.txt', `10.0.0.1:foo\n${'x'.repeat(70_000)}`)
     const { commands, bad } = await allCommands(path)
