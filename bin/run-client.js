@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env node
 import('../dist/bundle/run-client.js').catch((error) => {
   if (error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('dist')) {
     console.error('run-client: not built yet; run `npm install` (or `npm run build`) first')
