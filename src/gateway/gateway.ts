@@ -48,10 +48,16 @@ export interface GatewayOptions {
   readonly maxWorkers?: number
   /**
    * Forked workers started at once and always kept (replaced when they die). At most
-   * `maxWorkers`. The pool grows beyond it under load and does not shrink yet.
+   * `maxWorkers`. The pool grows beyond it under load and shrinks back to it when idle.
    * @default 1
    */
   readonly minWorkers?: number
+  /**
+   * A forked worker beyond `minWorkers` that has held nothing for this long is
+   * sent the poison pill, in milliseconds; 0 keeps every worker until shutdown.
+   * @default 60000
+   */
+  readonly idleTimeoutMs?: number
   /**
    * Batches each forked worker holds at once.
    * @default 64
@@ -128,6 +134,7 @@ export const gatewayDefaults = {
   bind: 'tcp://127.0.0.1:5557',
   maxWorkers: availableParallelism(),
   minWorkers: 1,
+  idleTimeoutMs: 60_000,
   capacity: 64,
   concurrency: 1024,
   commandTimeoutMs: 0,
@@ -154,6 +161,8 @@ export interface GatewayEvents {
   'worker:ready': [worker: { id: string; capacity: number }]
   /** A worker was lost; what it held went back to the queue or was rejected. */
   'worker:lost': [worker: { id: string; reason: WorkerLossReason; requeued: number }]
+  /** An idle forked worker beyond `minWorkers` was sent the poison pill. */
+  'worker:retire': [worker: { id: string; idleMs: number }]
   /** A forked worker process exited. */
   'worker:exit': [worker: { id: string; pid: number; code: number | null; signal: string | null }]
   /** A batch was rejected. */
@@ -190,6 +199,8 @@ interface ConnectedWorker {
   readonly held: Map<string, QueuedBatch>
   lastSeen: number
   lastSent: number
+  /** When it last became empty-handed. */
+  idleSince: number
 }
 
 function batchKey(client: string, id: string): string {
@@ -233,6 +244,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private readonly routerSender: Sender
   private readonly pool: WorkerPool | undefined
   private readonly workers = new Map<string, ConnectedWorker>()
+  /** Forked workers sent the poison pill for idleness, until their process exits. */
+  private readonly retiring = new Set<string>()
   /** Every batch queued or held by a worker, so a client's resend of one already inside is not run twice. */
   private readonly inside = new Map<string, QueuedBatch>()
   private readonly workersBind: string
@@ -253,6 +266,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     checkInteger('capacity', o.capacity, 1, Limits.maxCounter)
     checkInteger('concurrency', o.concurrency, 1)
     checkInteger('commandTimeoutMs', o.commandTimeoutMs, 0)
+    checkInteger('idleTimeoutMs', o.idleTimeoutMs, 0)
     checkInteger('queueLimit', o.queueLimit, 1)
     checkInteger('queueBytes', o.queueBytes, 1)
     checkInteger('maxConnectedWorkers', o.maxConnectedWorkers, 1)
@@ -551,6 +565,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         if (worker.held.delete(k)) {
           this.inside.delete(k)
           this.stats.completed++
+          if (worker.held.size === 0) worker.idleSince = Date.now()
           this.dispatch()
         }
         return
@@ -584,7 +599,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         this.workerLimitLog.warn({ worker: id, limit: this.options.maxConnectedWorkers }, 'too many workers connected; ready ignored')
         return
       }
-      this.workers.set(key, { key, identity, id, capacity, held: new Map(), lastSeen: Date.now(), lastSent: 0 })
+      this.workers.set(key, { key, identity, id, capacity, held: new Map(), lastSeen: Date.now(), lastSent: 0, idleSince: Date.now() })
       this.pool?.markReady(key)
     }
     this.logger.info({ worker: id, capacity }, 'worker ready')
@@ -593,6 +608,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   private onWorkerExit(id: string, pid: number, code: number | null, signal: string | null): void {
+    this.retiring.delete(id)
     const worker = this.workers.get(id)
     if (worker !== undefined) this.loseWorker(worker, 'exited')
     const level = code === 0 ? 'debug' : 'warn'
@@ -640,6 +656,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       }
     }
     worker.held.clear()
+    worker.idleSince = Date.now()
     this.stats.requeued += back.length
     this.queue.requeueFront(back)
     return back.length
@@ -657,7 +674,30 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       }
     }
     if (this.queue.length > 0) this.dispatch()
-    else this.grow()
+    else {
+      this.retireIdle(now)
+      this.grow()
+    }
+  }
+
+  /**
+   * Shrinks the pool back to `minWorkers`: a forked worker that has held
+   * nothing for `idleTimeoutMs` leaves through the poison pill, as at
+   * shutdown. It is forgotten first, so nothing more is dispatched to it.
+   */
+  private retireIdle(now: number): void {
+    const pool = this.pool
+    const idleMs = this.options.idleTimeoutMs
+    if (pool === undefined || idleMs === 0 || this.closing !== undefined) return
+    for (const worker of this.workers.values()) {
+      if (pool.size - this.retiring.size <= this.options.minWorkers) return
+      if (worker.held.size > 0 || now - worker.idleSince < idleMs || pool.get(worker.key) === undefined) continue
+      this.workers.delete(worker.key)
+      this.retiring.add(worker.key)
+      this.logger.info({ worker: worker.id, idleMs: now - worker.idleSince }, 'idle worker retired')
+      this.emit('worker:retire', { id: worker.id, idleMs: now - worker.idleSince })
+      this.sendToWorker(worker, [STOP_FRAME])
+    }
   }
 
   private async shutdown(): Promise<void> {

@@ -102,6 +102,23 @@ describe('a client with a slow consumer of its records', () => {
   })
 })
 
+describe('idle workers', () => {
+  it('are retired down to min-workers after the idle timeout, and the pool grows again under load', async () => {
+    const { commands, map } = await files.seed(48, 0.3)
+    const gateway = await startGateway({ mapFile: map, maxWorkers: 3, minWorkers: 1, capacity: 1, idleTimeoutMs: 300 })
+    const retired: string[] = []
+    gateway.on('worker:retire', ({ id }) => retired.push(id))
+    expect((await client(gateway, { batchSize: 4 }).run(commands)).counts.ok).toBe(48)
+    const grown = gateway.stats.workersSpawned
+    expect(grown).toBeGreaterThan(1)
+    await waitFor(() => gateway.workerPids.length === 1, 'the pool to shrink to min-workers')
+    expect(retired).toHaveLength(grown - 1)
+    expect((await client(gateway, { batchSize: 4 }).run(commands)).counts.ok).toBe(48)
+    expect(gateway.stats.workersSpawned).toBeGreaterThan(grown)
+    expect(gateway.stats.workersLost).toBe(0)
+  })
+})
+
 describe('with a per-command time limit', () => {
   it('cancels the commands that run past it as code 3 and answers the rest, without waiting for the slow ones', async () => {
     const map = await files.write('map.txt', ['10.0.0.1:slow:5:30', '10.0.0.1:fast:7:0', '10.0.0.1:edge:9:0.2'])
