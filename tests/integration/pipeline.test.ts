@@ -102,6 +102,34 @@ describe('a client with a slow consumer of its records', () => {
   })
 })
 
+describe("a client's Ctrl+C while another client shares the gateway", () => {
+  it("drops the interrupted client's queued batches and serves every batch of the other", async () => {
+    const { map } = await files.seed(64, 0.2)
+    const lines = (from: number, to: number): string[] =>
+      Array.from({ length: to - from }, (_, k) => `137.72.95.${Math.floor((from + k) / 2)}:${(from + k) % 2 === 0 ? 'foo' : 'bar'}`)
+    const commandsA = await files.write('a.txt', lines(0, 40))
+    const commandsB = await files.write('b.txt', lines(40, 64))
+    const gateway = await startGateway({ mapFile: map, maxWorkers: 1, capacity: 1 })
+    const aborts: { client: string; dropped: number }[] = []
+    gateway.on('abort', (abort) => aborts.push(abort))
+    const a = client(gateway, { batchSize: 2 })
+    const b = client(gateway, { batchSize: 2 })
+    const runA = a.run(commandsA)
+    const runB = b.run(commandsB)
+    await waitFor(() => gateway.queued >= 20, 'both clients to have batches queued')
+    await a.interrupt()
+    const [summaryA, summaryB] = await Promise.all([runA, runB])
+    expect(summaryA.exitCode).toBe(130)
+    expect(aborts).toHaveLength(1)
+    expect(aborts[0]!.client).toBe(a.id)
+    expect(aborts[0]!.dropped).toBeGreaterThan(0)
+    expect(summaryB).toMatchObject({ exitCode: 0, counts: { ok: 24, lost: 0 } })
+    // Nothing of A's ran after its abort: only what had been dispatched before it (B has 12 batches, A 20).
+    await waitFor(() => gateway.stats.completed === gateway.stats.dispatched, 'the last done to arrive')
+    expect(gateway.stats.dispatched).toBeLessThanOrEqual(12 + (20 - aborts[0]!.dropped))
+  })
+})
+
 describe('idle workers', () => {
   it('are retired down to min-workers after the idle timeout, and the pool grows again under load', async () => {
     const { commands, map } = await files.seed(48, 0.3)
