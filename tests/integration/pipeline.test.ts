@@ -6,14 +6,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Client, Gateway, type CommandRecord, type GatewayOptions } from '../../dist/index.js'
 import { fixtures, type Fixtures } from '../helpers/data.js'
 import { expectAllGone, freePort, waitFor } from '../helpers/processes.js'
+import { seededRandom } from '../helpers/random.js'
 
 let files: Fixtures
 let gateways: Gateway[] = []
 let workerPids: number[] = []
 
-async function startGateway(options: GatewayOptions): Promise<Gateway> {
+/** Starts a gateway on a free port; `beforeStart` can listen to the events of the first forks. */
+async function startGateway(options: GatewayOptions, beforeStart?: (gateway: Gateway) => void): Promise<Gateway> {
   const gateway = new Gateway({ bind: 'tcp://127.0.0.1:*', heartbeatIntervalMs: 200, ...options })
   gateway.on('worker:spawn', ({ pid }) => workerPids.push(pid))
+  beforeStart?.(gateway)
   gateways.push(gateway)
   await gateway.start()
   return gateway
@@ -202,6 +205,43 @@ describe('when a worker is SIGKILLed in the middle of its batches', () => {
     expect(gateway.stats.workersLost).toBeGreaterThanOrEqual(1)
     expect(gateway.stats.requeued).toBeGreaterThanOrEqual(1)
     await waitFor(() => gateway.connectedWorkers === 2, 'the pool to be refilled')
+  })
+})
+
+describe('under worker churn (a random ready worker SIGKILLed every 200 ms)', () => {
+  it('loses nothing, counts every command once, and refills the pool', async () => {
+    const { commands, map } = await files.seed(1000, 0.2)
+    // A batch may be caught by several kills in a row: allow it the runs churn needs.
+    const ready = new Map<string, number>()
+    const pids = new Map<string, number>()
+    const gateway = await startGateway({ mapFile: map, maxWorkers: 3, minWorkers: 3, capacity: 2, maxAttempts: 20 }, (g) => {
+      g.on('worker:spawn', ({ id, pid }) => pids.set(id, pid))
+      g.on('worker:ready', ({ id }) => ready.set(id, pids.get(id)!))
+      g.on('worker:exit', ({ id }) => ready.delete(id))
+    })
+    await waitFor(() => gateway.connectedWorkers === 3, 'three workers ready')
+    const random = seededRandom(42)
+    let kills = 0
+    let running = true
+    const run = client(gateway, { batchSize: 16 })
+      .run(commands)
+      .finally(() => (running = false))
+    const churn = (async () => {
+      while (running) {
+        await new Promise((resolve) => setTimeout(resolve, 200))
+        const victims = [...ready.values()]
+        if (!running || victims.length < 2) continue // keep one alive so the run can progress
+        process.kill(victims[Math.floor(random() * victims.length)]!, 'SIGKILL')
+        kills++
+      }
+    })()
+    const summary = await run
+    await churn
+    expect(kills).toBeGreaterThanOrEqual(3)
+    expect(summary.counts).toEqual({ ok: 1000, unknown: 0, failed: 0, timeout: 0, lost: 0 })
+    expect(summary.total).toBe(1000)
+    expect(gateway.stats.workersLost).toBeGreaterThanOrEqual(kills)
+    await waitFor(() => gateway.connectedWorkers === 3, 'the pool to be refilled')
   })
 })
 
