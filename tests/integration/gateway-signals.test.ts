@@ -17,7 +17,7 @@ beforeEach(async () => {
 })
 
 afterEach(async () => {
-  if (server !== undefined && tracked.length === 0) tracked.push(server.pid)
+  if (server !== undefined) tracked.push(server.pid)
   await expectAllGone(tracked, 5000)
   server = undefined
   await files.remove()
@@ -96,5 +96,31 @@ describe('when a second Ctrl+C arrives during the graceful shutdown', () => {
     await expectAllGone(pids, 2000)
     await client.interrupt()
     await run
+  })
+})
+
+describe('when the gateway is killed and restarted on the same endpoint mid-run', () => {
+  it('the client resends what went unanswered and finishes with nothing lost, and no process of the first gateway is left', async () => {
+    const { commands, map } = await files.seed(160, 0.3)
+    const port = await freePort()
+    const serverArgs = [map, `tcp://127.0.0.1:${port}`, 'x', '2', '--min-workers', '2', '--capacity', '2', '--log-level', 'warn']
+    const first = startCli('run-server', serverArgs)
+    await waitFor(() => first.stdout().includes('listening'), 'the first gateway to listen')
+    const client = new Client({ servers: [`tcp://127.0.0.1:${port}`], bind: 'tcp://127.0.0.1:*', batchSize: 8, resultTimeoutMs: 1500, maxResends: 5 })
+    const run = client.run(commands)
+    await waitFor(() => client.progress.finished >= 16 && client.progress.inFlight >= 4, 'results from the first gateway and batches in flight')
+    const firstPids = [first.pid, ...childPids(first.pid)]
+    tracked.push(...firstPids)
+    process.kill(first.pid, 'SIGKILL')
+    await expectAllGone(firstPids, 3000) // its workers notice the gateway is gone
+    server = startCli('run-server', serverArgs)
+    await waitFor(() => server!.stdout().includes('listening'), 'the second gateway to listen')
+    const summary = await run
+    expect(summary.counts).toEqual({ ok: 160, unknown: 0, failed: 0, timeout: 0, lost: 0 })
+    expect(summary.resends).toBeGreaterThan(0)
+    const secondPids = [server.pid, ...childPids(server.pid)]
+    tracked.push(...secondPids)
+    process.kill(server.pid, 'SIGTERM')
+    await expectAllGone(secondPids, 5000)
   })
 })
