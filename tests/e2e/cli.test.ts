@@ -2,7 +2,7 @@
  * Both CLIs exactly as a user types them: the original's positional order,
  * named options, help, and the exit codes of design.md.
  */
-import { readFile } from 'node:fs/promises'
+import { chmod, readFile, writeFile } from 'node:fs/promises'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { fixtures, type Fixtures } from '../helpers/data.js'
 import { childPids, expectAllGone, freePort, runCli, startCli, waitFor, type RunningCli } from '../helpers/processes.js'
@@ -145,6 +145,60 @@ describe('bad usage and unreadable input exit 2 with a message naming the proble
     const { code, stderr } = await runCli('run-server', [map, endpoint, '-w', '1'])
     expect(code).toBe(2)
     expect(stderr).toContain(endpoint)
+  })
+})
+
+describe('bad files, each with its message and exit code', () => {
+  it('a binary commands file: exit 2, naming the file', async () => {
+    const binary = `${files.dir}/binary.bin`
+    await writeFile(binary, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x00, 0x01, 0x02, 0x0a]))
+    const { code, stderr, stdout } = await runCli('run-client', [binary, '-b', 'tcp://127.0.0.1:*'])
+    expect(code).toBe(2)
+    expect(stderr).toContain(`${binary} looks like a binary file`)
+    expect(stdout).toBe('')
+  })
+
+  it('an unreadable commands file: exit 2, naming the path', async () => {
+    const locked = await files.write('locked.txt', ['10.0.0.1:foo'])
+    await chmod(locked, 0o000)
+    // root reads any file whatever its mode; a directory cannot be read as a file by anyone.
+    const target = process.getuid?.() === 0 ? files.dir : locked
+    const { code, stderr } = await runCli('run-client', [target, '-b', 'tcp://127.0.0.1:*'])
+    expect(code).toBe(2)
+    expect(stderr).toContain(target)
+  })
+
+  it('a line over 64 KiB and CRLF endings: the long line is reported and skipped, the CRLF lines run', async () => {
+    const map = await files.write('map.txt', ['10.0.0.1:foo:1:0\r', '10.0.0.2:foo:1:0\r'])
+    const commands = `${files.dir}/crlf.txt`
+    await writeFile(commands, `10.0.0.1:foo\r\n${'x'.repeat(70_000)}\r\n10.0.0.2:foo\r\n`)
+    const { endpoint } = await startServer([map, 'tcp://127.0.0.1:*', '-w', '1', '--log-level', 'warn'])
+    const { code, stdout, stderr } = await runCli('run-client', [commands, '-b', 'tcp://127.0.0.1:*', '-s', endpoint])
+    expect(code).toBe(0)
+    expect(stdout).toContain('total     2')
+    expect(stderr).toContain(`${commands}:2: line is longer than 65536 bytes`)
+  })
+
+  it('duplicate map entries: the last wins, with a warning naming both lines', async () => {
+    const map = await files.write('map.txt', ['10.0.0.1:foo:1:0', '10.0.0.2:foo:1:0', '10.0.0.1:foo:5:0'])
+    const commands = await files.write('c.txt', ['10.0.0.1:foo'])
+    const { server, endpoint } = await startServer([map, 'tcp://127.0.0.1:*', '-w', '1', '--log-level', 'warn'])
+    expect(server.stderr()).toMatch(new RegExp(`${map}:3:.*line 1`))
+    const { stdout } = await runCli('run-client', [commands, '-b', 'tcp://127.0.0.1:*', '-s', endpoint])
+    expect(stdout).toContain('total     5')
+  })
+})
+
+describe('when no gateway is listening', () => {
+  it('run-client retries within its bound, then exits 1 with one error line naming the endpoint', async () => {
+    const port = await freePort()
+    const commands = await files.write('c.txt', ['10.0.0.1:foo', '10.0.0.2:foo'])
+    const started = Date.now()
+    const { code, stdout, stderr } = await runCli('run-client', [commands, '-b', 'tcp://127.0.0.1:*', '-s', `tcp://127.0.0.1:${port}`, '--send-retries', '3', '--retry-delay', '200'])
+    expect(Date.now() - started).toBeLessThan(5000) // 4 attempts of 200 ms, plus start-up
+    expect(code).toBe(1)
+    expect(stdout).toContain(`error     tcp://127.0.0.1:${port} did not accept a message in 4 attempts of 200 ms`)
+    expect(stderr.split('\n').filter((line) => line.includes('sending stopped'))).toHaveLength(1)
   })
 })
 
