@@ -59,6 +59,26 @@ describe('when Ctrl+C reaches the gateway\'s whole process group under load', ()
   })
 })
 
+describe('Ctrl+C to the group, run after run', () => {
+  it('three runs in a row: each leaves no process within grace + 1 s, and every batch that was running reaches its client', async () => {
+    for (let round = 1; round <= 3; round++) {
+      const { run, pids } = await startLoaded()
+      const started = Date.now()
+      process.kill(-server!.pid, 'SIGINT')
+      await expectAllGone(pids, 4000) // --grace 3000 + 1 s
+      expect(Date.now() - started, `round ${round}`).toBeLessThan(4000)
+      const summary = await run
+      // Queued batches are rejected shutting-down (resends are off here); none that was running is lost.
+      expect(summary.lostBatches.noResult, `round ${round}`).toBe(0)
+      expect(summary.counts.lost, `round ${round}`).toBe(8 * (summary.lostBatches.rejected['shutting-down'] ?? 0))
+      expect(summary.counts.ok, `round ${round}`).toBeGreaterThanOrEqual(32)
+      server = undefined
+      await files.remove()
+      files = await fixtures()
+    }
+  })
+})
+
 describe('when the gateway gets SIGTERM under load', () => {
   it('shuts down gracefully and leaves no process within 3 s', async () => {
     const { run, pids } = await startLoaded()

@@ -8,9 +8,21 @@ import { existsSync } from 'node:fs'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { pino } from 'pino'
 import { Dealer, Pull, Push, Router } from 'zeromq'
-import { Gateway, Worker, type Executor } from '../../dist/index.js'
+import { Client, Gateway, Worker, type Executor } from '../../dist/index.js'
 import { fixtures, type Fixtures } from '../helpers/data.js'
-import { decodeMessage, enc, receiveWithin, type Header, type Received } from '../helpers/independent-cgp.js'
+import {
+  decodeMessage,
+  deeplyNestedArray,
+  enc,
+  extensionValues,
+  hugeClaims,
+  randomBytes,
+  rawMap,
+  receiveWithin,
+  seededRandom,
+  type Header,
+  type Received,
+} from '../helpers/independent-cgp.js'
 import { expectAllGone, freePort, waitFor } from '../helpers/processes.js'
 
 let files: Fixtures
@@ -324,5 +336,74 @@ describe('a worker whose executor returns a plain value instead of a promise', (
     const result = await receiveWithin(clientReplies, 2000)
     expect(result?.header).toMatchObject({ type: 'result', id: '1' })
     expect(result?.body).toEqual([[0, 42], [0, 1]])
+  })
+})
+
+/** A gateway with one forked worker on the device map `map`. */
+async function gatewayWithWorker(map: string, options: Partial<ConstructorParameters<typeof Gateway>[0]> = {}): Promise<Gateway> {
+  const gateway = new Gateway({ bind: 'tcp://127.0.0.1:*', mapFile: map, maxWorkers: 1, heartbeatIntervalMs: 200, graceMs: 2000, ...options })
+  gateway.on('worker:spawn', ({ pid }) => workerPids.push(pid))
+  gateways.push(gateway)
+  await gateway.start()
+  await waitFor(() => gateway.connectedWorkers === 1, 'the forked worker to join')
+  return gateway
+}
+
+describe('garbage on the worker port', () => {
+  it('is counted message by message, answered by nothing, and the gateway keeps serving', async () => {
+    const { commands, map } = await files.seed(32, 0)
+    const gateway = await gatewayWithWorker(map, { maxMessageBytes: 4096 })
+    let fromWorkers = 0
+    gateway.on('malformed', ({ source }) => (source === 'workers' ? fromWorkers++ : undefined))
+    const random = seededRandom(5)
+    const garbage: Buffer[][] = [
+      ...Array.from({ length: 300 }, () => [randomBytes(random, 1 + Math.floor(random() * 64))]),
+      ...extensionValues.map((value) => [value]),
+      ...hugeClaims.map((claim) => [claim]),
+      [deeplyNestedArray(100)],
+      [enc({ v: 1, type: 'ready', worker: 'w', capacity: 'many' })],
+      [enc({ v: 1, type: 'ready', worker: 'w', capacity: 0 })],
+      [enc({ v: 2, type: 'ready', worker: 'w', capacity: 1 })],
+      [enc({ v: 1, type: 'ready', worker: 'w'.repeat(200), capacity: 1 })],
+      [enc({ v: 1, type: 'done', client: 'c' })],
+      [enc({ v: 1, type: 'task', id: '1', client: 'c', replyTo: 'tcp://127.0.0.1:1', attempt: 1 })],
+      [enc({ v: 1, type: 'bye' })],
+      [enc({ v: 1, type: 'heartbeat' }), enc('surplus frame')],
+      [rawMap([['v', enc(1)], ['type', extensionValues[0]!]])],
+    ]
+    const intruder = track(new Dealer({ routingId: `intruder-${++sequence}`, linger: 0 }))
+    intruder.connect(gateway.workersEndpoint)
+    for (const frames of garbage) await intruder.send(frames)
+    await waitFor(() => fromWorkers === garbage.length, `all ${garbage.length} garbage messages to be counted`)
+
+    // Over the size limit: ZeroMQ refuses it and drops that connection; nothing reaches the gateway.
+    const oversize = track(new Dealer({ routingId: `big-${sequence}`, linger: 0 }))
+    oversize.connect(gateway.workersEndpoint)
+    await oversize.send(enc({ v: 1, type: 'ready', worker: 'big', capacity: 1, pad: 'x'.repeat(8192) }))
+    const summary = await new Client({ servers: [gateway.endpoint], bind: 'tcp://127.0.0.1:*', batchSize: 4 }).run(commands)
+    expect(summary.counts).toMatchObject({ ok: 32, lost: 0 })
+    expect(fromWorkers).toBe(garbage.length)
+    expect(gateway.connectedWorkers).toBe(1) // neither the intruder nor the oversize "ready" joined
+  })
+})
+
+describe('a client that vanishes before its results arrive', () => {
+  it('does not hold up the next client; the worker drops its result after bounded retries and says done', async () => {
+    const { commands, map } = await files.seed(16, 0.3)
+    const gateway = await gatewayWithWorker(map)
+    const vanishing = track(new Pull({ linger: 0 }))
+    await vanishing.bind('tcp://127.0.0.1:*')
+    const replyTo = vanishing.lastEndpoint!
+    const push = track(new Push({ linger: 0 }))
+    push.connect(gateway.endpoint)
+    await push.send([enc({ v: 1, type: 'task', id: '1', client: 'ghost', replyTo, attempt: 1 }), enc([['137.72.95.0', 'foo']])])
+    await waitFor(() => gateway.stats.dispatched === 1, 'the ghost batch to be dispatched')
+    vanishing.close()
+
+    const started = Date.now()
+    const summary = await new Client({ servers: [gateway.endpoint], bind: 'tcp://127.0.0.1:*', batchSize: 4 }).run(commands)
+    expect(summary.counts).toMatchObject({ ok: 16, lost: 0 })
+    expect(Date.now() - started).toBeLessThan(3000) // well before the ghost's 4 send attempts of 1 s end
+    await waitFor(() => gateway.stats.completed === 5, "the ghost batch's done, after its send retries", 10_000)
   })
 })
