@@ -55,6 +55,8 @@ export class RateLimitedLog {
   private windowStart = 0
   private inWindow = 0
   private suppressed = 0
+  private message = ''
+  private flushTimer: NodeJS.Timeout | undefined
 
   constructor(
     private readonly logger: Logger,
@@ -64,16 +66,28 @@ export class RateLimitedLog {
   warn(fields: Record<string, unknown>, message: string): void {
     const now = Date.now()
     if (now - this.windowStart >= 1000) {
-      if (this.suppressed > 0) this.logger.warn({ suppressed: this.suppressed }, `${message}: ${this.suppressed} more not logged`)
+      this.flush()
       this.windowStart = now
       this.inWindow = 0
-      this.suppressed = 0
     }
     if (this.inWindow < this.perSecond) {
       this.inWindow++
       this.logger.warn(fields, message)
-    } else {
-      this.suppressed++
+      return
     }
+    if (this.suppressed++ === 0) {
+      // Count what was held back even if nothing else arrives after this window.
+      this.message = message
+      this.flushTimer = setTimeout(() => this.flush(), this.windowStart + 1000 - now)
+      this.flushTimer.unref()
+    }
+  }
+
+  private flush(): void {
+    clearTimeout(this.flushTimer)
+    this.flushTimer = undefined
+    if (this.suppressed === 0) return
+    this.logger.warn({ suppressed: this.suppressed }, `${this.message}: ${this.suppressed} more not logged`)
+    this.suppressed = 0
   }
 }
