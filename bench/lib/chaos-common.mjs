@@ -4,7 +4,7 @@
 // so that its exit line (`… K malformed …`) and its log can be checked.
 import { readdirSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { alive, children, killGroup, removeGatewaySocket, runServer, startAndWaitFor, waitFor } from './proc.mjs'
+import { alive, children, groupAlive, killGroup, removeGatewaySocket, runServer, startAndWaitFor, waitFor } from './proc.mjs'
 
 /** mulberry32: a small seeded PRNG, so a failing run can be replayed with the same choices. */
 export function prng(seed) {
@@ -123,15 +123,6 @@ export async function startGateway(args, { logLevel = 'info' } = {}) {
       const exit = m ? { batches: +m[1], messages: +m[2], malformed: +m[3], rejected: +m[4], workersLost: +m[5] } : undefined
       return { clean, status, exit, out }
     },
-  }
-}
-
-function groupAlive(pgid) {
-  try {
-    process.kill(-pgid, 0)
-    return true
-  } catch {
-    return false
   }
 }
 

@@ -21,7 +21,8 @@ export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 /** Process group ids (= pids of our direct children) that may still have members. */
 const groups = new Set()
 
-function groupAlive(pgid) {
+/** True while the process group `pgid` has a member. */
+export function groupAlive(pgid) {
   try {
     process.kill(-pgid, 0)
     return true
