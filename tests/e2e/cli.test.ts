@@ -234,3 +234,41 @@ describe('Ctrl+C on the client', () => {
     expect(abortLine).toContain('"dropped":5')
   })
 })
+
+describe('run-worker: remote workers joining a gateway that forks none', () => {
+  it('serve the client; on Ctrl+C the worker finishes, says bye and exits 0', async () => {
+    const { commands, map } = await files.seed(64, 0.1)
+    const port = await freePort()
+    const { server, endpoint } = await startServer([map, 'tcp://127.0.0.1:*', '-w', '0', '--workers-bind', `tcp://127.0.0.1:${port}`, '--log-level', 'debug'])
+    const worker = startCli('run-worker', ['--gateway', `tcp://127.0.0.1:${port}`, '--map', map, '--capacity', '4'])
+    servers.push(worker)
+    await waitFor(() => server.stderr().includes('worker ready'), 'the remote worker to say ready')
+    const { code, stdout } = await runCli('run-client', [commands, '-b', 'tcp://127.0.0.1:*', '-s', endpoint])
+    expect(code).toBe(0)
+    expect(stdout).toContain('total     64')
+    worker.child.kill('SIGINT')
+    expect((await worker.exited).code).toBe(0)
+    await waitFor(() => server.stderr().includes('worker said bye'), 'the gateway to hear bye')
+  })
+
+  it('join a gateway that starts after them, and say ready again to its replacement after a crash', async () => {
+    const { commands, map } = await files.seed(32, 0)
+    const port = await freePort()
+    const workersBind = `tcp://127.0.0.1:${port}`
+    const worker = startCli('run-worker', ['--gateway', workersBind, '--map', map, '--heartbeat', '200'])
+    servers.push(worker)
+    const serverArgs = [map, 'tcp://127.0.0.1:*', '-w', '0', '--workers-bind', workersBind, '--heartbeat', '200', '--log-level', 'info']
+    const first = await startServer(serverArgs)
+    await waitFor(() => first.server.stderr().includes('worker ready'), 'the worker to join the first gateway')
+    first.server.child.kill('SIGKILL')
+    await first.server.exited
+    const second = await startServer(serverArgs)
+    await waitFor(() => second.server.stderr().includes('worker ready'), 'the worker to say ready to the second gateway', 15_000)
+    const { code, stdout } = await runCli('run-client', [commands, '-b', 'tcp://127.0.0.1:*', '-s', second.endpoint])
+    expect(code).toBe(0)
+    expect(stdout).toContain('total     32')
+    // The gateway's shutdown sends the poison pill: the remote worker leaves too.
+    second.server.child.kill('SIGINT')
+    expect((await worker.exited).code).toBe(0)
+  })
+})
