@@ -1,7 +1,10 @@
 /**
- * The gateway's FIFO of batches waiting for a worker. It is bounded: when it
- * is full the gateway stops reading its intake, so back-pressure reaches the
- * clients through ZeroMQ instead of growing memory here.
+ * The gateway's queue of batches waiting for a worker: fair between clients
+ * (round-robin, one batch per client per turn, so a client with a million
+ * commands queued cannot starve one with ten) and FIFO within a client. It is
+ * bounded: when it is full the gateway stops reading its intake, so
+ * back-pressure reaches the clients through ZeroMQ instead of growing memory
+ * here.
  */
 import { Deque } from '../util/deque.js'
 
@@ -19,8 +22,12 @@ export interface QueuedBatch {
 }
 
 export class DispatchQueue {
-  private readonly items = new Deque<QueuedBatch>(1024)
+  /** Each client's batches in arrival order. */
+  private readonly byClient = new Map<string, Deque<QueuedBatch>>()
+  /** Clients with queued batches, in the order they are served: one batch each, round-robin. */
+  private readonly turns = new Deque<string>()
   private spaceWaiters: (() => void)[] = []
+  private queuedBatches = 0
   private queuedBytes = 0
 
   constructor(
@@ -31,7 +38,7 @@ export class DispatchQueue {
   ) {}
 
   get length(): number {
-    return this.items.length
+    return this.queuedBatches
   }
 
   /** Body bytes of the queued batches. */
@@ -39,45 +46,82 @@ export class DispatchQueue {
     return this.queuedBytes
   }
 
+  /** Clients with batches waiting. */
+  get clients(): number {
+    return this.byClient.size
+  }
+
   get isFull(): boolean {
-    return this.items.length >= this.limit || this.queuedBytes >= this.byteLimit
+    return this.queuedBatches >= this.limit || this.queuedBytes >= this.byteLimit
   }
 
   push(batch: QueuedBatch): void {
-    this.items.push(batch)
-    this.queuedBytes += batch.body.length
+    this.queueOf(batch.client, 'last').push(batch)
+    this.count(batch, 1)
   }
 
-  /** Puts batches back at the front, keeping their order: they waited longest. */
+  /**
+   * Puts batches back at the front of their clients' queues, keeping their
+   * order, and those clients first in turn: they waited longest.
+   */
   requeueFront(batches: readonly QueuedBatch[]): void {
     for (let i = batches.length - 1; i >= 0; i--) {
-      this.items.unshift(batches[i]!)
-      this.queuedBytes += batches[i]!.body.length
+      const batch = batches[i]!
+      this.queueOf(batch.client, 'first').unshift(batch)
+      this.count(batch, 1)
     }
   }
 
+  /** The next batch: the oldest of the client whose turn it is. */
   shift(): QueuedBatch | undefined {
-    const batch = this.items.shift()
-    if (batch === undefined) return undefined
-    this.queuedBytes -= batch.body.length
+    const client = this.turns.shift()
+    if (client === undefined) return undefined
+    const queue = this.byClient.get(client)!
+    const batch = queue.shift()!
+    if (queue.length > 0) this.turns.push(client)
+    else this.byClient.delete(client)
+    this.count(batch, -1)
     if (this.spaceWaiters.length > 0 && !this.isFull) this.wakeSpaceWaiters()
     return batch
   }
 
   /** Removes and returns the queued batches of one client. */
   removeClient(client: string): QueuedBatch[] {
-    const removed = this.items.removeWhere((batch) => batch.client === client)
-    for (const batch of removed) this.queuedBytes -= batch.body.length
-    if (removed.length > 0) this.wakeSpaceWaiters()
+    const queue = this.byClient.get(client)
+    if (queue === undefined) return []
+    this.byClient.delete(client)
+    this.turns.removeWhere((c) => c === client)
+    const removed = queue.drain()
+    for (const batch of removed) this.count(batch, -1)
+    this.wakeSpaceWaiters()
     return removed
   }
 
-  /** Removes and returns everything. */
+  /** Removes and returns everything, in turn order. */
   drain(): QueuedBatch[] {
-    const all = this.items.drain()
-    this.queuedBytes = 0
+    const all: QueuedBatch[] = []
+    for (let batch = this.shift(); batch !== undefined; batch = this.shift()) all.push(batch)
     this.wakeSpaceWaiters()
     return all
+  }
+
+  private queueOf(client: string, turn: 'first' | 'last'): Deque<QueuedBatch> {
+    let queue = this.byClient.get(client)
+    if (queue === undefined) {
+      queue = new Deque<QueuedBatch>()
+      this.byClient.set(client, queue)
+      if (turn === 'first') this.turns.unshift(client)
+      else this.turns.push(client)
+    } else if (turn === 'first' && this.turns.peek() !== client) {
+      this.turns.removeWhere((c) => c === client)
+      this.turns.unshift(client)
+    }
+    return queue
+  }
+
+  private count(batch: QueuedBatch, sign: 1 | -1): void {
+    this.queuedBatches += sign
+    this.queuedBytes += sign * batch.body.length
   }
 
   /** Resolves when the queue is below its limit. */

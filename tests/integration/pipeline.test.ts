@@ -105,6 +105,27 @@ describe('a client with a slow consumer of its records', () => {
   })
 })
 
+describe('a small client arriving behind a big backlog', () => {
+  it('is served in turn with the big client, not after its whole backlog', async () => {
+    const { map } = await files.seed(512, 0.05)
+    const lines = (count: number, offset: number): string[] =>
+      Array.from({ length: count }, (_, k) => `137.72.95.${Math.floor(((offset + k) % 512) / 2)}:${(offset + k) % 2 === 0 ? 'foo' : 'bar'}`)
+    const big = await files.write('big.txt', lines(600, 0))
+    const small = await files.write('small.txt', lines(10, 7))
+    const gateway = await startGateway({ mapFile: map, maxWorkers: 1, capacity: 2 })
+    const bigRun = client(gateway, { batchSize: 4 }).run(big) // 150 batches at 40 a second: ~4 s in all
+    await waitFor(() => gateway.queued >= 100, 'a backlog of the big client')
+    const started = Date.now()
+    const summary = await client(gateway, { batchSize: 4 }).run(small)
+    const smallWait = Date.now() - started
+    expect(summary.counts).toMatchObject({ ok: 10, lost: 0 })
+    // First in, first out would take 100 queued batches / 40 a second = 2.5 s.
+    expect(smallWait).toBeLessThan(1200)
+    expect(gateway.queued).toBeGreaterThan(40) // the big client is still far from done
+    expect((await bigRun).counts).toMatchObject({ ok: 600, lost: 0 })
+  })
+})
+
 describe("a client's Ctrl+C while another client shares the gateway", () => {
   it("drops the interrupted client's queued batches and serves every batch of the other", async () => {
     const { map } = await files.seed(64, 0.2)

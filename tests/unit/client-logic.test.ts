@@ -505,6 +505,45 @@ describe('a DispatchQueue', () => {
     expect(queue.length).toBe(0)
   })
 
+  it('serves clients in turn, one batch each, and each client in arrival order', () => {
+    const queue = new DispatchQueue(1000)
+    for (const id of ['a1', 'a2', 'a3', 'a4', 'a5']) queue.push(batch(id, 1, 'a'))
+    queue.push(batch('b1', 1, 'b'))
+    queue.push(batch('b2', 1, 'b'))
+    queue.push(batch('c1', 1, 'c'))
+    expect(queue.clients).toBe(3)
+    expect(queue.drain().map((b) => b.id)).toEqual(['a1', 'b1', 'c1', 'a2', 'b2', 'a3', 'a4', 'a5'])
+    expect([queue.length, queue.clients, queue.bytes]).toEqual([0, 0, 0])
+  })
+
+  it("lets a small client's batches out soon after a big backlog of another's", () => {
+    const queue = new DispatchQueue(100_000)
+    for (let i = 0; i < 10_000; i++) queue.push(batch(`big${i}`, 1, 'big'))
+    queue.push(batch('small1', 1, 'small'))
+    queue.push(batch('small2', 1, 'small'))
+    const order = Array.from({ length: 4 }, () => queue.shift()!.id)
+    expect(order).toEqual(['big0', 'small1', 'big1', 'small2'])
+  })
+
+  it('puts requeued batches first, with their client first in turn', () => {
+    const queue = new DispatchQueue(1000)
+    queue.push(batch('a1', 1, 'a'))
+    queue.push(batch('b1', 1, 'b'))
+    queue.push(batch('b2', 1, 'b'))
+    queue.requeueFront([batch('b0', 1, 'b'), batch('c0', 1, 'c')])
+    expect(queue.drain().map((b) => b.id)).toEqual(['b0', 'c0', 'a1', 'b1', 'b2'])
+  })
+
+  it("forgets a removed client's turn", () => {
+    const queue = new DispatchQueue(1000)
+    queue.push(batch('a1', 1, 'a'))
+    queue.push(batch('b1', 1, 'b'))
+    queue.push(batch('a2', 1, 'a'))
+    expect(queue.removeClient('a').map((b) => b.id)).toEqual(['a1', 'a2'])
+    expect(queue.removeClient('nobody')).toEqual([])
+    expect(queue.drain().map((b) => b.id)).toEqual(['b1'])
+  })
+
   it('is full at its batch limit whatever the bytes', () => {
     const queue = new DispatchQueue(2)
     queue.push(batch('1', 1))
