@@ -144,3 +144,35 @@ describe('when the gateway is killed and restarted on the same endpoint mid-run'
     await expectAllGone(secondPids, 5000)
   })
 })
+
+describe('a client spreading its batches over two gateways, one of which dies mid-run', () => {
+  it('resends what the dead one held through the other and finishes with nothing lost', async () => {
+    const { commands, map } = await files.seed(256, 0.2)
+    const serverArgs = (port: number): string[] => [map, `tcp://127.0.0.1:${port}`, 'x', '2', '--min-workers', '2', '--capacity', '4', '--log-level', 'warn']
+    const [portA, portB] = [await freePort(), await freePort()]
+    const a = startCli('run-server', serverArgs(portA))
+    tracked.push(a.pid)
+    server = startCli('run-server', serverArgs(portB))
+    await waitFor(() => a.stdout().includes('listening') && server!.stdout().includes('listening'), 'both gateways to listen')
+    const client = new Client({
+      servers: [`tcp://127.0.0.1:${portA}`, `tcp://127.0.0.1:${portB}`],
+      bind: 'tcp://127.0.0.1:*',
+      batchSize: 8,
+      resultTimeoutMs: 1500,
+      maxResends: 5,
+    })
+    const run = client.run(commands)
+    await waitFor(() => client.progress.finished >= 16 && client.progress.inFlight >= 8, 'both gateways busy')
+    const pidsA = [a.pid, ...childPids(a.pid)]
+    tracked.push(...pidsA)
+    process.kill(a.pid, 'SIGKILL')
+    const summary = await run
+    expect(summary.counts).toEqual({ ok: 256, unknown: 0, failed: 0, timeout: 0, lost: 0 })
+    expect(summary.resends).toBeGreaterThan(0)
+    await expectAllGone(pidsA, 3000)
+    const pidsB = [server.pid, ...childPids(server.pid)]
+    tracked.push(...pidsB)
+    process.kill(server.pid, 'SIGTERM')
+    await expectAllGone(pidsB, 5000)
+  })
+})

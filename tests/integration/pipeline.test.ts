@@ -105,6 +105,26 @@ describe('a client with a slow consumer of its records', () => {
   })
 })
 
+describe('ten clients of 10 000 commands each, at once', () => {
+  it('each gets exactly its own results', async () => {
+    // Client i asks addresses 10.i.x.y, which answer i + 1: a result delivered to the wrong client shows in its total.
+    const map: string[] = []
+    const files10: string[] = []
+    for (let i = 0; i < 10; i++) {
+      const addresses = Array.from({ length: 100 }, (_, k) => `10.${i}.${Math.floor(k / 10)}.${k % 10}`)
+      for (const address of addresses) map.push(`${address}:ping:${i + 1}:0`)
+      files10.push(await files.write(`client-${i}.txt`, Array.from({ length: 10_000 }, (_, k) => `${addresses[k % 100]}:ping`)))
+    }
+    const gateway = await startGateway({ mapFile: await files.write('map.txt', map), maxWorkers: 2, minWorkers: 2 })
+    const summaries = await Promise.all(files10.map((file) => client(gateway, { batchSize: 100 }).run(file)))
+    summaries.forEach((summary, i) => {
+      expect(summary.counts, `client ${i}`).toEqual({ ok: 10_000, unknown: 0, failed: 0, timeout: 0, lost: 0 })
+      expect(summary.total, `client ${i}`).toBe(10_000 * (i + 1))
+      expect(summary.duplicates, `client ${i}`).toBe(0)
+    })
+  })
+})
+
 describe('a small client arriving behind a big backlog', () => {
   it('is served in turn with the big client, not after its whole backlog', async () => {
     const { map } = await files.seed(512, 0.05)
