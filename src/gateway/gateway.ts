@@ -244,8 +244,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private readonly routerSender: Sender
   private readonly pool: WorkerPool | undefined
   private readonly workers = new Map<string, ConnectedWorker>()
-  /** Forked workers sent the poison pill for idleness, until their process exits. */
-  private readonly retiring = new Set<string>()
+  /** Forked workers sent the poison pill for idleness, until their process exits: id → when to SIGKILL it. */
+  private readonly retiring = new Map<string, number>()
   /** Every batch queued or held by a worker, so a client's resend of one already inside is not run twice. */
   private readonly inside = new Map<string, QueuedBatch>()
   private readonly workersBind: string
@@ -527,7 +527,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private grow(): void {
     const pool = this.pool
     if (pool === undefined || this.closing !== undefined) return
-    while (pool.size < this.options.minWorkers) if (pool.spawn() === undefined) return
+    // Retiring workers are leaving: they do not count toward the minimum.
+    while (pool.size - this.retiring.size < this.options.minWorkers) if (pool.spawn() === undefined) return
     if (this.queue.length === 0 || pool.starting > 0 || pool.size >= this.options.maxWorkers) return
     if (this.freestWorker() === undefined) pool.spawn()
   }
@@ -581,8 +582,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   private onReady(key: string, identity: Buffer, id: string, capacity: number, existing: ConnectedWorker | undefined): void {
-    if (this.closing !== undefined) {
-      // Started during shutdown: it holds nothing, so it can leave at once.
+    if (this.closing !== undefined || this.retiring.has(key)) {
+      // Started during shutdown, or retired for idleness: it holds nothing, so it can leave at once.
       void this.routerSender.send([identity, STOP_FRAME]).catch(() => undefined)
       return
     }
@@ -664,6 +665,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   private tick(): void {
     const now = Date.now()
+    for (const [key, killAt] of this.retiring) if (now > killAt) this.pool?.kill(key, 'SIGKILL')
     const interval = this.options.heartbeatIntervalMs
     const deadline = interval * this.options.heartbeatLiveness
     for (const worker of this.workers.values()) {
@@ -690,10 +692,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const idleMs = this.options.idleTimeoutMs
     if (pool === undefined || idleMs === 0 || this.closing !== undefined) return
     for (const worker of this.workers.values()) {
-      if (pool.size - this.retiring.size <= this.options.minWorkers) return
+      if (pool.size - this.retiring.size <= this.options.minWorkers) break
       if (worker.held.size > 0 || now - worker.idleSince < idleMs || pool.get(worker.key) === undefined) continue
       this.workers.delete(worker.key)
-      this.retiring.add(worker.key)
+      // Nothing watches it any more: if it has not left within the grace time, it is killed.
+      this.retiring.set(worker.key, now + this.options.graceMs)
       this.logger.info({ worker: worker.id, idleMs: now - worker.idleSince }, 'idle worker retired')
       this.emit('worker:retire', { id: worker.id, idleMs: now - worker.idleSince })
       this.sendToWorker(worker, [STOP_FRAME])
@@ -724,6 +727,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     await this.removeIpcFile()
     // Rejections get a second to leave, unless a second signal asked for an exit now.
     await this.replies.close(this.forced ? 0 : 1000)
+    for (const log of [this.malformedLog, this.undeliveredLog, this.workerLimitLog]) log.flush()
     this.logger.info({ stats: this.stats }, 'gateway closed')
     this.emit('closed')
   }
