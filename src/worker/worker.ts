@@ -127,13 +127,17 @@ export interface WorkerStats {
 
 interface HeldBatch {
   readonly header: TaskHeader
-  readonly outcomes: CommandOutcome[]
+  /** Emptied once the result body is encoded: a result waiting for delivery is its body alone. */
+  outcomes: CommandOutcome[]
+  readonly commands: number
   remaining: number
   /** The connection it came on; a `ready` since then made the gateway requeue it. */
   readonly session: number
 }
 
 const TIMED_OUT = Symbol('timed out')
+/** Results that may wait for delivery after their `done`, per unit of capacity. */
+const UNDELIVERED_PER_SLOT = 4
 
 function failure(error: unknown): CommandOutcome {
   if (errorCode(error) === 'ERR_UNKNOWN_COMMAND') return [ResultCode.Unknown, null]
@@ -152,6 +156,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly options: typeof workerDefaults & WorkerOptions
   private readonly logger: Logger
   private readonly malformedLog: RateLimitedLog
+  private readonly resultsDroppedLog: RateLimitedLog
+  /** Results queued for a client and not yet delivered or given up. */
+  private undelivered = 0
   private readonly slots: CommandSlots
   private readonly replies: ReplySockets
   private readonly held = new Set<HeldBatch>()
@@ -189,6 +196,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.id = options.id ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
     this.logger = (options.logger ?? silentLogger()).child({ worker: this.id })
     this.malformedLog = new RateLimitedLog(this.logger)
+    this.resultsDroppedLog = new RateLimitedLog(this.logger)
     this.slots = new CommandSlots(this.options.concurrency)
     this.replies = new ReplySockets(options.reply)
     this.reconnectDelayMs = this.options.heartbeatIntervalMs
@@ -349,7 +357,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     this.replies.prepare(header.replyTo)
     const pairs = decodeTrusted(body!) as CommandPair[]
-    const batch: HeldBatch = { header, outcomes: new Array<CommandOutcome>(count), remaining: count, session: this.session }
+    const batch: HeldBatch = { header, outcomes: new Array<CommandOutcome>(count), commands: count, remaining: count, session: this.session }
     this.held.add(batch)
     this.stats.batches++
     this.stats.commands += count
@@ -430,25 +438,33 @@ export class Worker extends EventEmitter<WorkerEvents> {
       const message = `response not encodable: ${errorMessage(error)}`
       body = outcomesBody(batch.outcomes.map((o) => (o[0] === ResultCode.Ok ? [ResultCode.Failed, message] : o)))
     }
-    // Queued for the client's socket first, then `done`: the slot is free once the work
-    // is, not after delivery. A vanished client's result takes its 4 send attempts (4 s)
-    // to be given up, and 30 vanished clients a second would otherwise hold every slot
-    // and stall everyone else (measured by npm run chaos, C5).
+    batch.outcomes = []
     const delivery = this.replies.send(replyTo, [resultFrame(id, client, this.id, attempt), body])
     // After a new `ready` the gateway has requeued this batch and may have handed it to
-    // us again: a `done` now would settle that new run before it finishes.
-    if (batch.session === this.session) void this.sendToGateway(doneFrame(id, client))
+    // us again: a `done` for it would settle that new run before it finishes.
+    const current = batch.session === this.session
+    // `done` once the result is queued, not delivered: a vanished client's result takes
+    // its 4 send attempts (4 s) to be given up, and 30 vanished clients a second would
+    // otherwise hold every slot and stall everyone else (npm run chaos, C5: ~120 at
+    // once). Up to 4 × `capacity` results wait like that, each its encoded body alone,
+    // so what a worker holds stays bounded; beyond it `done` waits for the delivery.
+    const early = current && this.undelivered < UNDELIVERED_PER_SLOT * this.options.capacity
+    if (early) void this.sendToGateway(doneFrame(id, client))
+    this.undelivered++
     let delivered = true
     try {
       await delivery
     } catch (error) {
       delivered = false
       this.stats.resultsDropped++
-      this.logger.warn({ id, client, replyTo, err: errorMessage(error) }, 'result dropped: the client did not accept it')
+      this.resultsDroppedLog.warn({ id, client, replyTo, err: errorMessage(error) }, 'result dropped: the client did not accept it')
+    } finally {
+      this.undelivered--
     }
+    if (current && !early) await this.sendToGateway(doneFrame(id, client))
     // Held until delivered or given up, so that stopping still delivers what it finished.
     this.held.delete(batch)
-    this.emit('batch:done', { id, client, commands: batch.outcomes.length, delivered })
+    this.emit('batch:done', { id, client, commands: batch.commands, delivered })
     if (this.held.size === 0) {
       const waiters = this.idleWaiters
       this.idleWaiters = []
@@ -481,6 +497,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private finishClose(): void {
     if (this.closedEmitted) return
     this.closedEmitted = true
+    this.malformedLog.flush()
+    this.resultsDroppedLog.flush()
     this.logger.info(this.stats, 'worker closed')
     this.emit('closed')
     this.resolveClosed()
