@@ -52,7 +52,7 @@ export function silentLogger(): Logger {
  * counting what it held back, so a flood of garbage cannot flood the log.
  */
 export class RateLimitedLog {
-  private windowStart = 0
+  private windowStart = Number.NEGATIVE_INFINITY
   private inWindow = 0
   private suppressed = 0
   private message = ''
@@ -64,7 +64,7 @@ export class RateLimitedLog {
   ) {}
 
   warn(fields: Record<string, unknown>, message: string): void {
-    const now = Date.now()
+    const now = performance.now()
     if (now - this.windowStart >= 1000) {
       this.flush()
       this.windowStart = now
@@ -83,7 +83,8 @@ export class RateLimitedLog {
     }
   }
 
-  private flush(): void {
+  /** Writes the count of what was held back now (at close, so it is not lost). */
+  flush(): void {
     clearTimeout(this.flushTimer)
     this.flushTimer = undefined
     if (this.suppressed === 0) return
