@@ -1,5 +1,5 @@
 /**
- * What both CLIs share: option parsers that name the bad value, the version,
+ * What the CLIs share: option parsers that name the bad value, the version,
  * and the mapping from errors to exit codes.
  */
 import { readFileSync } from 'node:fs'
@@ -7,7 +7,7 @@ import { CommanderError, InvalidArgumentError } from '@commander-js/extra-typing
 import { ConfigError, InputError, errorMessage } from '../protocol/errors.js'
 import { LOG_LEVELS } from '../log.js'
 
-/** Exit codes of both CLIs. */
+/** Exit codes of the CLIs. */
 export const ExitCode = { Ok: 0, Lost: 1, Usage: 2, Interrupted: 130 } as const
 
 export const VERSION = (

@@ -41,7 +41,7 @@ function buildProgram() {
     .option('-b, --bind <endpoint>', 'intake endpoint; tcp://127.0.0.1:* picks a free port', gatewayDefaults.bind)
     .option('-w, --max-workers <n>', 'most forked workers', integer(0, 4096), gatewayDefaults.maxWorkers)
     .option('--min-workers <n>', 'workers forked at start and always kept (the pool grows with load)', integer(0, 4096), gatewayDefaults.minWorkers)
-    .option('--idle-timeout <ms>', 'retire a worker beyond --min-workers idle this long; 0 = never', integer(0), gatewayDefaults.idleTimeoutMs)
+    .option('--idle-timeout <ms>', 'retire a forked worker beyond --min-workers idle this long; 0 = never', integer(0), gatewayDefaults.idleTimeoutMs)
     .option('--capacity <n>', 'batches each worker holds at once', integer(1, 1_000_000), gatewayDefaults.capacity)
     .option('--concurrency <n>', 'commands in flight per worker', integer(1), gatewayDefaults.concurrency)
     .option('--command-timeout <ms>', 'cancel a command after this long (code 3); 0 = none', integer(0), gatewayDefaults.commandTimeoutMs)

@@ -148,7 +148,8 @@ describe('when the gateway is killed and restarted on the same endpoint mid-run'
 describe('a client spreading its batches over two gateways, one of which dies mid-run', () => {
   it('resends what the dead one held through the other and finishes with nothing lost', async () => {
     const { commands, map } = await files.seed(256, 0.2)
-    const serverArgs = (port: number): string[] => [map, `tcp://127.0.0.1:${port}`, 'x', '2', '--min-workers', '2', '--capacity', '4', '--log-level', 'warn']
+    // Capacity 1: most of each gateway's share waits in its queue, and dies with it.
+    const serverArgs = (port: number): string[] => [map, `tcp://127.0.0.1:${port}`, 'x', '2', '--min-workers', '2', '--capacity', '1', '--log-level', 'warn']
     const [portA, portB] = [await freePort(), await freePort()]
     const a = startCli('run-server', serverArgs(portA))
     tracked.push(a.pid)
@@ -162,7 +163,7 @@ describe('a client spreading its batches over two gateways, one of which dies mi
       maxResends: 5,
     })
     const run = client.run(commands)
-    await waitFor(() => client.progress.finished >= 16 && client.progress.inFlight >= 8, 'both gateways busy')
+    await waitFor(() => client.progress.finished >= 16 && client.progress.inFlight >= 16, 'both gateways busy with batches queued')
     const pidsA = [a.pid, ...childPids(a.pid)]
     tracked.push(...pidsA)
     process.kill(a.pid, 'SIGKILL')
