@@ -3,6 +3,7 @@
  */
 export { Client, clientDefaults, type ClientOptions, type ClientEvents, type ClientProgress, type CommandRecord } from './client/client.js'
 export { formatSummary, type RunSummary, type LostBreakdown } from './client/summary.js'
+export { requestStatus, formatStatus, StatusError, type GatewayStatus, type WorkerStatus } from './gateway/status.js'
 export { Gateway, gatewayDefaults, type GatewayOptions, type GatewayEvents, type GatewayStats, type WorkerLossReason } from './gateway/gateway.js'
 export { Worker, workerDefaults, type WorkerOptions, type WorkerEvents, type WorkerStats } from './worker/worker.js'
 export { deviceMapExecutor, type Executor } from './worker/executor.js'

@@ -7,6 +7,12 @@ import { CommanderError, InvalidArgumentError } from '@commander-js/extra-typing
 import { ConfigError, InputError, errorMessage } from '../protocol/errors.js'
 import { LOG_LEVELS } from '../log.js'
 
+// `run-client … | head` closes stdout early: that is the reader's choice, not an error to crash on.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+  throw error
+})
+
 /** Exit codes of the CLIs. */
 export const ExitCode = { Ok: 0, Lost: 1, Usage: 2, Interrupted: 130 } as const
 

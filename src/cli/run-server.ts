@@ -52,6 +52,7 @@ function buildProgram() {
     .option('--grace <ms>', 'time workers get after the poison pill before SIGKILL', integer(0), gatewayDefaults.graceMs)
     .option('--heartbeat <ms>', 'heartbeat interval; 3 silent intervals = dead', integer(10), gatewayDefaults.heartbeatIntervalMs)
     .option('--workers-bind <endpoint>', 'worker port (default: a fresh ipc:// path)')
+    .option('--status <endpoint>', 'answer gateway-status requests on this endpoint')
     .option('--max-message-size <bytes>', 'largest message accepted', integer(1024), gatewayDefaults.maxMessageBytes)
     .option('--strict', 'refuse to start if the map file has a bad line (exit 2)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', logLevel, 'info')
@@ -85,6 +86,7 @@ async function main(argv: string[]): Promise<number> {
     gateway = new Gateway({
       bind: positionalOr('bind', positionalBind, o.bind, given('bind')),
       workersBind: o.workersBind,
+      ...(o.status !== undefined ? { statusBind: o.status } : {}),
       mapFile,
       maxWorkers: positionalOr('max-workers', positionalWorkers, o.maxWorkers, given('maxWorkers')),
       minWorkers: given('minWorkers') ? o.minWorkers : undefined,

@@ -46,6 +46,14 @@ export class DispatchQueue {
     return this.queuedBytes
   }
 
+  /** The `limit` clients with the most batches waiting, deepest first. */
+  deepest(limit: number): { client: string; batches: number }[] {
+    return [...this.byClient]
+      .map(([client, queue]) => ({ client, batches: queue.length }))
+      .sort((a, b) => b.batches - a.batches)
+      .slice(0, limit)
+  }
+
   /** Clients with batches waiting. */
   get clients(): number {
     return this.byClient.size

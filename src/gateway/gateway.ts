@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events'
 import { availableParallelism } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import { rm } from 'node:fs/promises'
-import { Pull, Router } from 'zeromq'
+import { Pull, Reply, Router } from 'zeromq'
 import { ConfigError, errorMessage } from '../protocol/errors.js'
 import { HEARTBEAT_FRAME, STOP_FRAME, rejectedFrame, taskFrame } from '../protocol/frames.js'
 import { Limits } from '../protocol/limits.js'
@@ -25,6 +25,7 @@ import { RateLimitedLog, silentLogger, type Logger } from '../log.js'
 import { checkInteger, withDefaults } from '../util/options.js'
 import { DispatchQueue, type QueuedBatch } from './dispatch-queue.js'
 import { WorkerPool } from './worker-pool.js'
+import { serveStatus, type GatewayStatus } from './status.js'
 
 export interface GatewayOptions {
   /**
@@ -39,6 +40,11 @@ export interface GatewayOptions {
    * @default a fresh ipc:// path in the temporary directory
    */
   readonly workersBind?: string
+  /**
+   * Endpoint of a REP socket that answers status requests (`gateway-status`).
+   * @default none
+   */
+  readonly statusBind?: string
   /** Device map file that forked workers simulate. Required when `maxWorkers` > 0. */
   readonly mapFile?: string
   /**
@@ -197,6 +203,8 @@ interface ConnectedWorker {
   readonly id: string
   capacity: number
   readonly held: Map<string, QueuedBatch>
+  /** Batches it finished since it joined. */
+  served: number
   lastSeen: number
   lastSent: number
   /** When it last became empty-handed. */
@@ -241,6 +249,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private readonly replies: ReplySockets
   private readonly intake: Pull
   private readonly router: Router
+  private readonly statusSocket: Reply | undefined
+  private readonly startedAt = performance.now()
   private readonly routerSender: Sender
   private readonly pool: WorkerPool | undefined
   private readonly workers = new Map<string, ConnectedWorker>()
@@ -292,6 +302,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.replies = new ReplySockets({ maxBacklog: o.queueLimit + 10_000, ...o.reply })
     this.intake = new Pull({ linger: 0, maxMessageSize: o.maxMessageBytes })
     this.router = new Router({ linger: 0, maxMessageSize: o.maxMessageBytes, mandatory: true, handover: true })
+    if (o.statusBind !== undefined) {
+      assertBindable(o.statusBind, 'status endpoint')
+      this.statusSocket = new Reply({ linger: 0, maxMessageSize: 1024 })
+    }
     // A ROUTER send that cannot go out at once means that worker is stuck; never block the others on it.
     this.routerSender = new Sender(this.router, this.workersBind, { retries: 0, retryDelayMs: 0, failFast: false })
     if (o.maxWorkers > 0) {
@@ -347,6 +361,38 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return this.workers.size
   }
 
+  /** What `gateway-status` shows: queue depth per client, workers, pool and counters. */
+  status(): GatewayStatus {
+    const now = Date.now()
+    const pool = this.pool
+    return {
+      uptimeMs: Math.round(performance.now() - this.startedAt),
+      endpoint: this.boundEndpoint ?? this.options.bind,
+      workersEndpoint: this.workersBind,
+      queue: { batches: this.queue.length, bytes: this.queue.bytes, clients: this.queue.deepest(50), clientCount: this.queue.clients },
+      workers: [...this.workers.values()].map((w) => {
+        const pid = pool?.get(w.key)?.pid
+        return {
+          id: w.id,
+          kind: pid === undefined ? 'remote' : 'forked',
+          ...(pid === undefined ? {} : { pid }),
+          capacity: w.capacity,
+          inFlight: w.held.size,
+          lastHeardMs: now - w.lastSeen,
+          served: w.served,
+        }
+      }),
+      pool: {
+        forked: pool?.size ?? 0,
+        starting: pool?.starting ?? 0,
+        retiring: this.retiring.size,
+        min: this.options.minWorkers,
+        max: this.options.maxWorkers,
+      },
+      counters: { ...this.stats, rejected: { ...this.stats.rejected } },
+    }
+  }
+
   /**
    * Binds both sockets, forks the first worker(s) and starts serving. When a
    * socket cannot bind, nothing has been forked and everything is closed.
@@ -364,6 +410,16 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       this.closeSockets()
       await this.removeIpcFile()
       throw new ConfigError('ERR_ENDPOINT', `cannot bind intake ${this.options.bind}: ${errorMessage(error)}`, { cause: error })
+    }
+    if (this.statusSocket !== undefined) {
+      try {
+        await this.statusSocket.bind(this.options.statusBind!)
+      } catch (error) {
+        this.closeSockets()
+        await this.removeIpcFile()
+        throw new ConfigError('ERR_ENDPOINT', `cannot bind status endpoint ${this.options.statusBind}: ${errorMessage(error)}`, { cause: error })
+      }
+      void serveStatus(this.statusSocket, () => this.status(), this.logger)
     }
     // Fork before warming up: a worker takes ~250 ms to boot, and the warm-up runs meanwhile.
     this.grow()
@@ -566,6 +622,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         if (worker.held.delete(k)) {
           this.inside.delete(k)
           this.stats.completed++
+          worker.served++
           if (worker.held.size === 0) worker.idleSince = Date.now()
           this.dispatch()
         }
@@ -600,7 +657,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         this.workerLimitLog.warn({ worker: id, limit: this.options.maxConnectedWorkers }, 'too many workers connected; ready ignored')
         return
       }
-      this.workers.set(key, { key, identity, id, capacity, held: new Map(), lastSeen: Date.now(), lastSent: 0, idleSince: Date.now() })
+      this.workers.set(key, { key, identity, id, capacity, held: new Map(), served: 0, lastSeen: Date.now(), lastSent: 0, idleSince: Date.now() })
       this.pool?.markReady(key)
     }
     this.logger.info({ worker: id, capacity }, 'worker ready')
@@ -733,6 +790,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   private closeSockets(): void {
+    this.statusSocket?.close()
     this.intake.close()
     this.routerSender.close('closed')
     this.router.close()

@@ -272,3 +272,28 @@ describe('run-worker: remote workers joining a gateway that forks none', () => {
     expect((await worker.exited).code).toBe(0)
   })
 })
+
+describe('gateway-status', () => {
+  it('prints the queue, the workers and the counters of a run-server started with --status, or JSON', async () => {
+    const map = await files.write('map.txt', ['10.0.0.1:foo:1:0'])
+    const port = await freePort()
+    await startServer([map, 'tcp://127.0.0.1:*', '-w', '1', '--status', `tcp://127.0.0.1:${port}`, '--log-level', 'warn'])
+    let text = ''
+    await waitFor(async () => {
+      text = (await runCli('gateway-status', [`tcp://127.0.0.1:${port}`])).stdout
+      return text.includes('workers   1 connected (1 forked, 0 remote)')
+    }, 'the forked worker to show')
+    expect(text).toMatch(/^gateway   tcp:\/\/127\.0\.0\.1:\d+ · workers port ipc:/)
+    expect(text).toContain('counters  received 0')
+    const json = await runCli('gateway-status', [`tcp://127.0.0.1:${port}`, '--json'])
+    expect(json.code).toBe(0)
+    expect(JSON.parse(json.stdout)).toMatchObject({ queue: { batches: 0 }, pool: { forked: 1 } })
+  })
+
+  it('exits 1 naming the endpoint when nothing answers', async () => {
+    const port = await freePort()
+    const { code, stderr } = await runCli('gateway-status', [`tcp://127.0.0.1:${port}`, '--timeout', '300'])
+    expect(code).toBe(1)
+    expect(stderr).toContain(`status of tcp://127.0.0.1:${port}: no answer within 300 ms`)
+  })
+})

@@ -85,7 +85,7 @@ export interface RunningCli {
  * Starts `bin/<name>.js` as a user would. `detached` gives it its own process
  * group, so a test can send Ctrl+C to the whole group as a terminal does.
  */
-export function startCli(name: 'run-client' | 'run-server' | 'run-worker', args: string[], options: { detached?: boolean } = {}): RunningCli {
+export function startCli(name: 'run-client' | 'run-server' | 'run-worker' | 'gateway-status', args: string[], options: { detached?: boolean } = {}): RunningCli {
   const child = spawn(process.execPath, [`${ROOT}bin/${name}.js`, ...args], {
     cwd: ROOT,
     detached: options.detached ?? false,
@@ -102,7 +102,7 @@ export function startCli(name: 'run-client' | 'run-server' | 'run-worker', args:
 }
 
 /** Runs a CLI to completion. */
-export async function runCli(name: 'run-client' | 'run-server' | 'run-worker', args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runCli(name: 'run-client' | 'run-server' | 'run-worker' | 'gateway-status', args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const cli = startCli(name, args)
   const { code } = await cli.exited
   return { code, stdout: cli.stdout(), stderr: cli.stderr() }

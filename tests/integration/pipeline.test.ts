@@ -3,7 +3,8 @@
  * library Client → Gateway (compiled, as shipped) → worker processes → Client.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Client, Gateway, type CommandRecord, type GatewayOptions } from '../../dist/index.js'
+import { Client, Gateway, decodeUntrusted, formatStatus, requestStatus, type CommandRecord, type GatewayOptions } from '../../dist/index.js'
+import { Request } from 'zeromq'
 import { fixtures, type Fixtures } from '../helpers/data.js'
 import { expectAllGone, freePort, waitFor } from '../helpers/processes.js'
 import { seededRandom } from '../helpers/random.js'
@@ -122,6 +123,41 @@ describe('ten clients of 10 000 commands each, at once', () => {
       expect(summary.total, `client ${i}`).toBe(10_000 * (i + 1))
       expect(summary.duplicates, `client ${i}`).toBe(0)
     })
+  })
+})
+
+describe('the status endpoint', () => {
+  it('answers with the queue per client, the workers and the counters, and refuses garbage with an error reply', async () => {
+    const { commands, map } = await files.seed(64, 0.3)
+    const statusBind = `ipc:///tmp/cgw-status-${process.pid}-${Date.now()}.sock`
+    const gateway = await startGateway({ mapFile: map, maxWorkers: 1, capacity: 1, statusBind })
+    await waitFor(() => gateway.connectedWorkers === 1, 'the worker to join')
+    const c = client(gateway, { batchSize: 4 })
+    const run = c.run(commands)
+    await waitFor(() => gateway.queued >= 10, 'a queue')
+    const status = await requestStatus(statusBind, 2000)
+    expect(status.endpoint).toBe(gateway.endpoint)
+    expect(status.queue.batches).toBeGreaterThanOrEqual(10)
+    expect(status.queue.clients).toEqual([{ client: c.id, batches: status.queue.batches }])
+    expect(status.workers).toHaveLength(1)
+    expect(status.workers[0]).toMatchObject({ kind: 'forked', capacity: 1, inFlight: 1, pid: gateway.workerPids[0] })
+    expect(status.pool).toMatchObject({ forked: 1, min: 1, max: 1 })
+    expect(status.counters.received).toBeGreaterThanOrEqual(11)
+    expect(formatStatus(status)).toContain(`queue     ${status.queue.batches} batches`)
+
+    const raw = new Request({ linger: 0, receiveTimeout: 2000 })
+    raw.connect(statusBind)
+    await raw.send(Buffer.from([0xc1, 0xff]))
+    const [answer] = await raw.receive()
+    raw.close()
+    expect(decodeUntrusted(answer!, 1024, 4)).toMatchObject({ ok: true, value: { v: 1, type: 'error' } })
+    await run
+    // done follows each result, so the count may trail the client by a moment.
+    await waitFor(async () => (await requestStatus(statusBind, 2000)).workers[0]!.served === 16, 'the worker to have served 16 batches')
+  })
+
+  it('names the endpoint when nothing answers', async () => {
+    await expect(requestStatus(`ipc:///tmp/cgw-nobody-${process.pid}.sock`, 200)).rejects.toThrow(/status of ipc:.*no answer within 200 ms/)
   })
 })
 
