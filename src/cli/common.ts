@@ -5,7 +5,9 @@
 import { readFileSync } from 'node:fs'
 import { CommanderError, InvalidArgumentError } from '@commander-js/extra-typings'
 import { ConfigError, InputError, errorMessage } from '../protocol/errors.js'
-import { LOG_LEVELS } from '../log.js'
+import { LOG_LEVELS, type Logger } from '../log.js'
+import { loadDeviceMap, type DeviceMap } from '../data/device-map.js'
+import { formatBadLine } from '../data/bad-lines.js'
 
 // `run-client … | head` closes stdout early: that is the reader's choice, not an error to crash on.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -75,4 +77,15 @@ export function parseArgv(program: { parse(argv: readonly string[]): unknown }, 
     if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage
     throw error
   }
+}
+
+/** Loads a device map for a CLI: bad lines and duplicates logged as `file:line: reason`, the size at info. */
+export async function loadMapLogged(path: string, strict: boolean, logger: Logger): Promise<DeviceMap> {
+  const map = await loadDeviceMap(path, {
+    strict,
+    onBadLine: (bad) => logger.warn(formatBadLine(bad)),
+    onDuplicate: (duplicate) => logger.warn(formatBadLine(duplicate)),
+  })
+  logger.info({ mapFile: path, entries: map.size }, 'device map loaded')
+  return map
 }

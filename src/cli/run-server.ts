@@ -4,11 +4,9 @@
  */
 import { Command } from '@commander-js/extra-typings'
 import { Gateway, gatewayDefaults } from '../gateway/gateway.js'
-import { loadDeviceMap } from '../data/device-map.js'
-import { formatBadLine } from '../data/bad-lines.js'
 import { ConfigError } from '../protocol/errors.js'
 import { createLogger } from '../log.js'
-import { ExitCode, VERSION, exitCodeFor, integer, logLevel, parseArgv, positionalOr, reportError } from './common.js'
+import { ExitCode, VERSION, exitCodeFor, integer, logLevel, loadMapLogged, parseArgv, positionalOr, reportError } from './common.js'
 
 const EXAMPLES = `
 Examples:
@@ -77,12 +75,7 @@ async function main(argv: string[]): Promise<number> {
     }
     if (positionalClient !== undefined) logger.debug({ client: positionalClient }, 'client endpoint ignored: results go to each batch\'s replyTo')
     // Load once here so bad lines are reported once, and a bad file stops us before anything binds.
-    const map = await loadDeviceMap(mapFile, {
-      strict: o.strict === true,
-      onBadLine: (bad) => logger.warn(formatBadLine(bad)),
-      onDuplicate: (duplicate) => logger.warn(formatBadLine(duplicate)),
-    })
-    logger.info({ mapFile, entries: map.size }, 'device map loaded')
+    await loadMapLogged(mapFile, o.strict === true, logger)
     gateway = new Gateway({
       bind: positionalOr('bind', positionalBind, o.bind, given('bind')),
       workersBind: o.workersBind,

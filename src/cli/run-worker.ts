@@ -4,12 +4,10 @@
  * WorkerOptions, signals onto Worker.stop() and close({ force }).
  */
 import { Command } from '@commander-js/extra-typings'
-import { loadDeviceMap } from '../data/device-map.js'
-import { formatBadLine } from '../data/bad-lines.js'
 import { createLogger } from '../log.js'
 import { deviceMapExecutor } from '../worker/executor.js'
 import { Worker, workerDefaults } from '../worker/worker.js'
-import { ExitCode, VERSION, exitCodeFor, integer, logLevel, parseArgv, reportError } from './common.js'
+import { ExitCode, VERSION, exitCodeFor, integer, loadMapLogged, logLevel, parseArgv, reportError } from './common.js'
 
 const EXAMPLES = `
 Examples:
@@ -50,12 +48,7 @@ async function main(argv: string[]): Promise<number> {
   const logger = createLogger({ level: o.logLevel, bindings: { role: 'worker' } })
   let worker: Worker
   try {
-    const map = await loadDeviceMap(o.map, {
-      strict: o.strict === true,
-      onBadLine: (bad) => logger.warn(formatBadLine(bad)),
-      onDuplicate: (duplicate) => logger.warn(formatBadLine(duplicate)),
-    })
-    logger.info({ mapFile: o.map, entries: map.size }, 'device map loaded')
+    const map = await loadMapLogged(o.map, o.strict === true, logger)
     worker = new Worker({
       gateway: o.gateway,
       executor: deviceMapExecutor(map),
