@@ -33,6 +33,9 @@ export function commandListBody(commands: readonly { readonly address: string; r
   return encodeCommands(commands.length, (i) => commands[i]!.address, (i) => commands[i]!.command)
 }
 
+/** Scratch for encodeCommands, reused between calls (it is synchronous). */
+let byteLengths = new Uint32Array(2 * 256)
+
 /**
  * Writes `[[address, command], …]` as MessagePack by hand: the client's
  * largest encoding cost, and a general encoder walks arrays it need not.
@@ -40,14 +43,20 @@ export function commandListBody(commands: readonly { readonly address: string; r
  * in the shortest form, as msgpackr writes it.
  */
 function encodeCommands(n: number, addressAt: (i: number) => string, commandAt: (i: number) => string): Buffer {
+  // Each string's UTF-8 length is measured once, for the size and again for its header.
+  if (byteLengths.length < 2 * n) byteLengths = new Uint32Array(2 * n)
   let size = arrayHeaderSize(n)
-  for (let i = 0; i < n; i++) size += 1 + stringSize(Buffer.byteLength(addressAt(i))) + stringSize(Buffer.byteLength(commandAt(i)))
+  for (let i = 0; i < n; i++) {
+    const address = (byteLengths[2 * i] = Buffer.byteLength(addressAt(i)))
+    const command = (byteLengths[2 * i + 1] = Buffer.byteLength(commandAt(i)))
+    size += 1 + stringSize(address) + stringSize(command)
+  }
   const out = Buffer.allocUnsafe(size)
   let at = writeArrayHeader(out, 0, n)
   for (let i = 0; i < n; i++) {
     out[at++] = 0x92
-    at = writeString(out, at, addressAt(i))
-    at = writeString(out, at, commandAt(i))
+    at = writeString(out, at, addressAt(i), byteLengths[2 * i]!)
+    at = writeString(out, at, commandAt(i), byteLengths[2 * i + 1]!)
   }
   return out
 }
@@ -73,9 +82,8 @@ function writeArrayHeader(out: Buffer, at: number, n: number): number {
   return out.writeUInt32BE(n, at + 1)
 }
 
-/** Writes a str header and the UTF-8 bytes of `text`, whose size the caller has reserved. */
-function writeString(out: Buffer, at: number, text: string): number {
-  const length = Buffer.byteLength(text)
+/** Writes a str header and the `length` UTF-8 bytes of `text`, whose room the caller has reserved. */
+function writeString(out: Buffer, at: number, text: string, length: number): number {
   if (length < 32) {
     out[at++] = 0xa0 | length
   } else if (length <= 0xff) {
