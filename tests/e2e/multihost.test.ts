@@ -5,10 +5,10 @@
  * it did. Creating namespaces needs root and iproute2: where that is not
  * possible the test is skipped, and says why.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fixtures, type Fixtures } from '../helpers/data.js'
-import { ROOT, expectAllGone, waitFor } from '../helpers/processes.js'
+import { expectAllGone, startCli, waitFor, type RunningCli } from '../helpers/processes.js'
 
 const tag = `cgw${process.pid % 100000}`
 const NS = { bridge: `${tag}-br`, gateway: `${tag}-gw`, worker: `${tag}-wk`, client: `${tag}-cl` }
@@ -37,17 +37,6 @@ function must(...args: string[]): void {
   if (!result.ok) throw new Error(`ip ${args.join(' ')}: ${result.out}`)
 }
 
-/** Runs one of the CLIs inside a namespace; `ip netns exec` execs it, so the pid is node's. */
-function startIn(ns: string, cli: string, args: string[]): { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> } {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, `${ROOT}bin/${cli}.js`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  let err = ''
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk))
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  return { child, out: () => out, err: () => err, exited }
-}
-
 function bytes(ns: string, direction: 'rx' | 'tx'): number {
   const result = spawnSync('ip', ['netns', 'exec', ns, 'cat', `/sys/class/net/eth0/statistics/${direction}_bytes`], { encoding: 'utf8' })
   return Number(result.stdout.trim())
@@ -55,7 +44,7 @@ function bytes(ns: string, direction: 'rx' | 'tx'): number {
 
 describe.skipIf(unavailable !== undefined)('a gateway, a remote worker and a client on three hosts (network namespaces)', () => {
   let files: Fixtures
-  const started: ChildProcess[] = []
+  const started: RunningCli[] = []
 
   beforeAll(async () => {
     files = await fixtures()
@@ -73,8 +62,8 @@ describe.skipIf(unavailable !== undefined)('a gateway, a remote worker and a cli
   })
 
   afterAll(async () => {
-    for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    await expectAllGone(started.map((child) => child.pid!).filter((pid) => pid !== undefined), 5000)
+    for (const { child } of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    await expectAllGone(started.map((cli) => cli.pid), 5000)
     for (const ns of Object.values(NS)) ip('netns', 'del', ns)
     expect(ip('netns', 'list').out).not.toContain(tag)
     await files.remove()
@@ -82,18 +71,19 @@ describe.skipIf(unavailable !== undefined)('a gateway, a remote worker and a cli
 
   it('serves the client across real interfaces, with results going straight from the worker host to the client host', async () => {
     const { commands, map } = await files.seed(512, 0.05)
-    const gateway = startIn(NS.gateway, 'run-server', [map, `tcp://${ADDRESS.gateway}:5557`, '-w', '0', '--workers-bind', `tcp://${ADDRESS.gateway}:5558`, '--log-level', 'info'])
-    started.push(gateway.child)
-    await waitFor(() => gateway.out().includes('listening'), 'the gateway to listen in its namespace')
-    const worker = startIn(NS.worker, 'run-worker', ['--gateway', `tcp://${ADDRESS.gateway}:5558`, '--map', map])
-    started.push(worker.child)
-    await waitFor(() => gateway.err().includes('worker ready'), 'the remote worker to join across the bridge')
+    const gatewayArgs = [map, `tcp://${ADDRESS.gateway}:5557`, '-w', '0', '--workers-bind', `tcp://${ADDRESS.gateway}:5558`, '--log-level', 'info']
+    const gateway = startCli('run-server', gatewayArgs, { netns: NS.gateway })
+    started.push(gateway)
+    await waitFor(() => gateway.stdout().includes('listening'), 'the gateway to listen in its namespace')
+    const worker = startCli('run-worker', ['--gateway', `tcp://${ADDRESS.gateway}:5558`, '--map', map], { netns: NS.worker })
+    started.push(worker)
+    await waitFor(() => gateway.stderr().includes('worker ready'), 'the remote worker to join across the bridge')
     const before = { worker: bytes(NS.worker, 'tx'), client: bytes(NS.client, 'rx') }
 
-    const client = startIn(NS.client, 'run-client', [commands, '16', `tcp://${ADDRESS.client}:5556`, `tcp://${ADDRESS.gateway}:5557`])
-    started.push(client.child)
-    expect(await client.exited).toBe(0)
-    expect(client.out()).toContain('total     512')
+    const client = startCli('run-client', [commands, '16', `tcp://${ADDRESS.client}:5556`, `tcp://${ADDRESS.gateway}:5557`], { netns: NS.client })
+    started.push(client)
+    expect((await client.exited).code).toBe(0)
+    expect(client.stdout()).toContain('total     512')
 
     // The 32 results (over 100 bytes each) left the worker host and reached the client
     // host through their eth0: each namespace's only route to the others.
@@ -101,7 +91,7 @@ describe.skipIf(unavailable !== undefined)('a gateway, a remote worker and a cli
     expect(bytes(NS.client, 'rx') - before.client).toBeGreaterThan(3200)
 
     gateway.child.kill('SIGINT')
-    expect(await gateway.exited).toBe(0)
-    expect(await worker.exited).toBe(0) // the poison pill reached it across the bridge
+    expect((await gateway.exited).code).toBe(0)
+    expect((await worker.exited).code).toBe(0) // the poison pill reached it across the bridge
   })
 })

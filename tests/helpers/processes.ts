@@ -84,9 +84,17 @@ export interface RunningCli {
 /**
  * Starts `bin/<name>.js` as a user would. `detached` gives it its own process
  * group, so a test can send Ctrl+C to the whole group as a terminal does.
+ * `netns` runs it in that network namespace (`ip netns exec` execs it, so the
+ * pid is still node's).
  */
-export function startCli(name: 'run-client' | 'run-server' | 'run-worker' | 'gateway-status', args: string[], options: { detached?: boolean } = {}): RunningCli {
-  const child = spawn(process.execPath, [`${ROOT}bin/${name}.js`, ...args], {
+export function startCli(
+  name: 'run-client' | 'run-server' | 'run-worker' | 'gateway-status',
+  args: string[],
+  options: { detached?: boolean; netns?: string } = {},
+): RunningCli {
+  const command = [process.execPath, `${ROOT}bin/${name}.js`, ...args]
+  const argv = options.netns === undefined ? command : ['ip', 'netns', 'exec', options.netns, ...command]
+  const child = spawn(argv[0]!, argv.slice(1), {
     cwd: ROOT,
     detached: options.detached ?? false,
     stdio: ['ignore', 'pipe', 'pipe'],
