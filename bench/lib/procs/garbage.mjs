@@ -121,6 +121,11 @@ function wrongTypeHeader(type) {
   return map(entries.map(([k, v]) => [k, k === key ? pick(WRONG[k]) : v]))
 }
 
+/** A message type the target's port takes (task/abort on the intake, worker messages on the worker port). */
+const typeFor = (target) => pick(target === 'intake' ? INTAKE_TYPES : WORKER_TYPES)
+/** The [key, value] fields of a valid header of such a type. */
+const validFields = (type) => Object.entries(VALID[type]())
+
 // One generator per kind of garbage: (target) → the frames of one message.
 const kinds = {
   random: () => {
@@ -128,15 +133,15 @@ const kinds = {
     return Array.from({ length: n }, () => bytes(rand() < 0.1 ? int(4096) : int(64)))
   },
   truncated: (target) => {
-    const type = pick(target === 'intake' ? INTAKE_TYPES : WORKER_TYPES)
+    const type = typeFor(target)
     const full = packr.pack(VALID[type]())
     const cut = full.subarray(0, int(full.length)) // 0 … length-1 bytes: never the whole header
     return type === 'task' ? [cut, body] : [cut]
   },
   ext: (target) => {
     const ext = pick(EXT)
-    const type = pick(target === 'intake' ? INTAKE_TYPES : WORKER_TYPES)
-    const valid = Object.entries(VALID[type]())
+    const type = typeFor(target)
+    const valid = validFields(type)
     switch (int(4)) {
       case 0: return [ext]
       // An extension as a key (an unknown key, so it may be skipped), plus a trailing byte so the message is still bad.
@@ -149,8 +154,8 @@ const kinds = {
     }
   },
   nested: (target) => {
-    const type = pick(target === 'intake' ? INTAKE_TYPES : WORKER_TYPES)
-    const valid = Object.entries(VALID[type]())
+    const type = typeFor(target)
+    const valid = validFields(type)
     switch (int(3)) {
       case 0: return [rand() < 0.5 ? nestedArrays(100) : nestedMaps(100)]
       case 1: return [map([...valid, ['deep', raw(nestedArrays(100))]])] // an unknown key, but too deep
@@ -159,8 +164,8 @@ const kinds = {
   },
   claims: (target) => {
     const claim = pick(CLAIMS)
-    const type = pick(target === 'intake' ? INTAKE_TYPES : WORKER_TYPES)
-    const valid = Object.entries(VALID[type]())
+    const type = typeFor(target)
+    const valid = validFields(type)
     switch (int(3)) {
       case 0: return [claim]
       case 1: return [Buffer.concat([u32(0xdf), packr.pack('v'), packr.pack(1)])] // map32 of 0xffffffff entries holding one
@@ -168,7 +173,7 @@ const kinds = {
     }
   },
   'wrong-type': (target) => {
-    const type = pick(target === 'intake' ? INTAKE_TYPES : WORKER_TYPES)
+    const type = typeFor(target)
     return type === 'task' ? [wrongTypeHeader(type), body] : [wrongTypeHeader(type)]
   },
   'wrong-port': (target) => {
