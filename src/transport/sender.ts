@@ -59,6 +59,12 @@ export class Sender {
   private readonly maxBacklog: number
   private readonly onRetry: ((attempt: number) => void) | undefined
   private readonly failFast: boolean
+  /**
+   * Kept here, not read back from the socket: zeromq.js getters throw ENOTSOCK
+   * once the socket is closed (evicted from a cache, say), and a throw there
+   * would escape as an unhandled rejection.
+   */
+  private readonly retryDelayMs: number
   private pumping = false
   private closedReason: string | undefined
 
@@ -72,7 +78,8 @@ export class Sender {
     this.maxBacklog = options.maxBacklog ?? senderDefaults.maxBacklog
     this.onRetry = options.onRetry
     this.failFast = options.failFast ?? true
-    socket.sendTimeout = options.retryDelayMs ?? senderDefaults.retryDelayMs
+    this.retryDelayMs = options.retryDelayMs ?? senderDefaults.retryDelayMs
+    socket.sendTimeout = this.retryDelayMs
   }
 
   /** Messages waiting, including the one being sent. */
@@ -125,11 +132,15 @@ export class Sender {
     for (let item = this.queue.shift(); item !== undefined; item = this.queue.shift()) item.reject(error)
   }
 
+  /** Never rejects: every outcome, even an unexpected throw, settles the message it was sending. */
   private async pump(): Promise<void> {
     this.pumping = true
     try {
       for (let item = this.queue.peek(); item !== undefined; item = this.queue.peek()) {
-        const failure = await this.sendOne(item.frames)
+        const failure = await this.sendOne(item.frames).catch(
+          (error: unknown) =>
+            new SendError('ERR_SEND_FAILED', this.endpoint, `send to ${this.endpoint} failed: ${errorMessage(error)}`, { cause: error }),
+        )
         if (this.queue.peek() !== item) continue // close() already failed it
         this.queue.shift()
         if (failure === undefined) {
@@ -153,6 +164,12 @@ export class Sender {
         await this.socket.send(frames)
         return undefined
       } catch (error) {
+        // A socket closed under a pending send (evicted from a cache, or closed at
+        // shutdown) rejects it, often with EAGAIN: that is a closed sender, not a peer
+        // at its high-water mark, and the socket must not be touched again.
+        if (this.closedReason !== undefined || this.socket.closed) {
+          return new SendError('ERR_SEND_CLOSED', this.endpoint, `socket for ${this.endpoint} was closed`, { cause: error })
+        }
         const code = errorCode(error)
         if (code === 'EAGAIN' && attempt < this.retries) {
           this.onRetry?.(attempt + 1)
@@ -162,7 +179,7 @@ export class Sender {
           return new SendError(
             'ERR_SEND_RETRIES_EXHAUSTED',
             this.endpoint,
-            `${this.endpoint} did not accept a message in ${this.retries + 1} attempts of ${this.socket.sendTimeout} ms`,
+            `${this.endpoint} did not accept a message in ${this.retries + 1} attempts of ${this.retryDelayMs} ms`,
             { cause: error },
           )
         }

@@ -350,3 +350,53 @@ describe('a Sender that is closed', () => {
     expect(socket.attempts).toEqual(['a'])
   })
 })
+
+/**
+ * A socket closed under a pending send: the cache that owns it evicted it, or
+ * shutdown closed it. zeromq.js then rejects the send and its option getters
+ * throw ENOTSOCK; before the fix that throw escaped the pump as an unhandled
+ * rejection and ended the process (the gateway's exit 1 under a replyTo flood).
+ */
+describe('a Sender whose real zeromq socket is closed while a send waits at the high-water mark', () => {
+  it('rejects that send with ERR_SEND_CLOSED, and nothing escapes as an unhandled rejection', async () => {
+    const { Push } = await import('zeromq')
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      // immediate: no peer, so the send waits for room until its timeout.
+      const socket = new Push({ linger: 0, immediate: true })
+      socket.connect('tcp://127.0.0.1:9')
+      const sender = new Sender(socket, 'tcp://127.0.0.1:9', { retries: 0, retryDelayMs: 200 })
+      const sending = sender.send([Buffer.from('a')])
+      await new Promise((resolve) => setImmediate(resolve))
+      socket.close()
+      await expect(sending).rejects.toMatchObject({ code: 'ERR_SEND_CLOSED', endpoint: 'tcp://127.0.0.1:9' })
+      await expect(sender.send([Buffer.from('b')])).rejects.toMatchObject({ code: 'ERR_SEND_CLOSED' })
+      // Give a stray rejection the turns it needs to surface.
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(unhandled).toEqual([])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+  })
+})
+
+describe('a Sender whose socket getters throw once it is closed, as zeromq.js does', () => {
+  it('fails the message with a SendError instead of throwing out of its pump', async () => {
+    const socket = new FakeSocket(() => {
+      socket.closed = true
+      return Promise.reject(codeError('ENOTSOCK', 'Socket is closed'))
+    })
+    const sender = new Sender(socket, ENDPOINT, { retries: 1, retryDelayMs: 10 })
+    Object.defineProperty(socket, 'sendTimeout', {
+      get: () => {
+        throw codeError('ENOTSOCK', 'Socket is closed')
+      },
+      set: () => undefined,
+    })
+    const error = await sender.send(msg('a')).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(SendError)
+    expect(error).toMatchObject({ code: 'ERR_SEND_CLOSED' })
+  })
+})
