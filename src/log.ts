@@ -56,6 +56,7 @@ export class RateLimitedLog {
   private inWindow = 0
   private suppressed = 0
   private message = ''
+  private level: 'info' | 'warn' = 'warn'
   private flushTimer: NodeJS.Timeout | undefined
 
   constructor(
@@ -64,6 +65,14 @@ export class RateLimitedLog {
   ) {}
 
   warn(fields: Record<string, unknown>, message: string): void {
+    this.write('warn', fields, message)
+  }
+
+  info(fields: Record<string, unknown>, message: string): void {
+    this.write('info', fields, message)
+  }
+
+  private write(level: 'info' | 'warn', fields: Record<string, unknown>, message: string): void {
     const now = performance.now()
     if (now - this.windowStart >= 1000) {
       this.flush()
@@ -72,12 +81,13 @@ export class RateLimitedLog {
     }
     if (this.inWindow < this.perSecond) {
       this.inWindow++
-      this.logger.warn(fields, message)
+      this.logger[level](fields, message)
       return
     }
     if (this.suppressed++ === 0) {
       // Count what was held back even if nothing else arrives after this window.
       this.message = message
+      this.level = level
       this.flushTimer = setTimeout(() => this.flush(), this.windowStart + 1000 - now)
       this.flushTimer.unref()
     }
@@ -88,7 +98,7 @@ export class RateLimitedLog {
     clearTimeout(this.flushTimer)
     this.flushTimer = undefined
     if (this.suppressed === 0) return
-    this.logger.warn({ suppressed: this.suppressed }, `${this.message}: ${this.suppressed} more not logged`)
+    this.logger[this.level]({ suppressed: this.suppressed }, `${this.message}: ${this.suppressed} more not logged`)
     this.suppressed = 0
   }
 }

@@ -15,10 +15,14 @@ export interface QueuedBatch {
   readonly replyTo: string
   /** The attempt forwarded to workers: the client's, plus one per re-run here. */
   attempt: number
-  /** Runs started in this gateway; bounded by `maxAttempts`. */
+  /** Runs started in this gateway that count toward `maxAttempts`. */
   runs: number
   readonly body: Buffer
   readonly commands: number
+  /** Whether it waits in the queue now (a batch can wait and run at once: a resend of a straggler). */
+  queued: boolean
+  /** Workers running it now: more than one while a client's resend runs beside the first run. */
+  holders: number
 }
 
 export class DispatchQueue {
@@ -29,6 +33,8 @@ export class DispatchQueue {
   private spaceWaiters: (() => void)[] = []
   private queuedBatches = 0
   private queuedBytes = 0
+  /** Body bytes that workers hold: the byte bound covers everything the gateway keeps. */
+  private heldBytes = 0
 
   constructor(
     /** Batches queued before intake pauses. */
@@ -59,13 +65,37 @@ export class DispatchQueue {
     return this.byClient.size
   }
 
+  /** Body bytes of the batches workers hold. */
+  get held(): number {
+    return this.heldBytes
+  }
+
   get isFull(): boolean {
-    return this.queuedBatches >= this.limit || this.queuedBytes >= this.byteLimit
+    return this.queuedBatches >= this.limit || this.queuedBytes + this.heldBytes >= this.byteLimit
+  }
+
+  /** Counts `bytes` (negative: releases them) held by workers against the byte bound. */
+  hold(bytes: number): void {
+    this.heldBytes += bytes
+    if (bytes < 0 && this.spaceWaiters.length > 0 && !this.isFull) this.wakeSpaceWaiters()
   }
 
   push(batch: QueuedBatch): void {
     this.queueOf(batch.client, 'last').push(batch)
     this.count(batch, 1)
+  }
+
+  /** Takes one batch out of the queue wherever it waits. O(its client's queue). */
+  remove(batch: QueuedBatch): boolean {
+    const queue = this.byClient.get(batch.client)
+    if (queue === undefined || queue.removeWhere((b) => b === batch).length === 0) return false
+    if (queue.length === 0) {
+      this.byClient.delete(batch.client)
+      this.turns.removeWhere((c) => c === batch.client)
+    }
+    this.count(batch, -1)
+    this.wakeSpaceWaiters()
+    return true
   }
 
   /**
@@ -128,6 +158,7 @@ export class DispatchQueue {
   }
 
   private count(batch: QueuedBatch, sign: 1 | -1): void {
+    batch.queued = sign === 1
     this.queuedBatches += sign
     this.queuedBytes += sign * batch.body.length
   }

@@ -25,6 +25,9 @@ import { RateLimitedLog, silentLogger, type Logger } from '../log.js'
 import { checkInteger, withDefaults } from '../util/options.js'
 import { DispatchQueue, type QueuedBatch } from './dispatch-queue.js'
 import { WorkerPool } from './worker-pool.js'
+import { WorkerSession } from './worker-session.js'
+import { CreditRing } from './credit-ring.js'
+import { BatchIndex } from './batch-index.js'
 import { serveStatus, type GatewayStatus } from './status.js'
 
 export interface GatewayOptions {
@@ -95,6 +98,26 @@ export interface GatewayOptions {
    */
   readonly maxConnectedWorkers?: number
   /**
+   * Most batches one worker may hold at once, whatever its `ready` declares: a
+   * worker's share of the work is at most this, so a rogue that declares 1 000 000
+   * cannot take every batch.
+   * @default 64
+   */
+  readonly maxWorkerCapacity?: number
+  /**
+   * A batch held by one worker longer than this is taken back and run elsewhere,
+   * and the worker is dropped (SIGKILLed, if forked), in milliseconds; 0 for no limit.
+   * @default 600000 (10 min)
+   */
+  readonly holdTimeoutMs?: number
+  /**
+   * Messages ZeroMQ buffers per client connection on the intake before that client
+   * blocks (ZMQ_RCVHWM). The byte bound `queueBytes` covers what the gateway has
+   * read; this bounds what ZeroMQ holds unread (up to this many × the message size).
+   * @default 100
+   */
+  readonly intakeHighWaterMark?: number
+  /**
    * Most commands in one batch; larger batches are rejected `too-large`.
    * @default 10000
    */
@@ -147,6 +170,9 @@ export const gatewayDefaults = {
   queueLimit: 1000,
   queueBytes: 256 * 1024 * 1024,
   maxConnectedWorkers: 4096,
+  maxWorkerCapacity: 64,
+  holdTimeoutMs: 600_000,
+  intakeHighWaterMark: 100,
   maxBatch: Limits.defaultMaxBatch,
   maxAttempts: 3,
   graceMs: 10_000,
@@ -155,7 +181,7 @@ export const gatewayDefaults = {
   maxMessageBytes: Limits.defaultMaxMessageBytes,
 }
 
-export type WorkerLossReason = 'heartbeat' | 'exited' | 'unreachable'
+export type WorkerLossReason = 'heartbeat' | 'exited' | 'unreachable' | 'hold-timeout'
 
 /** Events of a {@link Gateway}. */
 export interface GatewayEvents {
@@ -163,8 +189,10 @@ export interface GatewayEvents {
   listening: [endpoints: { endpoint: string; workersEndpoint: string }]
   /** A worker process was forked. */
   'worker:spawn': [worker: { id: string; pid: number }]
-  /** A worker (forked or remote) said `ready`. */
+  /** A worker (forked or remote) said `ready`; `capacity` is what it may hold (its declared one, capped). */
   'worker:ready': [worker: { id: string; capacity: number }]
+  /** A `ready` was refused: its worker id belongs to another live connection, or too many workers are connected. */
+  'worker:refused': [worker: { id: string; reason: 'id-in-use' | 'too-many-workers' }]
   /** A worker was lost; what it held went back to the queue or was rejected. */
   'worker:lost': [worker: { id: string; reason: WorkerLossReason; requeued: number }]
   /** An idle forked worker beyond `minWorkers` was sent the poison pill. */
@@ -188,6 +216,8 @@ export interface GatewayStats {
   received: number
   malformed: number
   duplicates: number
+  /** Resends of a batch a worker still held, run again beside it on another worker. */
+  speculative: number
   dispatched: number
   completed: number
   requeued: number
@@ -195,24 +225,8 @@ export interface GatewayStats {
   rejected: Record<RejectReason, number>
   workersSpawned: number
   workersLost: number
-}
-
-interface ConnectedWorker {
-  readonly key: string
-  readonly identity: Buffer
-  readonly id: string
-  capacity: number
-  readonly held: Map<string, QueuedBatch>
-  /** Batches it finished since it joined. */
-  served: number
-  lastSeen: number
-  lastSent: number
-  /** When it last became empty-handed. */
-  idleSince: number
-}
-
-function batchKey(client: string, id: string): string {
-  return `${client}\n${id}`
+  /** `ready` messages refused (an id in use by another connection, or too many workers). */
+  workersRefused: number
 }
 
 /** Aborted clients remembered, so batches of theirs still on the way are dropped too. */
@@ -230,6 +244,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     received: 0,
     malformed: 0,
     duplicates: 0,
+    speculative: 0,
     dispatched: 0,
     completed: 0,
     requeued: 0,
@@ -237,12 +252,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     rejected: { malformed: 0, 'too-large': 0, 'queue-full': 0, 'shutting-down': 0, 'attempts-exhausted': 0, 'not-allowed': 0 },
     workersSpawned: 0,
     workersLost: 0,
+    workersRefused: 0,
   }
   private readonly options: typeof gatewayDefaults & GatewayOptions
   private readonly logger: Logger
   private readonly malformedLog: RateLimitedLog
   private readonly undeliveredLog: RateLimitedLog
-  private readonly workerLimitLog: RateLimitedLog
+  private readonly workerLog: RateLimitedLog
+  private readonly refusedLog: RateLimitedLog
+  private readonly abortLog: RateLimitedLog
   /** Client id to the time its abort is forgotten; insertion order is expiry order. */
   private readonly abortedClients = new Map<string, number>()
   private readonly queue: DispatchQueue
@@ -253,11 +271,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private readonly startedAt = performance.now()
   private readonly routerSender: Sender
   private readonly pool: WorkerPool | undefined
-  private readonly workers = new Map<string, ConnectedWorker>()
+  /** Connected workers by routing id (the ROUTER's, so no peer can pick another's). */
+  private readonly workers = new Map<string, WorkerSession>()
+  /** The same workers by their CGP/1 id: a `ready` claiming a live worker's id is refused. */
+  private readonly workersById = new Map<string, WorkerSession>()
+  private readonly credit = new CreditRing<WorkerSession>()
   /** Forked workers sent the poison pill for idleness, until their process exits: id → when to SIGKILL it. */
   private readonly retiring = new Map<string, number>()
-  /** Every batch queued or held by a worker, so a client's resend of one already inside is not run twice. */
-  private readonly inside = new Map<string, QueuedBatch>()
+  /** Every batch queued or held by a worker, by client and id: a resend of one is not queued twice. */
+  private readonly inside = new BatchIndex<QueuedBatch>()
   private readonly workersBind: string
   private ticker: NodeJS.Timeout | undefined
   private closing: Promise<void> | undefined
@@ -280,6 +302,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     checkInteger('queueLimit', o.queueLimit, 1)
     checkInteger('queueBytes', o.queueBytes, 1)
     checkInteger('maxConnectedWorkers', o.maxConnectedWorkers, 1)
+    checkInteger('maxWorkerCapacity', o.maxWorkerCapacity, 1, Limits.maxCounter)
+    checkInteger('holdTimeoutMs', o.holdTimeoutMs, 0)
+    checkInteger('intakeHighWaterMark', o.intakeHighWaterMark, 1)
     checkInteger('maxBatch', o.maxBatch, 1)
     checkInteger('maxAttempts', o.maxAttempts, 1, 1000)
     checkInteger('graceMs', o.graceMs, 0)
@@ -295,13 +320,18 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.logger = (o.logger ?? silentLogger()).child({ role: 'gateway' })
     this.malformedLog = new RateLimitedLog(this.logger)
     this.undeliveredLog = new RateLimitedLog(this.logger)
-    this.workerLimitLog = new RateLimitedLog(this.logger)
+    this.workerLog = new RateLimitedLog(this.logger)
+    this.refusedLog = new RateLimitedLog(this.logger)
+    this.abortLog = new RateLimitedLog(this.logger)
+
     this.queue = new DispatchQueue(o.queueLimit, o.queueBytes)
     // Rejections are small, but a flood of them for vanished clients must stay bounded too.
     // At shutdown every queued batch of a client is rejected at once, so leave room for a full queue.
     this.replies = new ReplySockets({ maxBacklog: o.queueLimit + 10_000, ...o.reply })
-    this.intake = new Pull({ linger: 0, maxMessageSize: o.maxMessageBytes })
-    this.router = new Router({ linger: 0, maxMessageSize: o.maxMessageBytes, mandatory: true, handover: true })
+    this.intake = new Pull({ linger: 0, maxMessageSize: o.maxMessageBytes, receiveHighWaterMark: o.intakeHighWaterMark })
+    // No handover: a second connection claiming a connected routing id is refused by ZeroMQ
+    // instead of taking over the first one's tasks.
+    this.router = new Router({ linger: 0, maxMessageSize: o.maxMessageBytes, mandatory: true, handover: false })
     if (o.statusBind !== undefined) {
       assertBindable(o.statusBind, 'status endpoint')
       this.statusSocket = new Reply({ linger: 0, maxMessageSize: 1024 })
@@ -313,7 +343,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         {
           gateway: this.workersBind,
           mapFile: o.mapFile!,
-          capacity: o.capacity,
+          capacity: Math.min(o.capacity, o.maxWorkerCapacity),
           concurrency: o.concurrency,
           commandTimeoutMs: o.commandTimeoutMs,
           heartbeatIntervalMs: o.heartbeatIntervalMs,
@@ -369,15 +399,21 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       uptimeMs: Math.round(performance.now() - this.startedAt),
       endpoint: this.boundEndpoint ?? this.options.bind,
       workersEndpoint: this.workersBind,
-      queue: { batches: this.queue.length, bytes: this.queue.bytes, clients: this.queue.deepest(50), clientCount: this.queue.clients },
+      queue: {
+        batches: this.queue.length,
+        bytes: this.queue.bytes,
+        heldBytes: this.queue.held,
+        clients: this.queue.deepest(50),
+        clientCount: this.queue.clients,
+      },
       workers: [...this.workers.values()].map((w) => {
-        const pid = pool?.get(w.key)?.pid
+        const pid = pool?.get(w.id)?.pid
         return {
           id: w.id,
           kind: pid === undefined ? 'remote' : 'forked',
           ...(pid === undefined ? {} : { pid }),
           capacity: w.capacity,
-          inFlight: w.held.size,
+          inFlight: w.holding,
           lastHeardMs: now - w.lastSeen,
           served: w.served,
         }
@@ -496,14 +532,28 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       this.stats.aborted++
       return
     }
-    const key = batchKey(client, id)
-    if (this.inside.has(key)) {
-      // A client's resend of a batch still queued or running: its result is on the way.
+    const inside = this.inside.get(client, id)
+    if (inside !== undefined) return this.onResend(inside, attempt)
+    const batch: QueuedBatch = { id, client, replyTo, attempt, runs: 0, body, commands: counted, queued: false, holders: 0 }
+    this.inside.set(client, id, batch)
+    this.queue.push(batch)
+    this.dispatch()
+  }
+
+  /**
+   * A client's resend of a batch that is inside. Still queued: its first copy
+   * will run, so the resend is dropped. Held by a worker: that worker may be a
+   * straggler (or a hoarder), so the batch runs again on another worker beside
+   * it, as work queues do for stragglers; the first result wins and the client
+   * drops the other. Copies running at once stay within `maxAttempts`.
+   */
+  private onResend(batch: QueuedBatch, attempt: number): void {
+    if (batch.queued || batch.holders >= this.options.maxAttempts) {
       this.stats.duplicates++
       return
     }
-    const batch: QueuedBatch = { id, client, replyTo, attempt, runs: 0, body, commands: counted }
-    this.inside.set(key, batch)
+    batch.attempt = Math.max(batch.attempt, attempt)
+    this.stats.speculative++
     this.queue.push(batch)
     this.dispatch()
   }
@@ -511,9 +561,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private onAbort(client: string): void {
     this.rememberAbort(client)
     const dropped = this.queue.removeClient(client)
-    for (const batch of dropped) this.inside.delete(batchKey(batch.client, batch.id))
+    // A batch also running elsewhere (a resend's second run) stays inside until that run ends.
+    for (const batch of dropped) if (batch.holders === 0) this.inside.take(batch.client, batch.id)
     this.stats.aborted += dropped.length
-    this.logger.info({ client, dropped: dropped.length }, 'client aborted; queued batches dropped')
+    this.abortLog.info({ client, dropped: dropped.length }, 'client aborted; queued batches dropped')
     this.emit('abort', { client, dropped: dropped.length })
   }
 
@@ -548,31 +599,29 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     })
   }
 
-  /** Hands queued batches to the workers with the most free capacity, then grows the pool if work still waits. */
+  /**
+   * Hands queued batches to workers with free credit, one batch per worker per
+   * turn, then grows the pool if work still waits. A second run of a batch
+   * never goes to a worker that already runs it.
+   */
   private dispatch(): void {
     while (this.queue.length > 0) {
-      const worker = this.freestWorker()
-      if (worker === undefined) break
       const batch = this.queue.shift()!
-      worker.held.set(batchKey(batch.client, batch.id), batch)
+      const worker = this.credit.take(batch.holders === 0 ? undefined : (w) => !w.holds(batch))
+      if (worker === undefined) {
+        this.queue.requeueFront([batch])
+        break
+      }
+      const now = Date.now()
+      worker.hold(batch, now)
+      batch.holders++
       batch.runs++
+      this.queue.hold(batch.body.length)
       this.stats.dispatched++
+      this.credit.offer(worker)
       this.sendToWorker(worker, [taskFrame(batch.id, batch.client, batch.replyTo, batch.attempt), batch.body])
     }
     if (this.queue.length > 0) this.grow()
-  }
-
-  private freestWorker(): ConnectedWorker | undefined {
-    let best: ConnectedWorker | undefined
-    let bestFree = 0
-    for (const worker of this.workers.values()) {
-      const free = worker.capacity - worker.held.size
-      if (free > bestFree) {
-        best = worker
-        bestFree = free
-      }
-    }
-    return best
   }
 
   /**
@@ -586,14 +635,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     // Retiring workers are leaving: they do not count toward the minimum.
     while (pool.size - this.retiring.size < this.options.minWorkers) if (pool.spawn() === undefined) return
     if (this.queue.length === 0 || pool.starting > 0 || pool.size >= this.options.maxWorkers) return
-    if (this.freestWorker() === undefined) pool.spawn()
+    if (!this.credit.hasCredit) pool.spawn()
   }
 
-  private sendToWorker(worker: ConnectedWorker, frames: Buffer[]): void {
+  private sendToWorker(worker: WorkerSession, frames: Buffer[]): void {
     worker.lastSent = Date.now()
     this.routerSender.send([worker.identity, ...frames]).catch((error: unknown) => {
       if (this.workers.get(worker.key) !== worker) return
-      this.logger.warn({ worker: worker.id, err: errorMessage(error) }, 'worker unreachable')
+      this.workerLog.warn({ worker: worker.id, err: errorMessage(error) }, 'worker unreachable')
       this.loseWorker(worker, 'unreachable')
     })
   }
@@ -610,64 +659,83 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       this.onReady(key, identity, header.worker, header.capacity, worker)
       return
     }
-    // Not registered: a worker we declared dead, or one from before a restart. Without
-    // our heartbeats it will reconnect and say ready.
+    // Not registered: a worker we declared dead, one from before a restart, or one
+    // refused. Without our heartbeats a real worker reconnects and says ready.
     if (worker === undefined) return
     worker.lastSeen = Date.now()
     switch (header.type) {
       case 'heartbeat':
         return
-      case 'done': {
-        const k = batchKey(header.client, header.id)
-        if (worker.held.delete(k)) {
-          this.inside.delete(k)
-          this.stats.completed++
-          worker.served++
-          if (worker.held.size === 0) worker.idleSince = Date.now()
-          this.dispatch()
-        }
-        return
-      }
+      case 'done':
+        return this.onDone(worker, header.client, header.id)
       case 'bye':
         // What it still holds it never ran (a stopping worker takes nothing new): no re-run is counted.
-        this.logger.debug({ worker: worker.id, holding: worker.held.size }, 'worker said bye')
-        this.workers.delete(key)
-        this.requeue(worker, 'not-run')
+        this.logger.debug({ worker: worker.id, holding: worker.holding }, 'worker said bye')
+        this.forget(worker)
+        this.requeue(worker, 'not-counted')
         this.dispatch()
         return
     }
   }
 
-  private onReady(key: string, identity: Buffer, id: string, capacity: number, existing: ConnectedWorker | undefined): void {
-    if (this.closing !== undefined || this.retiring.has(key)) {
+  private onDone(worker: WorkerSession, client: string, id: string): void {
+    const now = Date.now()
+    const batch = worker.release(client, id, now)
+    if (batch === undefined) return // not its batch, or from before its latest ready
+    batch.holders--
+    this.queue.hold(-batch.body.length)
+    this.credit.offer(worker)
+    worker.served++
+    // The first run to finish completes the batch; a second one still running just frees its worker.
+    if (this.inside.get(client, id) === batch) {
+      this.inside.take(client, id)
+      if (batch.queued) this.queue.remove(batch)
+      this.stats.completed++
+    }
+    this.dispatch()
+  }
+
+  private onReady(key: string, identity: Buffer, id: string, declared: number, existing: WorkerSession | undefined): void {
+    if (this.closing !== undefined || this.retiring.has(id)) {
       // Started during shutdown, or retired for idleness: it holds nothing, so it can leave at once.
       void this.routerSender.send([identity, STOP_FRAME]).catch(() => undefined)
       return
     }
+    const capacity = Math.min(declared, this.options.maxWorkerCapacity)
+    const now = Date.now()
     if (existing !== undefined) {
       // `ready` again means a new session: tasks sent on the old connection may never
       // have arrived, so what it held is re-run elsewhere rather than kept forever.
-      // Results of the old session that still arrive are de-duplicated by the client.
+      // That is this worker's doing, not the batches': no run is counted, so a worker
+      // that says ready again and again cannot use up other clients' attempts.
       existing.capacity = capacity
-      existing.lastSeen = Date.now()
-      const requeued = this.requeue(existing)
-      if (requeued > 0) this.logger.warn({ worker: id, requeued }, 'worker said ready again; what it held was requeued')
+      existing.lastSeen = now
+      const requeued = this.requeue(existing, 'not-counted', true)
+      this.workerLog.warn({ worker: id, requeued }, 'worker said ready again; what it held was requeued')
+      this.credit.offer(existing)
     } else {
-      if (this.workers.size >= this.options.maxConnectedWorkers) {
-        this.workerLimitLog.warn({ worker: id, limit: this.options.maxConnectedWorkers }, 'too many workers connected; ready ignored')
+      const claimed = this.workersById.get(id)
+      const refusal = claimed !== undefined ? 'id-in-use' : this.workers.size >= this.options.maxConnectedWorkers ? 'too-many-workers' : undefined
+      if (refusal !== undefined) {
+        this.stats.workersRefused++
+        this.refusedLog.warn({ worker: id, reason: refusal, limit: this.options.maxConnectedWorkers }, 'worker refused; its ready is ignored')
+        this.emit('worker:refused', { id, reason: refusal })
         return
       }
-      this.workers.set(key, { key, identity, id, capacity, held: new Map(), served: 0, lastSeen: Date.now(), lastSent: 0, idleSince: Date.now() })
-      this.pool?.markReady(key)
+      const worker = new WorkerSession(key, identity, id, capacity, now)
+      this.workers.set(key, worker)
+      this.workersById.set(id, worker)
+      this.pool?.markReady(id)
+      this.credit.offer(worker)
+      this.workerLog.info({ worker: id, capacity, ...(declared > capacity ? { declared } : {}) }, 'worker ready')
     }
-    this.logger.info({ worker: id, capacity }, 'worker ready')
     this.emit('worker:ready', { id, capacity })
     this.dispatch()
   }
 
   private onWorkerExit(id: string, pid: number, code: number | null, signal: string | null): void {
     this.retiring.delete(id)
-    const worker = this.workers.get(id)
+    const worker = this.workersById.get(id)
     if (worker !== undefined) this.loseWorker(worker, 'exited')
     const level = code === 0 ? 'debug' : 'warn'
     this.logger[level]({ worker: id, pid, code, signal }, 'worker process exited')
@@ -675,46 +743,55 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.grow()
   }
 
+  /** Takes a worker out of the registry and the credit ring. */
+  private forget(worker: WorkerSession): void {
+    worker.live = false
+    if (this.workers.get(worker.key) === worker) this.workers.delete(worker.key)
+    if (this.workersById.get(worker.id) === worker) this.workersById.delete(worker.id)
+  }
+
   /** Forgets a worker and puts what it held back at the front of the queue with attempt + 1. */
-  private loseWorker(worker: ConnectedWorker, reason: WorkerLossReason): void {
-    this.workers.delete(worker.key)
+  private loseWorker(worker: WorkerSession, reason: WorkerLossReason): void {
+    this.forget(worker)
     this.stats.workersLost++
-    if (reason !== 'exited') this.pool?.kill(worker.key, 'SIGKILL') // a forked worker is ours to reap
+    if (reason !== 'exited') this.pool?.kill(worker.id, 'SIGKILL') // a forked worker is ours to reap
     const requeued = this.requeue(worker)
-    this.logger.warn({ worker: worker.id, reason, requeued }, 'worker lost')
+    this.workerLog.warn({ worker: worker.id, reason, requeued }, 'worker lost')
     this.emit('worker:lost', { id: worker.id, reason, requeued })
     this.dispatch()
   }
 
   /**
-   * Puts what a worker held back at the front of the queue. After a loss each
-   * batch may have run, so it goes out again with attempt + 1 and is rejected
-   * once it has had `maxAttempts` runs; after a `bye` it never ran.
+   * Puts what a worker held back at the front of the queue with attempt + 1.
+   * After a loss each batch may have run: that counts, and a batch is rejected
+   * once it has had `maxAttempts` runs, so a poison batch that kills every
+   * worker it meets still ends. After a `bye` it never ran, and after a new
+   * `ready` the worker, not the batch, is at fault: neither counts. A batch
+   * that finished elsewhere, or still runs or waits elsewhere, is let go.
    */
-  private requeue(worker: ConnectedWorker, how: 'may-have-run' | 'not-run' = 'may-have-run'): number {
+  private requeue(worker: WorkerSession, how: 'counted' | 'not-counted' = 'counted', bumpAttempt = how === 'counted'): number {
     const back: QueuedBatch[] = []
-    for (const [key, batch] of worker.held) {
+    for (const batch of worker.releaseAll(Date.now())) {
+      batch.holders--
+      this.queue.hold(-batch.body.length)
+      if (this.inside.get(batch.client, batch.id) !== batch || batch.holders > 0 || batch.queued) continue
       if (this.closing !== undefined) {
-        this.inside.delete(key)
+        this.inside.take(batch.client, batch.id)
         this.reject(batch.replyTo, batch.id, batch.client, 'shutting-down', true)
       } else if (this.abortedClients.size > 0 && this.wasAborted(batch.client)) {
         // Its client has gone; running it again would answer nobody.
-        this.inside.delete(key)
+        this.inside.take(batch.client, batch.id)
         this.stats.aborted++
-      } else if (how === 'not-run') {
-        batch.runs--
-        back.push(batch)
-      } else if (batch.runs >= this.options.maxAttempts) {
-        this.inside.delete(key)
+      } else if (how === 'counted' && batch.runs >= this.options.maxAttempts) {
+        this.inside.take(batch.client, batch.id)
         this.reject(batch.replyTo, batch.id, batch.client, 'attempts-exhausted', false)
       } else {
+        if (how === 'not-counted') batch.runs--
         // Capped: a worker refuses a header whose attempt is beyond the protocol's bound.
-        batch.attempt = Math.min(batch.attempt + 1, Limits.maxCounter)
+        if (bumpAttempt) batch.attempt = Math.min(batch.attempt + 1, Limits.maxCounter)
         back.push(batch)
       }
     }
-    worker.held.clear()
-    worker.idleSince = Date.now()
     this.stats.requeued += back.length
     this.queue.requeueFront(back)
     return back.length
@@ -722,12 +799,17 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   private tick(): void {
     const now = Date.now()
-    for (const [key, killAt] of this.retiring) if (now > killAt) this.pool?.kill(key, 'SIGKILL')
+    for (const [id, killAt] of this.retiring) if (now > killAt) this.pool?.kill(id, 'SIGKILL')
     const interval = this.options.heartbeatIntervalMs
     const deadline = interval * this.options.heartbeatLiveness
+    const holdTimeoutMs = this.options.holdTimeoutMs
     for (const worker of this.workers.values()) {
+      const oldest = worker.oldestSince
       if (now - worker.lastSeen > deadline) {
         this.loseWorker(worker, 'heartbeat')
+      } else if (holdTimeoutMs > 0 && oldest !== undefined && now - oldest > holdTimeoutMs) {
+        // Alive but sitting on a batch: a hung executor, or a hoarder. Run it elsewhere.
+        this.loseWorker(worker, 'hold-timeout')
       } else if (now - worker.lastSent >= interval) {
         this.sendToWorker(worker, [HEARTBEAT_FRAME])
       }
@@ -750,10 +832,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (pool === undefined || idleMs === 0 || this.closing !== undefined) return
     for (const worker of this.workers.values()) {
       if (pool.size - this.retiring.size <= this.options.minWorkers) break
-      if (worker.held.size > 0 || now - worker.idleSince < idleMs || pool.get(worker.key) === undefined) continue
-      this.workers.delete(worker.key)
+      if (worker.holding > 0 || now - worker.idleSince < idleMs || pool.get(worker.id) === undefined) continue
+      this.forget(worker)
       // Nothing watches it any more: if it has not left within the grace time, it is killed.
-      this.retiring.set(worker.key, now + this.options.graceMs)
+      this.retiring.set(worker.id, now + this.options.graceMs)
       this.logger.info({ worker: worker.id, idleMs: now - worker.idleSince }, 'idle worker retired')
       this.emit('worker:retire', { id: worker.id, idleMs: now - worker.idleSince })
       this.sendToWorker(worker, [STOP_FRAME])
@@ -766,7 +848,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     // The intake keeps reading until the end, so batches that reach it now, or already
     // sit in ZeroMQ's buffer, are answered `shutting-down` instead of vanishing.
     for (const batch of this.queue.drain()) {
-      this.inside.delete(batchKey(batch.client, batch.id))
+      // A batch also running on a worker is answered by that run.
+      if (batch.holders > 0) continue
+      this.inside.take(batch.client, batch.id)
       this.reject(batch.replyTo, batch.id, batch.client, 'shutting-down', true)
     }
     // Workers forked but not yet connected get the pill when they say ready (see onReady).
@@ -779,12 +863,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
     for (const worker of this.workers.values()) this.requeue(worker)
     this.workers.clear()
+    this.workersById.clear()
     clearInterval(this.ticker)
     this.closeSockets()
     await this.removeIpcFile()
     // Rejections get a second to leave, unless a second signal asked for an exit now.
     await this.replies.close(this.forced ? 0 : 1000)
-    for (const log of [this.malformedLog, this.undeliveredLog, this.workerLimitLog]) log.flush()
+    for (const log of [this.malformedLog, this.undeliveredLog, this.workerLog, this.refusedLog, this.abortLog]) log.flush()
     this.logger.info({ stats: this.stats }, 'gateway closed')
     this.emit('closed')
   }

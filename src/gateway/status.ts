@@ -32,6 +32,8 @@ export interface GatewayStatus {
   readonly queue: {
     readonly batches: number
     readonly bytes: number
+    /** Body bytes of the batches workers hold; they count against `--queue-bytes` too. */
+    readonly heldBytes: number
     /** Clients with queued batches, deepest first (at most 50). */
     readonly clients: readonly { readonly client: string; readonly batches: number }[]
     /** All clients with queued batches, including those not listed. */
@@ -43,6 +45,7 @@ export interface GatewayStatus {
     readonly received: number
     readonly malformed: number
     readonly duplicates: number
+    readonly speculative: number
     readonly dispatched: number
     readonly completed: number
     readonly requeued: number
@@ -50,6 +53,7 @@ export interface GatewayStatus {
     readonly rejected: Readonly<Record<string, number>>
     readonly workersSpawned: number
     readonly workersLost: number
+    readonly workersRefused: number
   }
 }
 

@@ -40,7 +40,8 @@ export interface WorkerOptions {
   /** Runs one command; see {@link Executor}. */
   readonly executor: Executor
   /**
-   * This worker's id, also its ZeroMQ routing id: 1-128 bytes, unique per gateway.
+   * This worker's id, as `ready` announces it: 1-128 bytes, unique per gateway (a second
+   * connection claiming a live worker's id is refused).
    * @default `${hostname}-${pid}-${random}`
    */
   readonly id?: string
@@ -261,7 +262,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   private connect(): void {
     const dealer = new Dealer({
-      routingId: this.id,
+      // No routing id of our own: the gateway's ROUTER assigns one per connection, so no
+      // other process can claim ours and take over our tasks.
       linger: 1000,
       maxMessageSize: this.options.maxMessageBytes,
     })

@@ -24,6 +24,7 @@ import {
   type Received,
 } from '../helpers/independent-cgp.js'
 import { expectAllGone, freePort, waitFor } from '../helpers/processes.js'
+import { HandWorker, handClient, type HandClient } from '../helpers/hand-peers.js'
 
 let files: Fixtures
 const sockets: { close(): void }[] = []
@@ -57,61 +58,12 @@ async function brokerOnly(maxAttempts = 3): Promise<Gateway> {
   return gateway
 }
 
-/** A worker played by hand: it says ready and reports every message the gateway sends it. */
-class HandWorker {
-  readonly dealer: Dealer
-  readonly inbox: Received[] = []
-
-  constructor(
-    gateway: Gateway,
-    readonly id: string,
-    capacity: number,
-  ) {
-    const dealer = track(new Dealer({ routingId: id, linger: 0 }))
-    this.dealer = dealer
-    dealer.connect(gateway.workersEndpoint)
-    void this.send({ v: 1, type: 'ready', worker: id, capacity })
-    void (async () => {
-      for await (const frames of dealer) this.inbox.push(decodeMessage(frames))
-    })().catch(() => undefined)
-  }
-
-  send(header: Header): Promise<void> {
-    return this.dealer.send(enc(header))
-  }
-
-  tasks(): Header[] {
-    return this.inbox.filter((m) => m.header?.type === 'task').map((m) => m.header!)
-  }
-
-  async nthTask(n: number): Promise<Header> {
-    await waitFor(() => this.tasks().length >= n, `${this.id} to receive task number ${n}`, 5000)
-    return this.tasks()[n - 1]!
-  }
-}
-
-/** A client played by hand: a PUSH to the intake and a bound PULL for replies. */
-async function handClient(gateway: Gateway): Promise<{ send(id: string, client?: string, attempt?: number): Promise<void>; abort(client: string): Promise<void>; replies: Pull; replyTo: string }> {
-  const replies = track(new Pull({ linger: 0 }))
-  await replies.bind('tcp://127.0.0.1:*')
-  const replyTo = replies.lastEndpoint!
-  const push = track(new Push({ linger: 0 }))
-  push.connect(gateway.endpoint)
-  return {
-    replies,
-    replyTo,
-    send: (id, client = 'client-a', attempt = 1) =>
-      push.send([enc({ v: 1, type: 'task', id, client, replyTo, attempt }), enc([['10.0.0.1', 'foo']])]),
-    abort: (client) => push.send([enc({ v: 1, type: 'abort', client })]),
-  }
-}
-
 /** A broker-only gateway with one hand worker of capacity 1 joined, and a hand client. */
-async function oneWorkerSetUp(maxAttempts = 3): Promise<{ gateway: Gateway; worker: HandWorker; client: Awaited<ReturnType<typeof handClient>> }> {
+async function oneWorkerSetUp(maxAttempts = 3): Promise<{ gateway: Gateway; worker: HandWorker; client: HandClient }> {
   const gateway = await brokerOnly(maxAttempts)
-  const worker = new HandWorker(gateway, `hw-${++sequence}`, 1)
+  const worker = new HandWorker(gateway.workersEndpoint, `hw-${++sequence}`, 1, track)
   await waitFor(() => gateway.connectedWorkers === 1, 'the hand worker to join')
-  return { gateway, worker, client: await handClient(gateway) }
+  return { gateway, worker, client: await handClient(gateway.endpoint, track) }
 }
 
 describe('a worker that says ready again', () => {
@@ -134,11 +86,32 @@ describe('a worker that says ready again', () => {
     expect(await worker.nthTask(2)).toMatchObject({ id: '5', attempt: 1_000_000 })
   })
 
-  it('gets what it held rejected attempts-exhausted once the batch has had max-attempts runs', async () => {
+  it('does not use up the attempts of what it held, however often it says it: the worker is at fault, not the batch', async () => {
     const { gateway, worker, client } = await oneWorkerSetUp(1)
     await client.send('3')
     await worker.nthTask(1)
-    await worker.send({ v: 1, type: 'ready', worker: worker.id, capacity: 1 })
+    for (let n = 2; n <= 5; n++) {
+      await worker.send({ v: 1, type: 'ready', worker: worker.id, capacity: 1 })
+      expect(await worker.nthTask(n)).toMatchObject({ id: '3', client: 'client-a' })
+    }
+    expect(gateway.stats.rejected['attempts-exhausted']).toBe(0)
+  })
+})
+
+describe('a worker that dies holding a batch, max-attempts times over', () => {
+  it('gets that batch rejected attempts-exhausted: a poison batch still ends', async () => {
+    const gateway = new Gateway({ bind: 'tcp://127.0.0.1:*', maxWorkers: 0, heartbeatIntervalMs: 50, heartbeatLiveness: 2, graceMs: 0, maxAttempts: 2 })
+    gateways.push(gateway)
+    await gateway.start()
+    const client = await handClient(gateway.endpoint, track)
+    await client.send('3')
+    for (let run = 1; run <= 2; run++) {
+      // Each takes the batch and falls silent, as a worker that crashed on it would.
+      const victim = new HandWorker(gateway.workersEndpoint, `victim-${++sequence}`, 1, track)
+      await victim.nthTask(1)
+      victim.dealer.close()
+      await waitFor(() => gateway.stats.workersLost === run, `victim ${run} to be declared lost`, 5000)
+    }
     const reply = await receiveWithin(client.replies, 5000)
     expect(reply?.header).toEqual({ v: 1, type: 'rejected', id: '3', client: 'client-a', reason: 'attempts-exhausted', retryable: false })
   })
@@ -152,7 +125,7 @@ describe('a worker that says bye while holding batches', () => {
 
     await leaving.send({ v: 1, type: 'bye', worker: leaving.id })
     await waitFor(() => gateway.connectedWorkers === 0, 'the gateway to forget the worker that left')
-    const next = new HandWorker(gateway, `hw-${++sequence}`, 1)
+    const next = new HandWorker(gateway.workersEndpoint, `hw-${++sequence}`, 1, track)
     expect(await next.nthTask(1)).toMatchObject({ id: '7', attempt: 1 })
   })
 
@@ -162,7 +135,7 @@ describe('a worker that says bye while holding batches', () => {
     await leaving.nthTask(1)
     await leaving.send({ v: 1, type: 'bye', worker: leaving.id })
     await waitFor(() => gateway.connectedWorkers === 0, 'the gateway to forget the worker that left')
-    const next = new HandWorker(gateway, `hw-${++sequence}`, 1)
+    const next = new HandWorker(gateway.workersEndpoint, `hw-${++sequence}`, 1, track)
     await next.nthTask(1) // run 1 of 2
     await next.send({ v: 1, type: 'ready', worker: next.id, capacity: 1 }) // loses it: run 2 of 2 is allowed
     expect(await next.nthTask(2)).toMatchObject({ id: '8', attempt: 2 })
@@ -180,7 +153,7 @@ describe('a worker that says bye while holding batches', () => {
     expect(gateway.stats.aborted).toBe(1)
     expect(gateway.queued).toBe(0)
     await client.send('1', 'client-b')
-    const next = new HandWorker(gateway, `hw-${++sequence}`, 1)
+    const next = new HandWorker(gateway.workersEndpoint, `hw-${++sequence}`, 1, track)
     expect(await next.nthTask(1)).toMatchObject({ id: '1', client: 'client-b' })
   })
 })
@@ -188,7 +161,7 @@ describe('a worker that says bye while holding batches', () => {
 describe("after a client's abort", () => {
   it("drops that client's batches that arrive later and still serves other clients", async () => {
     const gateway = await brokerOnly()
-    const client = await handClient(gateway)
+    const client = await handClient(gateway.endpoint, track)
     await client.abort('client-a')
     await waitFor(() => gateway.stats.received === 1, 'the abort to be read')
     await client.send('1', 'client-a') // e.g. a resend that was already on its way
@@ -197,7 +170,7 @@ describe("after a client's abort", () => {
     expect(gateway.stats.aborted).toBe(1)
     expect(gateway.queued).toBe(1)
 
-    const worker = new HandWorker(gateway, `hw-${++sequence}`, 4)
+    const worker = new HandWorker(gateway.workersEndpoint, `hw-${++sequence}`, 4, track)
     expect(await worker.nthTask(1)).toMatchObject({ id: '2', client: 'client-b' })
     expect(worker.tasks()).toHaveLength(1)
   })
@@ -301,20 +274,22 @@ describe('a worker that reconnects while it holds a batch', () => {
     const readies = (): number => fromWorker.filter((m) => m.header.type === 'ready').length
     await waitFor(() => readies() === 1, 'the first ready')
     const identity = fromWorker[0]!.identity
-    const task = (id: string, address: string): Buffer[] => [
-      identity,
+    const task = (id: string, address: string, to = identity): Buffer[] => [
+      to,
       enc({ v: 1, type: 'task', id, client: 'c', replyTo, attempt: 1 }),
       enc([[address, 'foo']]),
     ]
     await router.send(task('old', '10.0.0.1'))
     // Silence from the "gateway" makes the worker reconnect and say ready again.
     await waitFor(() => readies() >= 2, 'the worker to reconnect and say ready again', 5000)
-    const keepAlive = setInterval(() => void router.send([identity, enc({ v: 1, type: 'heartbeat' })]).catch(() => undefined), 20)
+    // A new connection has a new routing id (the ROUTER assigns them): reach it there.
+    const again = fromWorker.filter((m) => m.header.type === 'ready').at(-1)!.identity
+    const keepAlive = setInterval(() => void router.send([again, enc({ v: 1, type: 'heartbeat' })]).catch(() => undefined), 20)
     try {
       releaseOld()
       const oldResult = await receiveWithin(clientReplies, 2000)
       expect(oldResult?.header).toMatchObject({ type: 'result', id: 'old' })
-      await router.send(task('new', '10.0.0.2'))
+      await router.send(task('new', '10.0.0.2', again))
       await waitFor(() => fromWorker.some((m) => m.header.type === 'done' && m.header.id === 'new'), 'done for the new task')
       // Both would travel on the same connection in order: a done for 'old' would be here by now.
       expect(fromWorker.filter((m) => m.header.type === 'done').map((m) => m.header.id)).toEqual(['new'])

@@ -475,6 +475,8 @@ describe('a DispatchQueue', () => {
     runs: 0,
     body: Buffer.alloc(bytes),
     commands: 1,
+    queued: false,
+    holders: 0,
   })
 
   it('is full at its byte budget even when few batches are queued', () => {
