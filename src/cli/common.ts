@@ -8,6 +8,9 @@ import { ConfigError, InputError, errorMessage } from '../protocol/errors.js'
 import { LOG_LEVELS, type Logger } from '../log.js'
 import { loadDeviceMap, type DeviceMap } from '../data/device-map.js'
 import { formatBadLine } from '../data/bad-lines.js'
+import { installCrashReport } from '../util/crash-report.js'
+
+installCrashReport(process.argv[1]?.split('/').pop()?.replace(/\.js$/, '') ?? 'cli')
 
 // `run-client … | head` closes stdout early: that is the reader's choice, not an error to crash on.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {

@@ -9,6 +9,9 @@ import { createLogger } from '../log.js'
 import { errorMessage } from '../protocol/errors.js'
 import { deviceMapExecutor } from './executor.js'
 import { Worker } from './worker.js'
+import { installCrashReport } from '../util/crash-report.js'
+
+installCrashReport('worker')
 
 /** What the gateway passes to a forked worker. @internal */
 export interface ForkedWorkerConfig {

@@ -1,0 +1,32 @@
+/**
+ * What a process of ours does with an error nothing caught: an unhandled
+ * rejection or an uncaught exception is a bug, and the process is in an
+ * unknown state, so it exits 70 (EX_SOFTWARE) after one line naming the
+ * error. With `CGW_CRASH_DIR` set (the test suite sets it), the error is also
+ * written there as a file, so a crash of a worker that the gateway respawns,
+ * or of any process a test started, fails that test instead of hiding.
+ */
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+export const CRASH_EXIT_CODE = 70
+
+let installed = false
+
+/** Installs the handlers once per process; `role` names the process in the report. */
+export function installCrashReport(role: string): void {
+  if (installed) return
+  installed = true
+  const report = (kind: string, error: unknown): void => {
+    const text = `${role} (pid ${process.pid}): ${kind}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`
+    try {
+      process.stderr.write(text)
+      const dir = process.env.CGW_CRASH_DIR
+      if (dir !== undefined && dir.length > 0) writeFileSync(join(dir, `${role}-${process.pid}-${Date.now()}.txt`), text)
+    } finally {
+      process.exit(CRASH_EXIT_CODE)
+    }
+  }
+  process.on('unhandledRejection', (reason) => report('unhandled rejection', reason))
+  process.on('uncaughtException', (error) => report('uncaught exception', error))
+}
