@@ -163,6 +163,8 @@ export class Client extends EventEmitter<ClientEvents> {
   private readonly options: typeof clientDefaults & ClientOptions
   private readonly logger: Logger
   private readonly malformedLog: RateLimitedLog
+  /** Per-batch lines (rejections, batches lost), which a gateway's answers could otherwise flood. */
+  private readonly batchLog: RateLimitedLog
   private readonly tally = new ResultTally()
   private readonly inFlight = new Map<number, InFlight>()
   private readonly lost: LostBreakdown = { unsent: 0, rejected: {}, noResult: 0, interrupted: 0 }
@@ -201,6 +203,7 @@ export class Client extends EventEmitter<ClientEvents> {
     }
     this.logger = (o.logger ?? silentLogger()).child({ role: 'client' })
     this.malformedLog = new RateLimitedLog(this.logger)
+    this.batchLog = new RateLimitedLog(this.logger)
   }
 
   /** Live counters. */
@@ -231,6 +234,8 @@ export class Client extends EventEmitter<ClientEvents> {
       clearInterval(sweeper)
       if (this.interrupted) this.loseAllInFlight()
       this.closeSockets()
+      this.malformedLog.flush()
+      this.batchLog.flush()
     }
     if (this.commandsRead === 0 && !this.interrupted) {
       throw new InputError('ERR_INPUT_EMPTY', path, `${path} has no commands${this.badLines > 0 ? ` (${this.badLines} bad lines)` : ''}`)
@@ -410,7 +415,7 @@ export class Client extends EventEmitter<ClientEvents> {
         this.logger.debug({ id: entry.batch.id, attempt: entry.attempt + 1, why: entry.nextResend }, 'resending')
         void this.resend(entry)
       } else {
-        this.logger.warn({ id: entry.batch.id, attempts: entry.attempt }, 'no result after every resend; batch lost')
+        this.batchLog.warn({ id: entry.batch.id, attempts: entry.attempt }, 'no result after every resend; batch lost')
         this.finishLost(entry, 'noResult')
       }
     }
@@ -455,13 +460,13 @@ export class Client extends EventEmitter<ClientEvents> {
     const entry = this.inFlight.get(seq)
     if (entry === undefined) return
     if (header.retryable && entry.resends < this.options.maxResends && !this.interrupted && this.sendError === undefined) {
-      this.logger.info({ id: header.id, reason: header.reason }, 'batch rejected; will resend')
+      this.batchLog.info({ id: header.id, reason: header.reason }, 'batch rejected; will resend')
       // The sweeper resends it after one retry delay, not at once: the gateway just said not now.
       entry.deadline = Date.now() + this.options.retryDelayMs
       entry.nextResend = 'rejected'
       return
     }
-    this.logger.warn({ id: header.id, reason: header.reason }, 'batch rejected')
+    this.batchLog.warn({ id: header.id, reason: header.reason }, 'batch rejected')
     this.lost.rejected[header.reason] = (this.lost.rejected[header.reason] ?? 0) + 1
     this.retire(entry)
     this.recordLostCommands(entry.batch, `rejected ${header.reason}`)

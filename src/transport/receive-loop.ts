@@ -5,7 +5,7 @@
  * one bad message never stops a socket or loses the next one.
  */
 import { errorMessage } from '../protocol/errors.js'
-import type { Logger } from '../log.js'
+import { RateLimitedLog, type Logger } from '../log.js'
 
 /** The part of a zeromq.js readable socket the loop uses. */
 export interface ReadableSocket {
@@ -26,6 +26,8 @@ const ERROR_PAUSE_MS = 10
 
 /** Runs until `socket` closes. Never rejects. */
 export async function receiveLoop(socket: ReadableSocket, handle: (frames: Buffer[]) => void, options: ReceiveLoopOptions): Promise<void> {
+  // A handler bug hit by every message must not write a line per message.
+  const failures = new RateLimitedLog(options.logger)
   while (!socket.closed) {
     const wait = options.beforeReceive?.()
     if (wait !== undefined) {
@@ -44,7 +46,7 @@ export async function receiveLoop(socket: ReadableSocket, handle: (frames: Buffe
     try {
       handle(frames)
     } catch (error) {
-      options.logger.error({ err: errorMessage(error) }, `${options.what}: message could not be handled`)
+      failures.warn({ err: errorMessage(error) }, `${options.what}: message could not be handled`)
     }
   }
 }

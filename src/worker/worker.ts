@@ -158,6 +158,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly logger: Logger
   private readonly malformedLog: RateLimitedLog
   private readonly resultsDroppedLog: RateLimitedLog
+  /** Lines one per gateway message: tasks refused while stopping, messages not sent. */
+  private readonly gatewayLog: RateLimitedLog
   /** Results queued for a client and not yet delivered or given up. */
   private undelivered = 0
   private readonly slots: CommandSlots
@@ -198,6 +200,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.logger = (options.logger ?? silentLogger()).child({ worker: this.id })
     this.malformedLog = new RateLimitedLog(this.logger)
     this.resultsDroppedLog = new RateLimitedLog(this.logger)
+    this.gatewayLog = new RateLimitedLog(this.logger)
     this.slots = new CommandSlots(this.options.concurrency)
     this.replies = new ReplySockets(options.reply)
     this.reconnectDelayMs = this.options.heartbeatIntervalMs
@@ -319,7 +322,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (sender === undefined) return Promise.resolve()
     this.lastSent = Date.now()
     return sender.send([frame]).catch((error: unknown) => {
-      this.logger.warn({ err: errorMessage(error) }, 'message to gateway not sent')
+      this.gatewayLog.warn({ err: errorMessage(error) }, 'message to gateway not sent')
     })
   }
 
@@ -347,7 +350,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (this.stopping !== undefined || this.repliesClosed) {
       // Stopping means taking nothing new. Left unacknowledged, it goes back to the
       // gateway's queue when our bye arrives.
-      this.logger.warn({ id: header.id, client: header.client }, 'task arrived after stopping; left for the gateway to requeue')
+      this.gatewayLog.warn({ id: header.id, client: header.client }, 'task arrived after stopping; left for the gateway to requeue')
       return
     }
     const count = body === undefined ? 'no body frame' : scanCommandPairs(body, this.options.maxBatch)
@@ -501,6 +504,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.closedEmitted = true
     this.malformedLog.flush()
     this.resultsDroppedLog.flush()
+    this.gatewayLog.flush()
     this.logger.info(this.stats, 'worker closed')
     this.emit('closed')
     this.resolveClosed()
