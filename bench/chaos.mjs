@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run chaos [-- --quick] [-- --only C1,C5,C6,C11] [-- --seed N]
+// npm run chaos [-- --quick] [-- --only C1,C5,C6,C11,H] [-- --seed N]
 //
 // Fault injection against the real CLIs, one markdown row per figure; raw
 // numbers go to bench/results/chaos.json. Every process it starts is killed
@@ -9,8 +9,12 @@
 //   C5   vanishing clients: tasks whose replyTo closes before the result (chaos-vanish.mjs)
 //   C6   garbage on the intake and the worker port, then a normal run (chaos-garbage.mjs)
 //   C11  Ctrl+C to the gateway's group under load, repeated (chaos-ctrlc.mjs)
+//   H    hostile peers, as real processes (tests/fixtures/): a flood of tasks with
+//        unreachable replyTos, a greedy / re-ready / hoarding rogue worker, a big
+//        client's backlog ahead of a small one (chaos-hostile.mjs)
 //
-// --quick keeps the whole thing under a minute (smaller counts, fewer runs).
+// --quick keeps the C scenarios under a minute and H under ~90 s (smaller counts,
+// fewer runs, 10 s floods); the full H takes about 5 minutes.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
@@ -19,6 +23,7 @@ import { c1 } from './lib/chaos-churn.mjs'
 import { c5 } from './lib/chaos-vanish.mjs'
 import { c6 } from './lib/chaos-garbage.mjs'
 import { c11 } from './lib/chaos-ctrlc.mjs'
+import { h } from './lib/chaos-hostile.mjs'
 import { root } from './lib/proc.mjs'
 
 const { values } = parseArgs({
@@ -30,7 +35,17 @@ const { values } = parseArgs({
   },
 })
 if (values.help) {
-  console.log('usage: node bench/chaos.mjs [--quick] [--only C1,C5,C6,C11] [--seed N]')
+  console.log(`usage: node bench/chaos.mjs [--quick] [--only C1,C5,C6,C11,H] [--seed N]
+
+  C1   worker churn: a random worker SIGKILLed every 200 ms during a run
+  C5   vanishing clients: tasks whose replyTo closes before the result
+  C6   garbage on the intake and the worker port, then a normal run
+  C11  Ctrl+C to the gateway's group under load, repeated
+  H    hostile peers (tests/fixtures/ attackers): H1 flood of tasks with unreachable
+       replyTos, H3 greedy rogue worker, H4 repeated ready, H5 hoarding rogue,
+       H7 a big client's backlog ahead of a small one
+
+  --quick  shorter: C under a minute, H under ~90 s (full H: about 5 minutes)`)
   process.exit(0)
 }
 
@@ -39,6 +54,7 @@ const SCENARIOS = [
   { id: 'C5', name: 'vanishing clients', fn: c5 },
   { id: 'C6', name: 'garbage', fn: c6 },
   { id: 'C11', name: 'Ctrl+C, repeated', fn: c11 },
+  { id: 'H', name: 'hostile peers', fn: h },
 ]
 const known = SCENARIOS.map((s) => s.id)
 const wanted = (values.only ?? known.join(',')).split(',').map((s) => s.trim().toUpperCase()).filter(Boolean)
