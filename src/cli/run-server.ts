@@ -40,7 +40,9 @@ function buildProgram() {
     .option('-w, --max-workers <n>', 'most forked workers', integer(0, 4096), gatewayDefaults.maxWorkers)
     .option('--min-workers <n>', 'workers forked at start and always kept (the pool grows with load)', integer(0, 4096), gatewayDefaults.minWorkers)
     .option('--idle-timeout <ms>', 'retire a forked worker beyond --min-workers idle this long; 0 = never', integer(0), gatewayDefaults.idleTimeoutMs)
-    .option('--capacity <n>', 'batches each worker holds at once', integer(1, 1_000_000), gatewayDefaults.capacity)
+    .option('--capacity <n>', 'batches each forked worker holds at once', integer(1, 1_000_000), gatewayDefaults.capacity)
+    .option('--max-worker-capacity <n>', 'most batches any worker may hold, whatever its ready declares', integer(1, 1_000_000), gatewayDefaults.maxWorkerCapacity)
+    .option('--hold-timeout <ms>', 'take back a batch a worker held this long and drop that worker; 0 = never', integer(0), gatewayDefaults.holdTimeoutMs)
     .option('--concurrency <n>', 'commands in flight per worker', integer(1), gatewayDefaults.concurrency)
     .option('--command-timeout <ms>', 'cancel a command after this long (code 3); 0 = none', integer(0), gatewayDefaults.commandTimeoutMs)
     .option('--queue-limit <n>', 'queued batches before intake pauses', integer(1), gatewayDefaults.queueLimit)
@@ -85,6 +87,8 @@ async function main(argv: string[]): Promise<number> {
       minWorkers: given('minWorkers') ? o.minWorkers : undefined,
       idleTimeoutMs: o.idleTimeout,
       capacity: o.capacity,
+      maxWorkerCapacity: o.maxWorkerCapacity,
+      holdTimeoutMs: o.holdTimeout,
       concurrency: o.concurrency,
       commandTimeoutMs: o.commandTimeout,
       queueLimit: o.queueLimit,
