@@ -223,6 +223,8 @@ export interface GatewayStats {
   requeued: number
   aborted: number
   rejected: Record<RejectReason, number>
+  /** Rejections that could not be handed to their client's socket (gone, evicted, never there). */
+  undelivered: number
   workersSpawned: number
   workersLost: number
   /** `ready` messages refused (an id in use by another connection, or too many workers). */
@@ -250,6 +252,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     requeued: 0,
     aborted: 0,
     rejected: { malformed: 0, 'too-large': 0, 'queue-full': 0, 'shutting-down': 0, 'attempts-exhausted': 0, 'not-allowed': 0 },
+    undelivered: 0,
     workersSpawned: 0,
     workersLost: 0,
     workersRefused: 0,
@@ -595,6 +598,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.stats.rejected[reason]++
     this.emit('batch:rejected', { id, client, reason })
     this.replies.send(replyTo, [rejectedFrame(id, client, reason, retryable)]).catch((error: unknown) => {
+      this.stats.undelivered++
       this.undeliveredLog.warn({ id, client, replyTo, reason, err: errorMessage(error) }, 'rejection not delivered')
     })
   }

@@ -51,6 +51,7 @@ export interface GatewayStatus {
     readonly requeued: number
     readonly aborted: number
     readonly rejected: Readonly<Record<string, number>>
+    readonly undelivered: number
     readonly workersSpawned: number
     readonly workersLost: number
     readonly workersRefused: number

@@ -66,7 +66,8 @@ describe('row 1: a flood of tasks whose replyTo nobody serves', () => {
       await push.send([enc({ v: 1, type: 'task', id: '1', client: 'flood', replyTo, attempt: 0 }), enc([['10.0.0.1', 'foo']])])
     }
     await waitFor(() => g.stats.rejected.malformed === 40, 'every malformed task to be answered')
-    // Long enough for every pending send to the evicted sockets to end.
+    // Each answer's only attempt ends, evicted or timed out, as a counted and logged failure.
+    await waitFor(() => g.stats.undelivered === 40, 'every answer to be given up', 5000)
     const worker = new HandWorker(g.workersEndpoint, `hw-${++sequence}`, 4, track, { autoDone: true })
     const client = await handClient(g.endpoint, track)
     await client.send('ok')
