@@ -8,6 +8,7 @@ import { Command, Option } from '@commander-js/extra-typings'
 import { Client, clientDefaults, type CommandRecord } from '../client/client.js'
 import { formatSummary } from '../client/summary.js'
 import { createLogger } from '../log.js'
+import { background } from '../util/background.js'
 import { ConfigError, errorMessage } from '../protocol/errors.js'
 import { ExitCode, VERSION, exitCodeFor, integer, logLevel, parseArgv, positionalOr, reportError } from './common.js'
 
@@ -117,7 +118,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`run-client: second ${signal}; exiting now\n`)
       process.exit(ExitCode.Interrupted)
     }
-    void client.interrupt()
+    background(client.interrupt(), logger, 'interrupt')
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)

@@ -6,6 +6,7 @@ import { Command } from '@commander-js/extra-typings'
 import { Gateway, gatewayDefaults } from '../gateway/gateway.js'
 import { ConfigError } from '../protocol/errors.js'
 import { createLogger } from '../log.js'
+import { background } from '../util/background.js'
 import { ExitCode, VERSION, exitCodeFor, integer, logLevel, loadMapLogged, parseArgv, positionalOr, reportError } from './common.js'
 
 const EXAMPLES = `
@@ -112,12 +113,12 @@ async function main(argv: string[]): Promise<number> {
     const onSignal = (signal: NodeJS.Signals): void => {
       if (++signals === 1) {
         logger.info({ signal }, 'shutting down: workers finish what they hold (signal again to force)')
-        void gateway.close().then(resolve)
+        background(gateway.close().finally(resolve), logger, 'shutdown')
       } else {
         forced = true
         logger.warn({ signal }, 'second signal: killing workers and exiting')
         // close({ force }) SIGKILLs every worker at once; give it a moment to reap them, no more.
-        void Promise.race([gateway.close({ force: true }), new Promise((r) => setTimeout(r, 1000))]).then(() => resolve())
+        background(Promise.race([gateway.close({ force: true }), new Promise((r) => setTimeout(r, 1000))]).finally(resolve), logger, 'forced shutdown')
       }
     }
     process.on('SIGINT', onSignal)

@@ -5,6 +5,7 @@
  */
 import { Command } from '@commander-js/extra-typings'
 import { createLogger } from '../log.js'
+import { background } from '../util/background.js'
 import { deviceMapExecutor } from '../worker/executor.js'
 import { Worker, workerDefaults } from '../worker/worker.js'
 import { ExitCode, VERSION, exitCodeFor, integer, loadMapLogged, logLevel, parseArgv, reportError } from './common.js'
@@ -70,10 +71,10 @@ async function main(argv: string[]): Promise<number> {
   const onSignal = (signal: NodeJS.Signals): void => {
     if (++signals === 1) {
       logger.info({ signal }, 'stopping: finishing held batches (signal again to exit now)')
-      void worker.stop()
+      background(worker.stop(), logger, 'stop')
     } else {
       forced = true
-      void worker.close({ force: true })
+      background(worker.close({ force: true }), logger, 'forced close')
     }
   }
   process.on('SIGINT', onSignal)

@@ -20,6 +20,7 @@ import { Sender } from '../transport/sender.js'
 import { receiveLoop } from '../transport/receive-loop.js'
 import { RateLimitedLog, silentLogger, type Logger } from '../log.js'
 import { checkInteger, withDefaults } from '../util/options.js'
+import { background } from '../util/background.js'
 import { Batcher, type Batch } from './batcher.js'
 import { ResultTally, parseOutcomes } from './results.js'
 import type { LostBreakdown, RunSummary } from './summary.js'
@@ -299,7 +300,7 @@ export class Client extends EventEmitter<ClientEvents> {
       maxBacklog: o.window + 1,
       onRetry: (attempt) => this.logger.warn({ attempt, of: o.sendRetries }, `no gateway accepting at ${o.servers.join(', ')}; retrying`),
     })
-    void receiveLoop(results, (frames) => this.onMessage(frames), { logger: this.logger, what: 'results' })
+    background(receiveLoop(results, (frames) => this.onMessage(frames), { logger: this.logger, what: 'results' }), this.logger, 'results loop')
     this.logger.debug({ replyTo: this.replyTo, servers: o.servers }, 'client ready')
   }
 
@@ -413,7 +414,7 @@ export class Client extends EventEmitter<ClientEvents> {
       if (entry.sending || entry.deadline > now) continue
       if (entry.resends < this.options.maxResends && this.sendError === undefined) {
         this.logger.debug({ id: entry.batch.id, attempt: entry.attempt + 1, why: entry.nextResend }, 'resending')
-        void this.resend(entry)
+        background(this.resend(entry), this.logger, `resend of batch ${entry.batch.id}`)
       } else {
         this.batchLog.warn({ id: entry.batch.id, attempts: entry.attempt }, 'no result after every resend; batch lost')
         this.finishLost(entry, 'noResult')
@@ -527,14 +528,15 @@ export class Client extends EventEmitter<ClientEvents> {
     // the abort to one gateway only.
     await Promise.all(
       this.options.servers.map(async (server) => {
-        const socket = new Push({ linger: 500, sendTimeout: 500 })
+        let socket: Push | undefined
         try {
+          socket = new Push({ linger: 500, sendTimeout: 500 })
           socket.connect(server)
           await socket.send(frame)
         } catch (error) {
           this.logger.warn({ server, err: errorMessage(error) }, 'abort not delivered')
         } finally {
-          socket.close()
+          socket?.close()
         }
       }),
     )

@@ -23,6 +23,7 @@ import { Sender } from '../transport/sender.js'
 import { receiveLoop } from '../transport/receive-loop.js'
 import { RateLimitedLog, silentLogger, type Logger } from '../log.js'
 import { checkInteger, withDefaults } from '../util/options.js'
+import { background } from '../util/background.js'
 import { DispatchQueue, type QueuedBatch } from './dispatch-queue.js'
 import { WorkerPool } from './worker-pool.js'
 import { WorkerSession } from './worker-session.js'
@@ -458,7 +459,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         await this.removeIpcFile()
         throw new ConfigError('ERR_ENDPOINT', `cannot bind status endpoint ${this.options.statusBind}: ${errorMessage(error)}`, { cause: error })
       }
-      void serveStatus(this.statusSocket, () => this.status(), this.logger)
+      background(serveStatus(this.statusSocket, () => this.status(), this.logger), this.logger, 'status port')
     }
     // Fork before warming up: a worker takes ~250 ms to boot, and the warm-up runs meanwhile.
     this.grow()
@@ -467,13 +468,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.boundEndpoint = this.intake.lastEndpoint ?? this.options.bind
     const interval = this.options.heartbeatIntervalMs
     this.ticker = setInterval(() => this.tick(), Math.max(10, Math.floor(interval / 2)))
-    void receiveLoop(this.intake, (frames) => this.onIntake(frames), {
+    const intake = receiveLoop(this.intake, (frames) => this.onIntake(frames), {
       logger: this.logger,
       what: 'intake',
       // Stop reading while the queue is full: ZeroMQ's high-water marks then push back on clients.
       beforeReceive: () => (this.queue.isFull && !this.intake.closed ? this.queue.whenNotFull() : undefined),
     })
-    void receiveLoop(this.router, (frames) => this.onWorkerMessage(frames), { logger: this.logger, what: 'worker port' })
+    background(intake, this.logger, 'intake loop')
+    background(receiveLoop(this.router, (frames) => this.onWorkerMessage(frames), { logger: this.logger, what: 'worker port' }), this.logger, 'worker port loop')
     this.logger.info({ endpoint: this.boundEndpoint, workersEndpoint: this.workersBind }, 'gateway listening')
     this.emit('listening', { endpoint: this.boundEndpoint, workersEndpoint: this.workersBind })
   }

@@ -81,8 +81,8 @@ export async function serveStatus(socket: Reply, status: () => GatewayStatus, lo
     const value = decoded?.ok === true ? decoded.value : undefined
     const valid = typeof value === 'object' && value !== null && (value as { v?: unknown }).v === 1 && (value as { type?: unknown }).type === 'status'
     // A REP socket must answer every request before the next, so even garbage gets a reply.
-    const reply = valid ? { v: 1, type: 'status', ...status() } : { v: 1, type: 'error', reason: 'expected {v: 1, type: "status"}' }
     try {
+      const reply = valid ? { v: 1, type: 'status', ...status() } : { v: 1, type: 'error', reason: 'expected {v: 1, type: "status"}' }
       await socket.send(encode(reply))
     } catch (error) {
       if (!socket.closed) logger.warn({ err: errorMessage(error) }, 'status reply not sent')

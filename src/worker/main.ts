@@ -10,6 +10,7 @@ import { errorMessage } from '../protocol/errors.js'
 import { deviceMapExecutor } from './executor.js'
 import { Worker } from './worker.js'
 import { installCrashReport } from '../util/crash-report.js'
+import { background } from '../util/background.js'
 
 installCrashReport('worker')
 
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
     if (finished) return
     finished = true
     logger.warn({ why }, 'gateway is gone; exiting')
-    void worker?.close({ force: true })
+    if (worker !== undefined) background(worker.close({ force: true }), logger, 'forced close')
     // Give ZeroMQ a moment to flush results it already accepted, then go.
     setTimeout(() => process.exit(0), ORPHAN_LINGER_MS).unref()
   }
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
   let stopRequested = false
   process.on('SIGTERM', () => {
     stopRequested = true
-    void worker?.stop()
+    if (worker !== undefined) background(worker.stop(), logger, 'stop')
   })
 
   let worker: Worker | undefined

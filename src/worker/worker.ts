@@ -31,6 +31,7 @@ import { receiveLoop } from '../transport/receive-loop.js'
 import { assertConnectable } from '../transport/endpoint.js'
 import { RateLimitedLog, silentLogger, type Logger } from '../log.js'
 import { checkInteger, withDefaults } from '../util/options.js'
+import { background } from '../util/background.js'
 import type { Executor } from './executor.js'
 import { CommandSlots } from './command-slots.js'
 
@@ -275,7 +276,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.session++
     this.sender = new Sender(dealer, this.options.gateway, { retries: 3, retryDelayMs: 1000 })
     this.lastReceived = Date.now()
-    void receiveLoop(
+    const loop = receiveLoop(
       dealer,
       (frames) => {
         this.lastReceived = Date.now()
@@ -284,6 +285,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       },
       { logger: this.logger, what: 'gateway connection' },
     )
+    background(loop, this.logger, 'gateway connection loop')
     this.sendToGateway(readyFrame(this.id, this.options.capacity))
     this.emit('ready')
   }
@@ -338,7 +340,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       case 'heartbeat':
         return
       case 'stop':
-        void this.stop()
+        background(this.stop(), this.logger, 'stop')
         return
       case 'task':
         this.startBatch(header, frames[1])
@@ -402,7 +404,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   private settle(batch: HeldBatch, i: number, outcome: CommandOutcome): void {
     batch.outcomes[i] = outcome
-    if (--batch.remaining === 0) void this.finishBatch(batch)
+    // A throwing 'batch:done' listener must not become an unhandled rejection.
+    if (--batch.remaining === 0) background(this.finishBatch(batch), this.logger, `batch ${batch.header.id}`)
   }
 
   private async runWithTimeLimit(address: string, command: string): Promise<CommandOutcome> {
@@ -496,7 +499,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.dealer.linger = lingerMs
       this.dealer.close()
     }
-    if (lingerMs === 0) void this.replies.close(0)
+    if (lingerMs === 0) background(this.replies.close(0), this.logger, 'closing reply sockets')
   }
 
   private finishClose(): void {
