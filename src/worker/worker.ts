@@ -4,6 +4,11 @@
  * batch's result straight to the client's `replyTo`, then tells the gateway
  * `done`. On the poison pill it finishes what it holds, delivers it, says
  * `bye` and closes.
+ *
+ * Commands beyond `concurrency` wait in {@link FairSlots}: when a slot frees,
+ * the next command comes from the next client in turn among those it holds
+ * commands of, and within that client from its next batch in turn. A client's
+ * batch of 16 therefore never waits behind another's 40 000 commands.
  */
 import { EventEmitter, setMaxListeners } from 'node:events'
 import { hostname } from 'node:os'
@@ -33,7 +38,7 @@ import { RateLimitedLog, silentLogger, type Logger } from '../log.js'
 import { checkInteger, withDefaults } from '../util/options.js'
 import { background } from '../util/background.js'
 import type { Executor } from './executor.js'
-import { CommandSlots } from './command-slots.js'
+import { FairSlots, type FairBatch } from './fair-slots.js'
 
 export interface WorkerOptions {
   /** Endpoint of the gateway's worker port (its ROUTER). */
@@ -127,17 +132,33 @@ export interface WorkerStats {
   reconnects: number
 }
 
-interface HeldBatch {
-  readonly header: TaskHeader
+/** A batch the worker holds; its commands start through {@link FairSlots}, by index. */
+class HeldBatch implements FairBatch {
   /** Emptied once the result body is encoded: a result waiting for delivery is its body alone. */
   outcomes: CommandOutcome[]
-  readonly commands: number
   remaining: number
-  /** The connection it came on; a `ready` since then made the gateway requeue it. */
-  readonly session: number
+
+  constructor(
+    readonly header: TaskHeader,
+    /** The decoded `[address, command]` pairs; emptied once the result body is encoded. */
+    public pairs: CommandPair[],
+    readonly commands: number,
+    /** The connection it came on; a `ready` since then made the gateway requeue it. */
+    readonly session: number,
+    private readonly run: (batch: HeldBatch, index: number) => Promise<void>,
+  ) {
+    this.outcomes = new Array<CommandOutcome>(commands)
+    this.remaining = commands
+  }
+
+  startCommand(index: number): Promise<void> {
+    return this.run(this, index)
+  }
 }
 
 const TIMED_OUT = Symbol('timed out')
+/** The client key of {@link Worker.warmUp}'s batch: never a client id. */
+const WARM_UP = Symbol('warm-up')
 /** Results that may wait for delivery after their `done`, per unit of capacity. */
 const UNDELIVERED_PER_SLOT = 4
 
@@ -163,7 +184,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly gatewayLog: RateLimitedLog
   /** Results queued for a client and not yet delivered or given up. */
   private undelivered = 0
-  private readonly slots: CommandSlots
+  /** Commands running and waiting, by client (its id) and batch: the fair order. */
+  private readonly slots: FairSlots<string | symbol>
   private readonly replies: ReplySockets
   private readonly held = new Set<HeldBatch>()
   private readonly abortAll = new AbortController()
@@ -202,7 +224,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.malformedLog = new RateLimitedLog(this.logger)
     this.resultsDroppedLog = new RateLimitedLog(this.logger)
     this.gatewayLog = new RateLimitedLog(this.logger)
-    this.slots = new CommandSlots(this.options.concurrency)
+    this.slots = new FairSlots(this.options.concurrency)
     this.replies = new ReplySockets(options.reply)
     this.reconnectDelayMs = this.options.heartbeatIntervalMs
     // Executors may listen on this one signal from thousands of commands at once.
@@ -224,7 +246,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     await warmUpTransport()
     await new Promise<void>((resolve) => {
       let left = 256
-      for (let i = 0; i < 256; i++) this.slots.run(async () => (--left === 0 ? resolve() : undefined))
+      this.slots.enqueue(WARM_UP, { startCommand: () => Promise.resolve(--left === 0 ? resolve() : undefined) }, 256)
     })
   }
 
@@ -364,27 +386,27 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     this.replies.prepare(header.replyTo)
     const pairs = decodeTrusted(body!) as CommandPair[]
-    const batch: HeldBatch = { header, outcomes: new Array<CommandOutcome>(count), commands: count, remaining: count, session: this.session }
+    const batch = new HeldBatch(header, pairs, count, this.session, this.runInto)
     this.held.add(batch)
     this.stats.batches++
     this.stats.commands += count
-    for (let i = 0; i < count; i++) {
-      const pair = pairs[i]!
-      this.slots.run(() => this.runInto(batch, i, pair[0], pair[1]))
-    }
+    // One entry for the whole batch, keyed by its client: no closure per command.
+    this.slots.enqueue(header.client, batch, count)
   }
 
   /**
-   * Runs one command and records its outcome. Plain promise chaining, not
-   * async wrappers: with 100 000 commands waiting at once, every promise per
-   * command is promoted and collected later (GC was ~45% of a worker's CPU).
+   * Runs command `i` of `batch` when {@link FairSlots} gives it a slot, and
+   * records its outcome. Plain promise chaining, not async wrappers: with
+   * 100 000 commands waiting at once, every promise per command is promoted
+   * and collected later (GC was ~45% of a worker's CPU).
    */
-  private runInto(batch: HeldBatch, i: number, address: string, command: string): Promise<void> {
+  private readonly runInto = (batch: HeldBatch, i: number): Promise<void> => {
     if (this.abortAll.signal.aborted) {
       // Closed by force while this command waited for a slot: it never starts.
       this.settle(batch, i, failure(this.abortAll.signal.reason))
       return Promise.resolve()
     }
+    const [address, command] = batch.pairs[i]!
     if (this.options.commandTimeoutMs !== 0) {
       return this.runWithTimeLimit(address, command).then((outcome) => this.settle(batch, i, outcome))
     }
@@ -447,6 +469,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       body = outcomesBody(batch.outcomes.map((o) => (o[0] === ResultCode.Ok ? [ResultCode.Failed, message] : o)))
     }
     batch.outcomes = []
+    batch.pairs = []
     const delivery = this.replies.send(replyTo, [resultFrame(id, client, this.id, attempt), body])
     // After a new `ready` the gateway has requeued this batch and may have handed it to
     // us again: a `done` for it would settle that new run before it finishes.
