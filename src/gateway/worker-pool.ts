@@ -105,7 +105,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     child.on('error', (error) => this.logger.warn({ id, err: error.message }, 'worker process error'))
     child.once('exit', (code, signal) => {
       this.children.delete(id)
-      if (!worker.ready && Date.now() - worker.forkedAt < CRASH_WINDOW_MS) this.noteCrash()
+      // Exit 0 is a worker that left on the poison pill (it said ready after shutdown began), not a crash.
+      if (!worker.ready && code !== 0 && Date.now() - worker.forkedAt < CRASH_WINDOW_MS) this.noteCrash()
       this.emit('exit', { id, pid, code, signal, ready: worker.ready })
       markExited()
     })

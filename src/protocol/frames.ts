@@ -6,6 +6,7 @@ import { encode } from './codec.js'
 import type {
   AbortHeader,
   ByeHeader,
+  CancelHeader,
   CommandOutcome,
   CommandPair,
   DoneHeader,
@@ -155,6 +156,11 @@ export function readyFrame(worker: string, capacity: number): Buffer {
 
 export function doneFrame(id: string, client: string): Buffer {
   const header: DoneHeader = { v: 1, type: 'done', id, client }
+  return encode(header)
+}
+
+export function cancelFrame(client: string): Buffer {
+  const header: CancelHeader = { v: 1, type: 'cancel', client }
   return encode(header)
 }
 

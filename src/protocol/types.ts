@@ -113,6 +113,13 @@ export interface StopHeader {
   readonly type: 'stop'
 }
 
+/** gateway → worker: cancel the running commands of `client` (its `abort`); their results still go out. */
+export interface CancelHeader {
+  readonly v: 1
+  readonly type: 'cancel'
+  readonly client: string
+}
+
 /** worker → gateway: I am leaving and what I held is finished. */
 export interface ByeHeader {
   readonly v: 1
@@ -127,7 +134,7 @@ export type ClientInboundHeader = ResultHeader | RejectedHeader
 /** What a gateway's worker port (ROUTER) accepts from workers. */
 export type WorkerToGatewayHeader = ReadyHeader | DoneHeader | HeartbeatHeader | ByeHeader
 /** What a worker (DEALER) accepts from the gateway. */
-export type GatewayToWorkerHeader = TaskHeader | HeartbeatHeader | StopHeader
+export type GatewayToWorkerHeader = TaskHeader | HeartbeatHeader | StopHeader | CancelHeader
 
 export type Header =
   | TaskHeader
@@ -138,6 +145,7 @@ export type Header =
   | DoneHeader
   | HeartbeatHeader
   | StopHeader
+  | CancelHeader
   | ByeHeader
 
 export type HeaderType = Header['type']

@@ -42,6 +42,7 @@ const FIELDS: Readonly<Record<HeaderType, readonly (readonly [string, FieldKind]
   done: [['id', 'id'], ['client', 'id']],
   heartbeat: [],
   stop: [],
+  cancel: [['client', 'id']],
   bye: [['worker', 'worker']],
 }
 
@@ -114,7 +115,7 @@ function validateHeader<H extends Header>(frame: Uint8Array, accepted: ReadonlyS
 const INTAKE = new Set<HeaderType>(['task', 'abort'])
 const CLIENT_INBOUND = new Set<HeaderType>(['result', 'rejected'])
 const FROM_WORKER = new Set<HeaderType>(['ready', 'done', 'heartbeat', 'bye'])
-const FROM_GATEWAY = new Set<HeaderType>(['task', 'heartbeat', 'stop'])
+const FROM_GATEWAY = new Set<HeaderType>(['task', 'heartbeat', 'stop', 'cancel'])
 
 /** Validates a header read by a gateway's intake. */
 export function validateIntakeHeader(frame: Uint8Array): Validated<IntakeHeader> {

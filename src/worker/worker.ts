@@ -361,6 +361,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
     switch (header.type) {
       case 'heartbeat':
         return
+      case 'cancel':
+        // Not implemented yet: as the contract allows, the client's commands run to the end.
+        return
       case 'stop':
         background(this.stop(), this.logger, 'stop')
         return

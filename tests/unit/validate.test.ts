@@ -12,6 +12,7 @@ import {
   STOP_FRAME,
   abortFrame,
   byeFrame,
+  cancelFrame,
   doneFrame,
   readyFrame,
   rejectedFrame,
@@ -51,6 +52,7 @@ const VALID: Readonly<Record<HeaderType, Readonly<Record<string, unknown>>>> = {
   done: { v: 1, type: 'done', id: '17', client: 'client-a' },
   heartbeat: { v: 1, type: 'heartbeat' },
   stop: { v: 1, type: 'stop' },
+  cancel: { v: 1, type: 'cancel', client: 'client-a' },
   bye: { v: 1, type: 'bye', worker: 'w-1' },
 }
 
@@ -64,6 +66,7 @@ const BUILT: Readonly<Record<HeaderType, Buffer>> = {
   done: doneFrame('17', 'client-a'),
   heartbeat: HEARTBEAT_FRAME,
   stop: STOP_FRAME,
+  cancel: cancelFrame('client-a'),
   bye: byeFrame('w-1'),
 }
 
@@ -74,7 +77,7 @@ const ROLES: readonly { role: string; validate: Validator; accepts: readonly Hea
   { role: 'the gateway intake', validate: validateIntakeHeader, accepts: ['task', 'abort'] },
   { role: "the client's results socket", validate: validateClientInboundHeader, accepts: ['result', 'rejected'] },
   { role: 'the gateway worker port', validate: validateWorkerHeader, accepts: ['ready', 'done', 'heartbeat', 'bye'] },
-  { role: 'a worker', validate: validateGatewayHeader, accepts: ['task', 'heartbeat', 'stop'] },
+  { role: 'a worker', validate: validateGatewayHeader, accepts: ['task', 'heartbeat', 'stop', 'cancel'] },
 ]
 
 /** A validator that reads `type`. */
@@ -195,6 +198,7 @@ const REQUIRED: Readonly<Record<HeaderType, readonly (readonly [string, FieldKin
   done: [['id', 'id'], ['client', 'id']],
   heartbeat: [],
   stop: [],
+  cancel: [['client', 'id']],
   bye: [['worker', 'worker']],
 }
 
