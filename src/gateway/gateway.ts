@@ -115,7 +115,7 @@ export interface GatewayOptions {
    * Messages ZeroMQ buffers per client connection on the intake before that client
    * blocks (ZMQ_RCVHWM). The byte bound `queueBytes` covers what the gateway has
    * read; this bounds what ZeroMQ holds unread (up to this many × the message size).
-   * @default 100
+   * @default 32
    */
   readonly intakeHighWaterMark?: number
   /**
@@ -173,7 +173,7 @@ export const gatewayDefaults = {
   maxConnectedWorkers: 4096,
   maxWorkerCapacity: 64,
   holdTimeoutMs: 600_000,
-  intakeHighWaterMark: 100,
+  intakeHighWaterMark: 32,
   maxBatch: Limits.defaultMaxBatch,
   maxAttempts: 3,
   graceMs: 10_000,
