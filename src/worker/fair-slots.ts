@@ -102,11 +102,11 @@ export class FairSlots<K = string> {
     const known = this.clients.get(client)
     if (known !== undefined) {
       // Its turn within the client is next.
-      known.turn = insertBatch(node, known.turn)
+      known.turn = insertBefore(node, known.turn)
     } else {
       const joining = new ClientNode(client, node)
       this.clients.set(client, joining)
-      this.turn = insertClient(joining, this.turn)
+      this.turn = insertBefore(joining, this.turn)
     }
     this.waiting += count
     // Free slots mean nothing else waited: what is started here is this batch.
@@ -127,13 +127,13 @@ export class FairSlots<K = string> {
     } else {
       // The batch has nothing left to start: it leaves its client's ring, and
       // a client with no batch left leaves the ring of clients.
-      const nextBatch = unlinkBatch(node)
+      const nextBatch = unlink(node)
       if (nextBatch !== undefined) {
         client.turn = nextBatch
         this.turn = client.after
       } else {
         this.clients.delete(client.key)
-        this.turn = unlinkClient(client)
+        this.turn = unlink(client)
       }
     }
     this.waiting--
@@ -156,26 +156,17 @@ export class FairSlots<K = string> {
   }
 }
 
-/** Puts `node` in the ring just before `at` (the one whose turn was next) and returns it: its turn is now next. */
-function insertBatch(node: BatchNode, at: BatchNode): BatchNode {
-  node.prev = at.prev
-  node.after = at
-  at.prev.after = node
-  at.prev = node
-  return node
+/** A node of a circular doubly linked ring. */
+interface RingNode<T> {
+  prev: T
+  after: T
 }
 
-/** Takes `node` out of its ring; returns the one after it, or undefined when it was alone. */
-function unlinkBatch(node: BatchNode): BatchNode | undefined {
-  if (node.after === node) return undefined
-  const after = node.after
-  node.prev.after = after
-  after.prev = node.prev
-  node.prev = node.after = node
-  return after
-}
-
-function insertClient<K>(node: ClientNode<K>, at: ClientNode<K> | undefined): ClientNode<K> {
+/**
+ * Puts `node` in the ring just before `at` (the one whose turn was next) and
+ * returns it: its turn is now next. With no ring yet, `node` alone is the ring.
+ */
+function insertBefore<T extends RingNode<T>>(node: T, at: T | undefined): T {
   if (at === undefined) return node
   node.prev = at.prev
   node.after = at
@@ -184,7 +175,8 @@ function insertClient<K>(node: ClientNode<K>, at: ClientNode<K> | undefined): Cl
   return node
 }
 
-function unlinkClient<K>(node: ClientNode<K>): ClientNode<K> | undefined {
+/** Takes `node` out of its ring; returns the one after it, or undefined when it was alone. */
+function unlink<T extends RingNode<T>>(node: T): T | undefined {
   if (node.after === node) return undefined
   const after = node.after
   node.prev.after = after
