@@ -72,7 +72,7 @@ export async function p6({ quick }) {
     id: 'P6',
     scenario: `${count / 1000}k concurrent 1 s commands: ${count / 1000} × 1000, window 100, 2 workers × capacity 100`,
     runs: quick ? 1 : 3,
-    serverArgs: [data.map, 'tcp://127.0.0.1:*', 'x', '--max-workers', '2', '--min-workers', '2', '--capacity', '100', '--concurrency', '100000'],
+    serverArgs: [data.map, 'tcp://127.0.0.1:*', 'x', '--max-workers', '2', '--min-workers', '2', '--capacity', '100', '--max-worker-capacity', '100', '--concurrency', '100000'],
     clientArgs: [data.file, '--batch-size', '1000', '--window', '100', '--bind', 'tcp://127.0.0.1:*', '--server'],
     expected: count,
     goalMs: 1300,

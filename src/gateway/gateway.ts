@@ -309,6 +309,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     checkInteger('maxWorkerCapacity', o.maxWorkerCapacity, 1, Limits.maxCounter)
     checkInteger('holdTimeoutMs', o.holdTimeoutMs, 0)
     checkInteger('intakeHighWaterMark', o.intakeHighWaterMark, 1)
+    if (o.capacity > o.maxWorkerCapacity) {
+      throw new ConfigError(
+        'ERR_INVALID_OPTION',
+        `capacity ${o.capacity} is above maxWorkerCapacity ${o.maxWorkerCapacity}: forked workers could use only ${o.maxWorkerCapacity}; raise maxWorkerCapacity (--max-worker-capacity) too`,
+      )
+    }
     checkInteger('maxBatch', o.maxBatch, 1)
     checkInteger('maxAttempts', o.maxAttempts, 1, 1000)
     checkInteger('graceMs', o.graceMs, 0)
@@ -347,7 +353,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         {
           gateway: this.workersBind,
           mapFile: o.mapFile!,
-          capacity: Math.min(o.capacity, o.maxWorkerCapacity),
+          capacity: o.capacity,
           concurrency: o.concurrency,
           commandTimeoutMs: o.commandTimeoutMs,
           heartbeatIntervalMs: o.heartbeatIntervalMs,
@@ -611,10 +617,16 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    * never goes to a worker that already runs it.
    */
   private dispatch(): void {
+    // Second runs that no free worker may take this time; the rest of the queue goes on.
+    let parked: QueuedBatch[] | undefined
     while (this.queue.length > 0) {
       const batch = this.queue.shift()!
       const worker = this.credit.take(batch.holders === 0 ? undefined : (w) => !w.holds(batch))
       if (worker === undefined) {
+        if (batch.holders > 0 && this.credit.hasCredit) {
+          ;(parked ??= []).push(batch)
+          continue
+        }
         this.queue.requeueFront([batch])
         break
       }
@@ -627,6 +639,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       this.credit.offer(worker)
       this.sendToWorker(worker, [taskFrame(batch.id, batch.client, batch.replyTo, batch.attempt), batch.body])
     }
+    if (parked !== undefined) this.queue.requeueFront(parked)
     if (this.queue.length > 0) this.grow()
   }
 
@@ -779,6 +792,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const back: QueuedBatch[] = []
     for (const batch of worker.releaseAll(Date.now())) {
       batch.holders--
+      if (how === 'not-counted') batch.runs--
       this.queue.hold(-batch.body.length)
       if (this.inside.get(batch.client, batch.id) !== batch || batch.holders > 0 || batch.queued) continue
       if (this.closing !== undefined) {
@@ -792,7 +806,6 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         this.inside.take(batch.client, batch.id)
         this.reject(batch.replyTo, batch.id, batch.client, 'attempts-exhausted', false)
       } else {
-        if (how === 'not-counted') batch.runs--
         // Capped: a worker refuses a header whose attempt is beyond the protocol's bound.
         if (bumpAttempt) batch.attempt = Math.min(batch.attempt + 1, Limits.maxCounter)
         back.push(batch)

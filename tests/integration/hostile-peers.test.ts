@@ -140,6 +140,30 @@ describe('row 3: a worker that declares a capacity of 1 000 000', () => {
   })
 })
 
+describe('a gateway whose forked workers would declare more than --max-worker-capacity', () => {
+  it('refuses to start, naming both settings', () => {
+    expect(() => new Gateway({ mapFile: 'x', capacity: 128, maxWorkerCapacity: 64 })).toThrow(/capacity 128 is above maxWorkerCapacity 64/)
+  })
+})
+
+describe('a worker whose batch is held elsewhere too (a resend of a straggler)', () => {
+  it('keeps getting new batches while that second run waits for another worker', async () => {
+    const g = await gateway()
+    const only = new HandWorker(g.workersEndpoint, 'only', 64, track)
+    await waitFor(() => g.connectedWorkers === 1, 'the worker to join')
+    const client = await handClient(g.endpoint, track)
+    await client.send('1')
+    await only.nthTask(1)
+    // A resend: its second run may not go to the worker that runs the first.
+    await client.send('1', 'client-a', 2)
+    await waitFor(() => g.stats.speculative === 1, 'the resend to be queued as a second run')
+    await client.send('2')
+    expect(await only.nthTask(2)).toMatchObject({ id: '2' })
+    await only.send({ v: 1, type: 'done', id: '1', client: 'client-a' })
+    await waitFor(() => g.stats.completed === 1 && g.queued === 0, 'batch 1 done and its waiting second run withdrawn')
+  })
+})
+
 describe('row 4: a worker that says ready four times during a run', () => {
   it('uses up nobody\'s attempts: no batch is rejected attempts-exhausted', async () => {
     const g = await gateway({ maxAttempts: 3 })
