@@ -8,6 +8,7 @@ import { ConfigError, InputError, errorMessage } from '../protocol/errors.js'
 import { LOG_LEVELS, type Logger } from '../log.js'
 import { loadDeviceMap, type DeviceMap } from '../data/device-map.js'
 import { formatBadLine } from '../data/bad-lines.js'
+import { terminalSafe } from '../util/terminal-text.js'
 
 // `run-client … | head` closes stdout early: that is the reader's choice, not an error to crash on.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -48,8 +49,10 @@ export function exitCodeFor(error: unknown): number {
 
 /** Prints an error the way a user wants to read it: one line, the stack only with --log-level debug. */
 export function reportError(program: string, error: unknown, verbose: boolean): void {
-  process.stderr.write(`${program}: ${errorMessage(error)}\n`)
-  if (verbose && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`)
+  // Messages quote file lines, endpoints and answers from the network: nothing raw reaches the terminal.
+  const safe = (text: string): string => terminalSafe(text, { escapeBackslash: false })
+  process.stderr.write(`${program}: ${safe(errorMessage(error))}\n`)
+  if (verbose && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack.split('\n').map(safe).join('\n')}\n`)
 }
 
 /**

@@ -4,6 +4,8 @@
  */
 import { chmod, readFile, writeFile } from 'node:fs/promises'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { Dealer, Push } from 'zeromq'
+import { commandListBody, readyFrame, taskFrame } from '../../src/protocol/frames.js'
 import { fixtures, type Fixtures } from '../helpers/data.js'
 import { childPids, expectAllGone, freePort, runCli, startCli, waitFor, type RunningCli } from '../helpers/processes.js'
 
@@ -288,6 +290,39 @@ describe('gateway-status', () => {
     const json = await runCli('gateway-status', [`tcp://127.0.0.1:${port}`, '--json'])
     expect(json.code).toBe(0)
     expect(JSON.parse(json.stdout)).toMatchObject({ queue: { batches: 0 }, pool: { forked: 1 } })
+  })
+
+  it('escapes a client id and a worker id holding escape sequences: no raw ESC, C1 or bidi reaches the terminal', async () => {
+    const map = await files.write('map.txt', ['10.0.0.1:foo:1:0'])
+    const [statusPort, workersPort] = [await freePort(), await freePort()]
+    const { endpoint } = await startServer([
+      map, 'tcp://127.0.0.1:*', '-w', '0', '--workers-bind', `tcp://127.0.0.1:${workersPort}`,
+      '--status', `tcp://127.0.0.1:${statusPort}`, '--heartbeat', '10000', '--grace', '200', '--log-level', 'warn',
+    ])
+    const evilClient = 'evil\x1b[2J\x1b]0;pwned\x07\u009b31m'
+    const evilWorker = 'w\u202eredro\x1b[31m'
+    // A worker that says ready (capacity 1) and never answers: one batch is held, the next stays queued.
+    const worker = new Dealer({ linger: 0 })
+    const intake = new Push({ linger: 0 })
+    try {
+      worker.connect(`tcp://127.0.0.1:${workersPort}`)
+      await worker.send(readyFrame(evilWorker, 1))
+      intake.connect(endpoint)
+      const body = commandListBody([{ address: '10.0.0.1', command: 'foo' }])
+      const replyTo = `tcp://127.0.0.1:${await freePort()}`
+      for (const id of ['1', '2']) await intake.send([taskFrame(id, evilClient, replyTo, 1), body])
+      let text = ''
+      await waitFor(async () => {
+        text = (await runCli('gateway-status', [`tcp://127.0.0.1:${statusPort}`])).stdout
+        return text.includes('workers   1 connected') && text.includes('queue     1 batches')
+      }, 'the worker and the queued batch to show')
+      expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/)
+      expect(text).toContain('  evil\\x1b[2J\\x1b]0;pwned\\x07\\x9b31m  1 batches')
+      expect(text).toMatch(/^ {2}w\\u202eredro\\x1b\[31m +remote/m)
+    } finally {
+      worker.close()
+      intake.close()
+    }
   })
 
   it('exits 1 naming the endpoint when nothing answers', async () => {
