@@ -7,7 +7,7 @@ import { CommanderError, InvalidArgumentError } from '@commander-js/extra-typing
 import { ConfigError, InputError, errorMessage } from '../protocol/errors.js'
 import { LOG_LEVELS, type Logger } from '../log.js'
 import { loadDeviceMap, type DeviceMap } from '../data/device-map.js'
-import { formatBadLine } from '../data/bad-lines.js'
+import { CappedLineLog } from '../data/bad-lines.js'
 import { terminalSafe } from '../util/terminal-text.js'
 
 // `run-client … | head` closes stdout early: that is the reader's choice, not an error to crash on.
@@ -82,13 +82,31 @@ export function parseArgv(program: { parse(argv: readonly string[]): unknown }, 
   }
 }
 
-/** Loads a device map for a CLI: bad lines and duplicates logged as `file:line: reason`, the size at info. */
+/**
+ * Loads a device map for a CLI: the first 100 bad lines and the first 100
+ * duplicates logged as `file:line: reason`, then one line counting the rest;
+ * the size at info.
+ */
 export async function loadMapLogged(path: string, strict: boolean, logger: Logger): Promise<DeviceMap> {
-  const map = await loadDeviceMap(path, {
-    strict,
-    onBadLine: (bad) => logger.warn(formatBadLine(bad)),
-    onDuplicate: (duplicate) => logger.warn(formatBadLine(duplicate)),
-  })
-  logger.info({ mapFile: path, entries: map.size }, 'device map loaded')
+  const bad = new CappedLineLog((text) => logger.warn(text))
+  const duplicates = new CappedLineLog((text) => logger.warn(text))
+  const logRest = (): void => {
+    if (bad.unlogged === 0 && duplicates.unlogged === 0) return
+    const rest = [
+      ...(bad.unlogged > 0 ? [`${bad.unlogged} more bad lines`] : []),
+      ...(duplicates.unlogged > 0 ? [`${duplicates.unlogged} more duplicate entries`] : []),
+    ]
+    logger.warn(
+      { mapFile: path, badLines: bad.count, duplicates: duplicates.count },
+      `${terminalSafe(path, { escapeBackslash: false })}: ${rest.join(' and ')} not logged (only the first ${bad.limit} of each are)`,
+    )
+  }
+  let map: DeviceMap
+  try {
+    map = await loadDeviceMap(path, { strict, onBadLine: (line) => bad.add(line), onDuplicate: (line) => duplicates.add(line) })
+  } finally {
+    logRest()
+  }
+  logger.info({ mapFile: path, entries: map.size, badLines: bad.count, duplicates: duplicates.count }, 'device map loaded')
   return map
 }

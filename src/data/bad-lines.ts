@@ -15,3 +15,30 @@ export interface BadLine {
 export function formatBadLine(bad: BadLine): string {
   return terminalSafe(`${bad.path}:${bad.line}: ${bad.reason}`, { escapeBackslash: false })
 }
+
+/** Bad lines (and duplicate entries) logged per file; the rest are counted. */
+export const BAD_LINES_LOGGED = 100
+
+/**
+ * Logs the first {@link BAD_LINES_LOGGED} lines given to it and counts the
+ * rest, so a file of a million bad lines costs a hundred log lines and no
+ * memory per line.
+ */
+export class CappedLineLog {
+  /** Lines given, logged or not. */
+  count = 0
+
+  constructor(
+    private readonly log: (text: string) => void,
+    readonly limit = BAD_LINES_LOGGED,
+  ) {}
+
+  add(bad: BadLine): void {
+    if (++this.count <= this.limit) this.log(formatBadLine(bad))
+  }
+
+  /** Lines given but not logged. */
+  get unlogged(): number {
+    return Math.max(0, this.count - this.limit)
+  }
+}

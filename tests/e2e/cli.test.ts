@@ -191,6 +191,31 @@ describe('bad files, each with its message and exit code', () => {
   })
 })
 
+describe('a million-line-scale file of bad lines: bounded logs and memory', () => {
+  const BAD = 300_000
+
+  it('run-server logs the first 100 bad map lines and the first 100 duplicates, then one line counting the rest', async () => {
+    const map = `${files.dir}/bad-map.txt`
+    await writeFile(map, `10.0.0.1:foo:1:0\n${'10.0.0.300:foo:1:0\n'.repeat(BAD)}${'10.0.0.1:foo:2:0\n'.repeat(1000)}`)
+    const { server } = await startServer([map, 'tcp://127.0.0.1:*', '-w', '0', '--log-level', 'warn'])
+    const lines = server.stderr().trimEnd().split('\n')
+    expect(lines.filter((line) => line.includes('is not a valid IPv4 address'))).toHaveLength(100)
+    expect(lines.filter((line) => line.includes('duplicate entry for 10.0.0.1:foo'))).toHaveLength(100)
+    expect(server.stderr()).toContain(`${map}: ${BAD - 100} more bad lines and 900 more duplicate entries not logged`)
+    expect(lines.length).toBeLessThan(210)
+    expect(server.stderr().length).toBeLessThan(64 * 1024)
+  })
+
+  it('run-server --strict exits 2 naming the count and the first bad line, with bounded stderr', async () => {
+    const map = `${files.dir}/bad-map.txt`
+    await writeFile(map, `10.0.0.1:foo:1:0\n${'10.0.0.300:foo:1:0\n'.repeat(BAD)}`)
+    const { code, stderr } = await runCli('run-server', [map, 'tcp://127.0.0.1:*', '--strict', '--log-level', 'warn'])
+    expect(code).toBe(2)
+    expect(stderr).toContain(`run-server: ${map}: ${BAD} bad line(s), first ${map}:2: "10.0.0.300" is not a valid IPv4 address; refusing to start (--strict)`)
+    expect(stderr.length).toBeLessThan(64 * 1024)
+  })
+})
+
 describe('when no gateway is listening', () => {
   it('run-client retries within its bound, then exits 1 with one error line naming the endpoint', async () => {
     const port = await freePort()

@@ -430,6 +430,13 @@ describe('loadDeviceMap on a map file', () => {
     await expect(loadMap(path, true)).rejects.toMatchObject({ code: 'ERR_INPUT_BAD_LINES', path })
   })
 
+  it('names the number of bad lines and the first of them in the strict error', async () => {
+    const path = await fixture('strict-many.txt', `10.0.0.1:foo:1:1\n10.0.0.2:foo:1:forever\n${'10.0.0.300:foo:1:1\n'.repeat(5000)}`)
+    await expect(loadDeviceMap(path, { strict: true })).rejects.toMatchObject({
+      message: `${path}: 5001 bad line(s), first ${path}:2: wait "forever" is not a number of seconds from 0 to 86400; refusing to start (--strict)`,
+    })
+  })
+
   it('loads a clean file in strict mode', async () => {
     const { map } = await loadMap(await fixture('strict-ok.txt', '10.0.0.1:foo:1:1\n'), true)
     expect(map.size).toBe(1)
