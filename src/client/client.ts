@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import { Pull, Push } from 'zeromq'
 import { readCommands, type CommandLine } from '../data/commands-file.js'
-import { formatBadLine, type BadLine } from '../data/bad-lines.js'
+import { CappedLineLog, formatBadLine, type BadLine } from '../data/bad-lines.js'
 import { ConfigError, InputError, SendError, errorMessage } from '../protocol/errors.js'
 import { abortFrame, taskFrame } from '../protocol/frames.js'
 import { Limits } from '../protocol/limits.js'
@@ -255,12 +255,22 @@ export class Client extends EventEmitter<ClientEvents> {
     await this.sendAbort()
   }
 
+  /**
+   * The first pass of `strict`: reads the whole file, logs the first 100 bad
+   * lines and counts the rest (memory stays bounded however many there are),
+   * and throws naming the count and the first.
+   */
   private async checkStrict(path: string): Promise<void> {
-    const bad: BadLine[] = []
-    for await (const _ of readCommands(path, { onBadLine: (line) => bad.push(line) })) void _
-    if (bad.length === 0) return
-    for (const line of bad.slice(0, 100)) this.logger.error(formatBadLine(line))
-    throw new InputError('ERR_INPUT_BAD_LINES', path, `${path}: ${bad.length} bad line(s), first ${formatBadLine(bad[0]!)}; nothing sent (--strict)`)
+    const log = new CappedLineLog((text) => this.logger.error(text))
+    let first: BadLine | undefined
+    const onBadLine = (line: BadLine): void => {
+      first ??= line
+      log.add(line)
+    }
+    for await (const _ of readCommands(path, { onBadLine })) void _
+    if (first === undefined) return
+    if (log.unlogged > 0) this.logger.error({ badLines: log.count }, `${path}: ${log.unlogged} more bad lines not logged (only the first ${log.limit} are)`)
+    throw new InputError('ERR_INPUT_BAD_LINES', path, `${path}: ${log.count} bad line(s), first ${formatBadLine(first)}; nothing sent (--strict)`)
   }
 
   private async openSockets(): Promise<void> {
@@ -307,19 +317,23 @@ export class Client extends EventEmitter<ClientEvents> {
   private async sendFile(path: string): Promise<void> {
     // Per-command details are kept only for whoever listens to `records` (attach before run()).
     const batcher = new Batcher(this.options.batchSize, this.listenerCount('records') > 0)
+    const log = new CappedLineLog((text) => this.logger.warn(text))
     const onBadLine = (bad: BadLine): void => {
       this.badLines++
-      if (this.badLines <= 100) this.logger.warn(formatBadLine(bad))
-      else if (this.badLines === 101) this.logger.warn(`${path}: more bad lines; only the first 100 are logged`)
+      log.add(bad)
       this.emit('bad-line', bad)
     }
-    for await (const chunk of readCommands(path, { onBadLine })) {
-      if (this.interrupted) break
-      for (const command of chunk) {
-        this.commandsRead++
-        const batch = batcher.add(command)
-        if (batch !== undefined) await this.dispatch(batch)
+    try {
+      for await (const chunk of readCommands(path, { onBadLine })) {
+        if (this.interrupted) break
+        for (const command of chunk) {
+          this.commandsRead++
+          const batch = batcher.add(command)
+          if (batch !== undefined) await this.dispatch(batch)
+        }
       }
+    } finally {
+      if (log.unlogged > 0) this.logger.warn({ badLines: log.count }, `${path}: ${log.unlogged} more bad lines not logged (only the first ${log.limit} are)`)
     }
     const last = batcher.flush()
     if (last !== undefined) await this.dispatch(last)

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Dealer, Push } from 'zeromq'
 import { commandListBody, readyFrame, taskFrame } from '../../src/protocol/frames.js'
 import { fixtures, type Fixtures } from '../helpers/data.js'
-import { childPids, expectAllGone, freePort, runCli, startCli, waitFor, type RunningCli } from '../helpers/processes.js'
+import { childPids, expectAllGone, freePort, runCli, startCli, trackPeakRss, waitFor, type RunningCli } from '../helpers/processes.js'
 
 let files: Fixtures
 let servers: RunningCli[] = []
@@ -213,6 +213,25 @@ describe('a million-line-scale file of bad lines: bounded logs and memory', () =
     expect(code).toBe(2)
     expect(stderr).toContain(`run-server: ${map}: ${BAD} bad line(s), first ${map}:2: "10.0.0.300" is not a valid IPv4 address; refusing to start (--strict)`)
     expect(stderr.length).toBeLessThan(64 * 1024)
+  })
+})
+
+describe('run-client --strict on a file of 1 000 000 bad lines', () => {
+  it('counts them all, logs the first 100 and one line for the rest, and keeps its memory bounded', async () => {
+    const commands = `${files.dir}/bad.txt`
+    await writeFile(commands, '10.0.0.300:foo\n'.repeat(1_000_000))
+    const client = startCli('run-client', [commands, '--strict', '-b', 'tcp://127.0.0.1:*'])
+    pids.push(client.pid)
+    const rss = trackPeakRss(client)
+    const { code } = await client.exited
+    expect(code).toBe(2)
+    // Keeping every bad line took 225 MB at its peak; counting them leaves a bare run's ~90 MB.
+    expect(rss.peak()).toBeGreaterThan(0)
+    expect(rss.peak()).toBeLessThan(150 * 1024)
+    const stderr = client.stderr()
+    expect(stderr).toContain(`run-client: ${commands}: 1000000 bad line(s), first ${commands}:1: "10.0.0.300" is not a valid IPv4 address; nothing sent (--strict)`)
+    expect(stderr.split('\n').filter((line) => line.includes('is not a valid IPv4 address'))).toHaveLength(101) // 100 logged + the error
+    expect(stderr).toContain(`${commands}: 999900 more bad lines not logged`)
   })
 })
 

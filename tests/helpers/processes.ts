@@ -115,3 +115,23 @@ export async function runCli(name: 'run-client' | 'run-server' | 'run-worker' | 
   const { code } = await cli.exited
   return { code, stdout: cli.stdout(), stderr: cli.stderr() }
 }
+
+/**
+ * Samples the peak resident set size (VmHWM in /proc) of a running process
+ * every 10 ms until it exits; `peak()` is the largest value seen, in KiB.
+ */
+export function trackPeakRss(cli: RunningCli): { peak(): number } {
+  let peak = 0
+  const sample = (): void => {
+    try {
+      const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${cli.pid}/status`, 'utf8'))
+      if (match !== null) peak = Math.max(peak, Number(match[1]))
+    } catch {
+      // exited between two samples
+    }
+  }
+  sample()
+  const timer = setInterval(sample, 10)
+  void cli.exited.then(() => clearInterval(timer))
+  return { peak: () => peak }
+}
