@@ -6,9 +6,11 @@
  */
 import { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
+import { stat } from 'node:fs/promises'
 import { Pull, Push } from 'zeromq'
 import { readCommands, type CommandLine } from '../data/commands-file.js'
 import { CappedLineLog, formatBadLine, type BadLine } from '../data/bad-lines.js'
+import { STDIN_PATH, inputName } from '../data/lines.js'
 import { ConfigError, InputError, SendError, errorMessage } from '../protocol/errors.js'
 import { abortFrame, taskFrame } from '../protocol/frames.js'
 import { Limits } from '../protocol/limits.js'
@@ -179,6 +181,8 @@ export class Client extends EventEmitter<ClientEvents> {
   private slotWaiter: (() => void) | undefined
   private drainWaiter: (() => void) | undefined
   private interruptWaiter: (() => void) | undefined
+  /** Aborted by interrupt(): stops reading the commands at once, even while waiting for a FIFO's writer. */
+  private readonly reading = new AbortController()
 
   constructor(options: ClientOptions = {}) {
     super()
@@ -210,14 +214,21 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /**
    * Sends every command of `path` and resolves with the summary once each
-   * has an outcome. Throws {@link InputError} when the file cannot be read or
-   * has no commands, {@link ConfigError} when a socket cannot bind. One run
-   * per client.
+   * has an outcome. `-` reads the commands from standard input; a FIFO is
+   * read as its writer writes, until it closes. Throws {@link InputError}
+   * when the file cannot be read or has no commands, {@link ConfigError} when
+   * a socket cannot bind (or `strict` is asked of input that can be read only
+   * once). One run per client.
    */
   async run(path: string): Promise<RunSummary> {
     if (this.started) throw new ConfigError('ERR_INVALID_OPTION', 'a Client runs once; create another for the next run')
     this.started = true
-    if (this.options.strict) await this.checkStrict(path)
+    if (this.options.strict) {
+      const checkedAt = performance.now()
+      await this.checkStrict(path)
+      // Ctrl+C during the check: nothing was sent, and nothing will be.
+      if (this.interrupted) return this.summary(performance.now() - checkedAt)
+    }
     const startedAt = performance.now()
     warmUpCodec()
     await this.openSockets()
@@ -233,7 +244,7 @@ export class Client extends EventEmitter<ClientEvents> {
       this.closeSockets()
     }
     if (this.commandsRead === 0 && !this.interrupted) {
-      throw new InputError('ERR_INPUT_EMPTY', path, `${path} has no commands${this.badLines > 0 ? ` (${this.badLines} bad lines)` : ''}`)
+      throw new InputError('ERR_INPUT_EMPTY', path, `${inputName(path)} has no commands${this.badLines > 0 ? ` (${this.badLines} bad lines)` : ''}`)
     }
     return this.summary(performance.now() - startedAt)
   }
@@ -247,6 +258,7 @@ export class Client extends EventEmitter<ClientEvents> {
     if (this.interrupted) return
     this.interrupted = true
     this.logger.info('interrupted: aborting queued batches')
+    this.reading.abort()
     // A send blocked in its retries must not hold Ctrl+C up.
     this.sender?.close('interrupted')
     this.slotWaiter?.()
@@ -261,16 +273,18 @@ export class Client extends EventEmitter<ClientEvents> {
    * and throws naming the count and the first.
    */
   private async checkStrict(path: string): Promise<void> {
+    const name = inputName(path)
+    await assertRereadable(path)
     const log = new CappedLineLog((text) => this.logger.error(text))
     let first: BadLine | undefined
     const onBadLine = (line: BadLine): void => {
       first ??= line
       log.add(line)
     }
-    for await (const _ of readCommands(path, { onBadLine })) void _
+    for await (const _ of readCommands(path, { onBadLine, signal: this.reading.signal })) void _
     if (first === undefined) return
-    if (log.unlogged > 0) this.logger.error({ badLines: log.count }, `${path}: ${log.unlogged} more bad lines not logged (only the first ${log.limit} are)`)
-    throw new InputError('ERR_INPUT_BAD_LINES', path, `${path}: ${log.count} bad line(s), first ${formatBadLine(first)}; nothing sent (--strict)`)
+    if (log.unlogged > 0) this.logger.error({ badLines: log.count }, `${name}: ${log.unlogged} more bad lines not logged (only the first ${log.limit} are)`)
+    throw new InputError('ERR_INPUT_BAD_LINES', path, `${name}: ${log.count} bad line(s), first ${formatBadLine(first)}; nothing sent (--strict)`)
   }
 
   private async openSockets(): Promise<void> {
@@ -324,7 +338,7 @@ export class Client extends EventEmitter<ClientEvents> {
       this.emit('bad-line', bad)
     }
     try {
-      for await (const chunk of readCommands(path, { onBadLine })) {
+      for await (const chunk of readCommands(path, { onBadLine, signal: this.reading.signal })) {
         if (this.interrupted) break
         for (const command of chunk) {
           this.commandsRead++
@@ -333,7 +347,7 @@ export class Client extends EventEmitter<ClientEvents> {
         }
       }
     } finally {
-      if (log.unlogged > 0) this.logger.warn({ badLines: log.count }, `${path}: ${log.unlogged} more bad lines not logged (only the first ${log.limit} are)`)
+      if (log.unlogged > 0) this.logger.warn({ badLines: log.count }, `${inputName(path)}: ${log.unlogged} more bad lines not logged (only the first ${log.limit} are)`)
     }
     const last = batcher.flush()
     if (last !== undefined) await this.dispatch(last)
@@ -568,6 +582,27 @@ export class Client extends EventEmitter<ClientEvents> {
       ...(this.sendError !== undefined ? { sendError: this.sendError } : {}),
       exitCode,
     }
+  }
+}
+
+/**
+ * `strict` reads the input twice (check, then send); standard input, a FIFO
+ * or a device gives its lines only once, so the second pass would send nothing.
+ */
+async function assertRereadable(path: string): Promise<void> {
+  let once: string | undefined
+  if (path === STDIN_PATH) once = 'standard input'
+  else {
+    // stat() never opens the file, so it does not block on a FIFO.
+    const stats = await stat(path).catch(() => undefined)
+    if (stats?.isFIFO() === true) once = 'a FIFO'
+    else if (stats?.isCharacterDevice() === true) once = 'a device'
+  }
+  if (once !== undefined) {
+    throw new ConfigError(
+      'ERR_INVALID_OPTION',
+      `${inputName(path)} is ${once}: --strict reads the commands twice (check, then send) and ${once} can be read only once; write them to a file first, or leave out --strict`,
+    )
   }
 }
 

@@ -85,19 +85,19 @@ export interface RunningCli {
  * Starts `bin/<name>.js` as a user would. `detached` gives it its own process
  * group, so a test can send Ctrl+C to the whole group as a terminal does.
  * `netns` runs it in that network namespace (`ip netns exec` execs it, so the
- * pid is still node's).
+ * pid is still node's). `stdin: 'pipe'` gives the test `child.stdin` to write.
  */
 export function startCli(
   name: 'run-client' | 'run-server' | 'run-worker' | 'gateway-status',
   args: string[],
-  options: { detached?: boolean; netns?: string } = {},
+  options: { detached?: boolean; netns?: string; stdin?: 'pipe' | 'ignore' } = {},
 ): RunningCli {
   const command = [process.execPath, `${ROOT}bin/${name}.js`, ...args]
   const argv = options.netns === undefined ? command : ['ip', 'netns', 'exec', options.netns, ...command]
   const child = spawn(argv[0]!, argv.slice(1), {
     cwd: ROOT,
     detached: options.detached ?? false,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
   })
   let out = ''
   let err = ''
