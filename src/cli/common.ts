@@ -7,7 +7,8 @@ import { CommanderError, InvalidArgumentError } from '@commander-js/extra-typing
 import { ConfigError, InputError, errorMessage } from '../protocol/errors.js'
 import { LOG_LEVELS, type Logger } from '../log.js'
 import { loadDeviceMap, type DeviceMap } from '../data/device-map.js'
-import { formatBadLine } from '../data/bad-lines.js'
+import { CappedLineLog } from '../data/bad-lines.js'
+import { terminalSafe } from '../util/terminal-text.js'
 import { installCrashReport } from '../util/crash-report.js'
 
 installCrashReport(process.argv[1]?.split('/').pop()?.replace(/\.js$/, '') ?? 'cli')
@@ -51,8 +52,10 @@ export function exitCodeFor(error: unknown): number {
 
 /** Prints an error the way a user wants to read it: one line, the stack only with --log-level debug. */
 export function reportError(program: string, error: unknown, verbose: boolean): void {
-  process.stderr.write(`${program}: ${errorMessage(error)}\n`)
-  if (verbose && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`)
+  // Messages quote file lines, endpoints and answers from the network: nothing raw reaches the terminal.
+  const safe = (text: string): string => terminalSafe(text, { escapeBackslash: false })
+  process.stderr.write(`${program}: ${safe(errorMessage(error))}\n`)
+  if (verbose && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack.split('\n').map(safe).join('\n')}\n`)
 }
 
 /**
@@ -82,13 +85,31 @@ export function parseArgv(program: { parse(argv: readonly string[]): unknown }, 
   }
 }
 
-/** Loads a device map for a CLI: bad lines and duplicates logged as `file:line: reason`, the size at info. */
+/**
+ * Loads a device map for a CLI: the first 100 bad lines and the first 100
+ * duplicates logged as `file:line: reason`, then one line counting the rest;
+ * the size at info.
+ */
 export async function loadMapLogged(path: string, strict: boolean, logger: Logger): Promise<DeviceMap> {
-  const map = await loadDeviceMap(path, {
-    strict,
-    onBadLine: (bad) => logger.warn(formatBadLine(bad)),
-    onDuplicate: (duplicate) => logger.warn(formatBadLine(duplicate)),
-  })
-  logger.info({ mapFile: path, entries: map.size }, 'device map loaded')
+  const bad = new CappedLineLog((text) => logger.warn(text))
+  const duplicates = new CappedLineLog((text) => logger.warn(text))
+  const logRest = (): void => {
+    if (bad.unlogged === 0 && duplicates.unlogged === 0) return
+    const rest = [
+      ...(bad.unlogged > 0 ? [`${bad.unlogged} more bad lines`] : []),
+      ...(duplicates.unlogged > 0 ? [`${duplicates.unlogged} more duplicate entries`] : []),
+    ]
+    logger.warn(
+      { mapFile: path, badLines: bad.count, duplicates: duplicates.count },
+      `${terminalSafe(path, { escapeBackslash: false })}: ${rest.join(' and ')} not logged (only the first ${bad.limit} of each are)`,
+    )
+  }
+  let map: DeviceMap
+  try {
+    map = await loadDeviceMap(path, { strict, onBadLine: (line) => bad.add(line), onDuplicate: (line) => duplicates.add(line) })
+  } finally {
+    logRest()
+  }
+  logger.info({ mapFile: path, entries: map.size, badLines: bad.count, duplicates: duplicates.count }, 'device map loaded')
   return map
 }

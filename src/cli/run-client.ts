@@ -2,14 +2,18 @@
  * run-client: send a commands file through one or more gateways and print
  * the summary. Thin: flags map onto ClientOptions, then Client.run().
  */
-import { createWriteStream, type WriteStream } from 'node:fs'
+import { close, constants, createWriteStream, fstat } from 'node:fs'
 import { once } from 'node:events'
+import { Socket } from 'node:net'
+import type { Writable } from 'node:stream'
 import { Command, Option } from '@commander-js/extra-typings'
 import { Client, clientDefaults, type CommandRecord } from '../client/client.js'
 import { formatSummary } from '../client/summary.js'
 import { createLogger } from '../log.js'
 import { background } from '../util/background.js'
 import { ConfigError, errorMessage } from '../protocol/errors.js'
+import { openTracked, releasePendingOpens } from '../util/pending-opens.js'
+import { terminalSafe } from '../util/terminal-text.js'
 import { ExitCode, VERSION, exitCodeFor, integer, logLevel, parseArgv, positionalOr, reportError } from './common.js'
 
 const EXAMPLES = `
@@ -23,8 +27,16 @@ Examples:
   # keep one line per command
   $ run-client commands.txt --output results.jsonl
 
+  # read the commands from stdin ("-"), or from a FIFO as another program writes them
+  $ generate-commands | run-client - -s tcp://gw1:5557
+  $ mkfifo cmds.fifo && run-client cmds.fifo &   # waits for a writer; Ctrl+C still works
+  $ generate-commands > cmds.fifo
+
 Commands file: one "address:command" per line; address is IPv4, IPv6 ([::1]:foo also works)
 or a host name; command is a token of [A-Za-z0-9_.-]. Blank lines and # comments are skipped.
+"-" reads standard input (./- for a file named "-"). A FIFO or stdin is read as it is written,
+until the writer closes it; --strict needs a regular file (it reads the file twice).
+Bad lines: the first 100 are logged, the rest counted.
 
 Exit codes: 0 every batch answered · 1 some lost, rejected or unsent (the summary says which)
             2 bad usage or unreadable input · 130 interrupted (Ctrl+C prints the partial summary)
@@ -34,7 +46,7 @@ function buildProgram() {
   return new Command('run-client')
     .description('Send the commands of a file to command gateways and print a summary of the results.')
     .version(VERSION)
-    .argument('<commands-file>', 'file of address:command lines')
+    .argument('<commands-file>', 'file of address:command lines; - reads stdin')
     .argument('[batch-size]', 'commands per batch (same as --batch-size)', integer(1, 10_000))
     .argument('[bind]', 'results endpoint to bind (same as --bind)')
     .argument('[server]', 'gateway endpoint (same as --server)')
@@ -66,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
   const given = (name: string): boolean => program.getOptionValueSource(name as never) === 'cli'
   const logger = createLogger({ level: o.logLevel })
   let client: Client
-  let output: WriteStream | undefined
+  let output: Writable | undefined
   // While the --output file lags behind, stop reading commands, so its buffer stays bounded.
   const waitForOutput = (): Promise<void> | undefined =>
     output !== undefined && output.writableNeedDrain && !output.destroyed
@@ -95,16 +107,34 @@ async function main(argv: string[]): Promise<number> {
     reportError('run-client', error, o.logLevel === 'debug' || o.logLevel === 'trace')
     return exitCodeFor(error)
   }
+  // Signals first: opening --output on a FIFO waits for its reader, and Ctrl+C must work then too.
+  let interrupts = 0
+  const onSignal = (signal: NodeJS.Signals): void => {
+    // An open() blocked on a FIFO holds a libuv thread, which even process.exit() waits for: let it go.
+    const stuck = releasePendingOpens()
+    if (++interrupts > 1) {
+      process.stderr.write(`run-client: second ${signal}; exiting now\n`)
+      if (stuck.length > 0) {
+        // process.exit() would wait for the stuck open() for ever; die of the signal instead (the shell sees 130).
+        process.stderr.write(`run-client: an open() of ${terminalSafe(stuck.join(', '), { escapeBackslash: false })} cannot be ended; exiting by ${signal}\n`)
+        process.removeAllListeners(signal)
+        process.kill(process.pid, signal)
+      }
+      process.exit(ExitCode.Interrupted)
+    }
+    background(client.interrupt(), logger, 'interrupt')
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
   if (o.output !== undefined) {
-    output = createWriteStream(o.output)
-    const stream = output
     try {
       // Find out now, not after the run, that the file cannot be written.
-      await once(stream, 'open')
+      output = await openOutput(o.output)
     } catch (error) {
       reportError('run-client', new ConfigError('ERR_INVALID_OPTION', `cannot write --output ${o.output}: ${errorMessage(error)}`), false)
       return ExitCode.Usage
     }
+    const stream = output
     stream.on('error', (error) => logger.error({ err: error.message, file: o.output }, 'cannot write --output file'))
     client.on('records', (records: CommandRecord[]) => {
       let text = ''
@@ -112,16 +142,6 @@ async function main(argv: string[]): Promise<number> {
       stream.write(text)
     })
   }
-  let interrupts = 0
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (++interrupts > 1) {
-      process.stderr.write(`run-client: second ${signal}; exiting now\n`)
-      process.exit(ExitCode.Interrupted)
-    }
-    background(client.interrupt(), logger, 'interrupt')
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
   const showProgress = o.progress ?? process.stderr.isTTY === true
   const progress = showProgress ? startProgress(client) : undefined
   try {
@@ -136,9 +156,36 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     if (output !== undefined) {
       output.end()
-      await once(output, 'close').catch(() => undefined)
+      // After Ctrl+C, a reader that stopped reading (a stalled pipe) gets 2 s, not for ever.
+      const closed = once(output, 'close').catch(() => undefined)
+      if (interrupts === 0) await closed
+      else {
+        let timer: NodeJS.Timeout | undefined
+        await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))])
+        clearTimeout(timer)
+        output.destroy()
+      }
     }
   }
+}
+
+/**
+ * Opens the --output file: a file stream for a file, a socket over the event
+ * loop for a FIFO (its writes never hold a libuv thread). The open itself is
+ * tracked, so Ctrl+C can release it while a FIFO waits for its reader.
+ */
+async function openOutput(path: string): Promise<Writable> {
+  const fd = await openTracked(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC)
+  const isFifo = await new Promise<boolean>((resolve, reject) =>
+    fstat(fd, (error, stats) => {
+      if (error === null) resolve(stats.isFIFO() || stats.isSocket())
+      else {
+        close(fd, () => undefined)
+        reject(error)
+      }
+    }),
+  )
+  return isFifo ? new Socket({ fd, readable: false, writable: true }) : createWriteStream('', { fd })
 }
 
 function startProgress(client: Client): { stop(): void } {

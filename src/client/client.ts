@@ -6,9 +6,11 @@
  */
 import { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
+import { stat } from 'node:fs/promises'
 import { Pull, Push } from 'zeromq'
 import { readCommands, type CommandLine } from '../data/commands-file.js'
-import { formatBadLine, type BadLine } from '../data/bad-lines.js'
+import { CappedLineLog, formatBadLine, type BadLine } from '../data/bad-lines.js'
+import { STDIN_PATH, inputName } from '../data/lines.js'
 import { ConfigError, InputError, SendError, errorMessage } from '../protocol/errors.js'
 import { abortFrame, taskFrame } from '../protocol/frames.js'
 import { Limits } from '../protocol/limits.js'
@@ -182,6 +184,8 @@ export class Client extends EventEmitter<ClientEvents> {
   private slotWaiter: (() => void) | undefined
   private drainWaiter: (() => void) | undefined
   private interruptWaiter: (() => void) | undefined
+  /** Aborted by interrupt(): stops reading the commands at once, even while waiting for a FIFO's writer. */
+  private readonly reading = new AbortController()
 
   constructor(options: ClientOptions = {}) {
     super()
@@ -214,14 +218,21 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /**
    * Sends every command of `path` and resolves with the summary once each
-   * has an outcome. Throws {@link InputError} when the file cannot be read or
-   * has no commands, {@link ConfigError} when a socket cannot bind. One run
-   * per client.
+   * has an outcome. `-` reads the commands from standard input; a FIFO is
+   * read as its writer writes, until it closes. Throws {@link InputError}
+   * when the file cannot be read or has no commands, {@link ConfigError} when
+   * a socket cannot bind (or `strict` is asked of input that can be read only
+   * once). One run per client.
    */
   async run(path: string): Promise<RunSummary> {
     if (this.started) throw new ConfigError('ERR_INVALID_OPTION', 'a Client runs once; create another for the next run')
     this.started = true
-    if (this.options.strict) await this.checkStrict(path)
+    if (this.options.strict) {
+      const checkedAt = performance.now()
+      await this.checkStrict(path)
+      // Ctrl+C during the check: nothing was sent, and nothing will be.
+      if (this.interrupted) return this.summary(performance.now() - checkedAt)
+    }
     const startedAt = performance.now()
     warmUpCodec()
     await this.openSockets()
@@ -239,7 +250,7 @@ export class Client extends EventEmitter<ClientEvents> {
       this.batchLog.flush()
     }
     if (this.commandsRead === 0 && !this.interrupted) {
-      throw new InputError('ERR_INPUT_EMPTY', path, `${path} has no commands${this.badLines > 0 ? ` (${this.badLines} bad lines)` : ''}`)
+      throw new InputError('ERR_INPUT_EMPTY', path, `${inputName(path)} has no commands${this.badLines > 0 ? ` (${this.badLines} bad lines)` : ''}`)
     }
     return this.summary(performance.now() - startedAt)
   }
@@ -253,6 +264,7 @@ export class Client extends EventEmitter<ClientEvents> {
     if (this.interrupted) return
     this.interrupted = true
     this.logger.info('interrupted: aborting queued batches')
+    this.reading.abort()
     // A send blocked in its retries must not hold Ctrl+C up.
     this.sender?.close('interrupted')
     this.slotWaiter?.()
@@ -261,12 +273,24 @@ export class Client extends EventEmitter<ClientEvents> {
     await this.sendAbort()
   }
 
+  /**
+   * The first pass of `strict`: reads the whole file, logs the first 100 bad
+   * lines and counts the rest (memory stays bounded however many there are),
+   * and throws naming the count and the first.
+   */
   private async checkStrict(path: string): Promise<void> {
-    const bad: BadLine[] = []
-    for await (const _ of readCommands(path, { onBadLine: (line) => bad.push(line) })) void _
-    if (bad.length === 0) return
-    for (const line of bad.slice(0, 100)) this.logger.error(formatBadLine(line))
-    throw new InputError('ERR_INPUT_BAD_LINES', path, `${path}: ${bad.length} bad line(s), first ${formatBadLine(bad[0]!)}; nothing sent (--strict)`)
+    const name = inputName(path)
+    await assertRereadable(path)
+    const log = new CappedLineLog((text) => this.logger.error(text))
+    let first: BadLine | undefined
+    const onBadLine = (line: BadLine): void => {
+      first ??= line
+      log.add(line)
+    }
+    for await (const _ of readCommands(path, { onBadLine, signal: this.reading.signal })) void _
+    if (first === undefined) return
+    if (log.unlogged > 0) this.logger.error({ badLines: log.count }, `${name}: ${log.unlogged} more bad lines not logged (only the first ${log.limit} are)`)
+    throw new InputError('ERR_INPUT_BAD_LINES', path, `${name}: ${log.count} bad line(s), first ${formatBadLine(first)}; nothing sent (--strict)`)
   }
 
   private async openSockets(): Promise<void> {
@@ -313,19 +337,23 @@ export class Client extends EventEmitter<ClientEvents> {
   private async sendFile(path: string): Promise<void> {
     // Per-command details are kept only for whoever listens to `records` (attach before run()).
     const batcher = new Batcher(this.options.batchSize, this.listenerCount('records') > 0)
+    const log = new CappedLineLog((text) => this.logger.warn(text))
     const onBadLine = (bad: BadLine): void => {
       this.badLines++
-      if (this.badLines <= 100) this.logger.warn(formatBadLine(bad))
-      else if (this.badLines === 101) this.logger.warn(`${path}: more bad lines; only the first 100 are logged`)
+      log.add(bad)
       this.emit('bad-line', bad)
     }
-    for await (const chunk of readCommands(path, { onBadLine })) {
-      if (this.interrupted) break
-      for (const command of chunk) {
-        this.commandsRead++
-        const batch = batcher.add(command)
-        if (batch !== undefined) await this.dispatch(batch)
+    try {
+      for await (const chunk of readCommands(path, { onBadLine, signal: this.reading.signal })) {
+        if (this.interrupted) break
+        for (const command of chunk) {
+          this.commandsRead++
+          const batch = batcher.add(command)
+          if (batch !== undefined) await this.dispatch(batch)
+        }
       }
+    } finally {
+      if (log.unlogged > 0) this.logger.warn({ badLines: log.count }, `${inputName(path)}: ${log.unlogged} more bad lines not logged (only the first ${log.limit} are)`)
     }
     const last = batcher.flush()
     if (last !== undefined) await this.dispatch(last)
@@ -561,6 +589,27 @@ export class Client extends EventEmitter<ClientEvents> {
       ...(this.sendError !== undefined ? { sendError: this.sendError } : {}),
       exitCode,
     }
+  }
+}
+
+/**
+ * `strict` reads the input twice (check, then send); standard input, a FIFO
+ * or a device gives its lines only once, so the second pass would send nothing.
+ */
+async function assertRereadable(path: string): Promise<void> {
+  let once: string | undefined
+  if (path === STDIN_PATH) once = 'standard input'
+  else {
+    // stat() never opens the file, so it does not block on a FIFO.
+    const stats = await stat(path).catch(() => undefined)
+    if (stats?.isFIFO() === true) once = 'a FIFO'
+    else if (stats?.isCharacterDevice() === true) once = 'a device'
+  }
+  if (once !== undefined) {
+    throw new ConfigError(
+      'ERR_INVALID_OPTION',
+      `${inputName(path)} is ${once}: --strict reads the commands twice (check, then send) and ${once} can be read only once; write them to a file first, or leave out --strict`,
+    )
   }
 }
 

@@ -2,6 +2,7 @@
  * The client's run summary: the numbers, and the text printed on stdout.
  */
 import type { OutcomeCounts } from './results.js'
+import { terminalSafe } from '../util/terminal-text.js'
 
 /** Why batches were lost. */
 export interface LostBreakdown {
@@ -63,11 +64,12 @@ export function formatSummary(s: RunSummary): string {
   const lost = s.lostBatches
   const causes: string[] = []
   if (lost.unsent > 0) causes.push(`${lost.unsent} unsent`)
-  for (const [reason, n] of Object.entries(lost.rejected)) if (n > 0) causes.push(`${n} rejected ${reason}`)
+  // Reasons and errors came from gateways and sockets: escape them before they reach a terminal.
+  for (const [reason, n] of Object.entries(lost.rejected)) if (n > 0) causes.push(`${n} rejected ${terminalSafe(reason, { maxLength: 100 })}`)
   if (lost.noResult > 0) causes.push(`${lost.noResult} without result`)
   if (lost.interrupted > 0) causes.push(`${lost.interrupted} interrupted`)
   if (causes.length > 0) lines.push(`lost      ${plural(c.lost, 'command')} in batches: ${causes.join(' · ')}`)
-  if (s.sendError !== undefined) lines.push(`error     ${s.sendError}`)
+  if (s.sendError !== undefined) lines.push(`error     ${terminalSafe(s.sendError, { maxLength: 1000, escapeBackslash: false })}`)
   if (s.badLines > 0) lines.push(`skipped   ${plural(s.badLines, 'bad line')} (see the log)`)
   if (s.resends > 0 || s.duplicates > 0) {
     lines.push(`resent    ${plural(s.resends, 'batch', 'batches')} · ${plural(s.duplicates, 'duplicate result')} dropped`)

@@ -1,3 +1,5 @@
+import { terminalSafe } from '../util/terminal-text.js'
+
 /** A line of an input file that was skipped, and why. */
 export interface BadLine {
   readonly path: string
@@ -5,7 +7,38 @@ export interface BadLine {
   readonly reason: string
 }
 
-/** `file:line: reason`, the form editors and terminals link to. */
+/**
+ * `file:line: reason`, the form editors and terminals link to. Reasons quote
+ * the line (JSON-escaped, which leaves DEL, C1 and bidi characters as they
+ * are), so the whole text goes through {@link terminalSafe}.
+ */
 export function formatBadLine(bad: BadLine): string {
-  return `${bad.path}:${bad.line}: ${bad.reason}`
+  return terminalSafe(`${bad.path}:${bad.line}: ${bad.reason}`, { escapeBackslash: false })
+}
+
+/** Bad lines (and duplicate entries) logged per file; the rest are counted. */
+export const BAD_LINES_LOGGED = 100
+
+/**
+ * Logs the first {@link BAD_LINES_LOGGED} lines given to it and counts the
+ * rest, so a file of a million bad lines costs a hundred log lines and no
+ * memory per line.
+ */
+export class CappedLineLog {
+  /** Lines given, logged or not. */
+  count = 0
+
+  constructor(
+    private readonly log: (text: string) => void,
+    readonly limit = BAD_LINES_LOGGED,
+  ) {}
+
+  add(bad: BadLine): void {
+    if (++this.count <= this.limit) this.log(formatBadLine(bad))
+  }
+
+  /** Lines given but not logged. */
+  get unlogged(): number {
+    return Math.max(0, this.count - this.limit)
+  }
 }

@@ -4,7 +4,7 @@
  */
 import { addressProblem, commandProblem, unbracketed } from './address.js'
 import type { BadLine } from './bad-lines.js'
-import { readLines } from './lines.js'
+import { inputName, readLines } from './lines.js'
 
 /** One command of the commands file, with its 1-based line number. */
 export interface CommandLine {
@@ -21,6 +21,8 @@ export interface ReadCommandsOptions {
    * @default 65536
    */
   readonly maxLineBytes?: number
+  /** Stops the reading: the generator ends as at the end of the file. */
+  readonly signal?: AbortSignal
 }
 
 /**
@@ -45,20 +47,23 @@ function preview(text: string): string {
 
 /**
  * Streams the commands of `path`, one array per read chunk, never holding
- * the whole file. Throws `InputError` when the file cannot be read.
+ * the whole file. `-` reads standard input (bad lines then name `<stdin>`);
+ * a FIFO is read as it is written, until its writer closes it. Throws
+ * `InputError` when the file cannot be read.
  */
 export async function* readCommands(path: string, options: ReadCommandsOptions = {}): AsyncGenerator<CommandLine[]> {
   const onBadLine = options.onBadLine ?? (() => undefined)
-  for await (const lines of readLines(path, { maxLineBytes: options.maxLineBytes })) {
+  const name = inputName(path)
+  for await (const lines of readLines(path, { maxLineBytes: options.maxLineBytes, stdin: true, signal: options.signal })) {
     const commands: CommandLine[] = []
     for (const line of lines) {
       if ('error' in line) {
-        onBadLine({ path, line: line.number, reason: `line ${line.error}` })
+        onBadLine({ path: name, line: line.number, reason: `line ${line.error}` })
         continue
       }
       const parsed = parseCommandLine(line.text, line.number)
       if (parsed === undefined) continue
-      if (typeof parsed === 'string') onBadLine({ path, line: line.number, reason: parsed })
+      if (typeof parsed === 'string') onBadLine({ path: name, line: line.number, reason: parsed })
       else commands.push(parsed)
     }
     if (commands.length > 0) yield commands

@@ -3,7 +3,7 @@
  * device answers `response` (an integer) after `wait` seconds.
  */
 import { addressProblem, commandProblem, splitFromRight } from './address.js'
-import type { BadLine } from './bad-lines.js'
+import { formatBadLine, type BadLine } from './bad-lines.js'
 import { InputError } from '../protocol/errors.js'
 import { readLines } from './lines.js'
 
@@ -93,13 +93,17 @@ export interface LoadDeviceMapOptions {
 export async function loadDeviceMap(path: string, options: LoadDeviceMapOptions = {}): Promise<DeviceMap> {
   const map = new DeviceMap()
   let bad = 0
+  // Only the first bad line is kept (for the strict error); the rest are counted.
+  let firstBad: BadLine | undefined
   for await (const lines of readLines(path)) {
     for (const line of lines) {
       const parsed = 'error' in line ? `line ${line.error}` : parseDeviceLine(line.text)
       if (parsed === undefined) continue
       if (typeof parsed === 'string') {
         bad++
-        options.onBadLine?.({ path, line: line.number, reason: parsed })
+        const badLine = { path, line: line.number, reason: parsed }
+        firstBad ??= badLine
+        options.onBadLine?.(badLine)
         continue
       }
       const previous = map.set(parsed.address, parsed.command, {
@@ -118,7 +122,7 @@ export async function loadDeviceMap(path: string, options: LoadDeviceMapOptions 
     }
   }
   if (bad > 0 && options.strict === true) {
-    throw new InputError('ERR_INPUT_BAD_LINES', path, `${path}: ${bad} bad line(s); refusing to start in strict mode`)
+    throw new InputError('ERR_INPUT_BAD_LINES', path, `${path}: ${bad} bad line(s), first ${formatBadLine(firstBad!)}; refusing to start (--strict)`)
   }
   if (map.size === 0) throw new InputError('ERR_INPUT_EMPTY', path, `${path} has no device entries`)
   return map

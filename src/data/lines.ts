@@ -2,10 +2,29 @@
  * Streams a text file as numbered lines with bounded memory: a line longer
  * than `maxLineBytes` is reported and skipped rather than buffered, so a
  * multi-gigabyte file without newlines cannot exhaust memory.
+ *
+ * Besides regular files it reads FIFOs and (with `stdin`) `-` as streams:
+ * lines are yielded as they are written, until the last writer closes. A FIFO
+ * is opened with O_NONBLOCK, so opening one that has no writer yet never
+ * blocks a libuv thread (which nothing could cancel), and it is read through
+ * the event loop (epoll), not the threadpool. `signal` ends the reading at
+ * any point, even while waiting for a writer.
  */
-import { open } from 'node:fs/promises'
+import { close, constants, createReadStream, fstat, type Stats } from 'node:fs'
+import { Socket } from 'node:net'
+import { isatty, ReadStream as TtyReadStream } from 'node:tty'
 import { isUtf8 } from 'node:buffer'
+import { addAbortSignal, type Readable } from 'node:stream'
 import { InputError, errorMessage } from '../protocol/errors.js'
+import { openTracked } from '../util/pending-opens.js'
+
+/** The path that means standard input, where it is accepted (`stdin: true`). */
+export const STDIN_PATH = '-'
+
+/** How an input is named in messages: `<stdin>` for `-` read as standard input, else its path. */
+export function inputName(path: string, stdin = true): string {
+  return stdin && path === STDIN_PATH ? '<stdin>' : path
+}
 
 /** One line of a file: its 1-based number and either its text or why it is unusable. */
 export type Line = { readonly number: number; readonly text: string } | { readonly number: number; readonly error: string }
@@ -16,6 +35,13 @@ export interface ReadLinesOptions {
    * @default 65536
    */
   readonly maxLineBytes?: number
+  /**
+   * Read standard input when the path is `-` (messages then name it `<stdin>`).
+   * @default false
+   */
+  readonly stdin?: boolean
+  /** Stops the reading: the generator ends quietly, as at the end of the file. */
+  readonly signal?: AbortSignal
 }
 
 const NEWLINE = 0x0a
@@ -51,6 +77,62 @@ function pushDecodedLines(text: string, number: number, maxLineBytes: number, li
   }
 }
 
+/** `promise`, or `'aborted'` as soon as `signal` aborts, whichever comes first. */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T | 'aborted'> {
+  if (signal === undefined) return promise
+  if (signal.aborted) return Promise.resolve('aborted')
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => resolve('aborted')
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error)
+      },
+    )
+  })
+}
+
+function fstatAsync(fd: number): Promise<Stats> {
+  return new Promise((resolve, reject) => fstat(fd, (error, stats) => (error === null ? resolve(stats) : reject(error))))
+}
+
+/**
+ * Opens `path` for reading without ever blocking on a FIFO, and wraps it in
+ * the stream that suits it: a socket over the event loop for a FIFO, a TTY
+ * stream for a terminal, a file stream otherwise. `undefined` when `signal`
+ * aborted first.
+ */
+async function openInput(path: string, signal: AbortSignal | undefined): Promise<Readable | undefined> {
+  const opening = openTracked(path, constants.O_RDONLY | constants.O_NONBLOCK)
+  const first = await unlessAborted(opening, signal)
+  if (first === 'aborted') {
+    // Close it whenever the open returns.
+    opening.then((fd) => close(fd, () => undefined), () => undefined)
+    return undefined
+  }
+  const fd = first
+  let stats: Stats
+  try {
+    stats = await fstatAsync(fd)
+  } catch (error) {
+    close(fd, () => undefined)
+    throw error
+  }
+  if (stats.isDirectory()) {
+    close(fd, () => undefined)
+    throw Object.assign(new Error('EISDIR: it is a directory'), { code: 'EISDIR' })
+  }
+  if (stats.isFIFO() || stats.isSocket()) return new Socket({ fd, readable: true, writable: false })
+  if (isatty(fd)) return new TtyReadStream(fd)
+  // O_NONBLOCK does nothing to a regular file.
+  return createReadStream('', { fd, highWaterMark: 64 * 1024, autoClose: true })
+}
+
 /**
  * Yields the lines of `path` in chunks (one array per read), numbered from 1.
  * Throws {@link InputError} `ERR_INPUT_UNREADABLE` naming the path when the
@@ -58,25 +140,31 @@ function pushDecodedLines(text: string, number: number, maxLineBytes: number, li
  */
 export async function* readLines(path: string, options: ReadLinesOptions = {}): AsyncGenerator<Line[]> {
   const maxLineBytes = options.maxLineBytes ?? 65536
-  let handle
+  const stdin = options.stdin === true && path === STDIN_PATH
+  const name = inputName(path, stdin)
+  const signal = options.signal
+  if (signal?.aborted) return
+  let stream: Readable | undefined
   try {
-    handle = await open(path, 'r')
+    stream = stdin ? process.stdin : await openInput(path, signal)
   } catch (error) {
-    throw new InputError('ERR_INPUT_UNREADABLE', path, `cannot read ${path}: ${errorMessage(error)}`, { cause: error })
+    throw new InputError('ERR_INPUT_UNREADABLE', path, `cannot read ${name}: ${errorMessage(error)}`, { cause: error })
   }
-  const stream = handle.createReadStream({ highWaterMark: 64 * 1024 })
+  if (stream === undefined) return
+  if (signal !== undefined) addAbortSignal(signal, stream)
   let number = 0
   let pending: Buffer[] = []
   let pendingBytes = 0
   let oversized = false
-  let first = true
+  let sniffed = 0
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      if (first) {
-        first = false
-        if (chunk.subarray(0, BINARY_SNIFF_BYTES).includes(0)) {
-          throw new InputError('ERR_INPUT_UNREADABLE', path, `${path} looks like a binary file (NUL byte near the start)`)
+      // A stream may deliver the first 8 KiB in several chunks.
+      if (sniffed < BINARY_SNIFF_BYTES) {
+        if (chunk.subarray(0, BINARY_SNIFF_BYTES - sniffed).includes(0)) {
+          throw new InputError('ERR_INPUT_UNREADABLE', path, `${name} looks like a binary file (NUL byte near the start)`)
         }
+        sniffed += chunk.length
       }
       const lines: Line[] = []
       let start = 0
@@ -137,10 +225,12 @@ export async function* readLines(path: string, options: ReadLinesOptions = {}): 
       else yield [toLine(number + 1, Buffer.concat(pending, pendingBytes))]
     }
   } catch (error) {
+    // Stopped on purpose: the end of the input, as far as the caller is concerned.
+    if (signal?.aborted) return
     if (error instanceof InputError) throw error
-    throw new InputError('ERR_INPUT_UNREADABLE', path, `cannot read ${path}: ${errorMessage(error)}`, { cause: error })
+    throw new InputError('ERR_INPUT_UNREADABLE', path, `cannot read ${name}: ${errorMessage(error)}`, { cause: error })
   } finally {
+    // Closes the descriptor too (autoClose); for stdin, stops reading it.
     stream.destroy()
-    await handle.close().catch(() => undefined)
   }
 }

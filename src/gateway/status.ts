@@ -8,6 +8,7 @@ import { Reply, Request } from 'zeromq'
 import { decodeUntrusted, encode } from '../protocol/codec.js'
 import { errorMessage } from '../protocol/errors.js'
 import type { Logger } from '../log.js'
+import { terminalSafe, terminalSafeValue } from '../util/terminal-text.js'
 
 /** One connected worker, as the status view shows it. */
 export interface WorkerStatus {
@@ -102,7 +103,10 @@ export async function requestStatus(endpoint: string, timeoutMs = 3000): Promise
     const [frame] = await socket.receive()
     const decoded = decodeUntrusted(frame!, 16 * 1024 * 1024, 8)
     const value = decoded.ok ? (decoded.value as { type?: unknown; reason?: unknown }) : undefined
-    if (value?.type !== 'status') throw new Error(`unexpected answer ${JSON.stringify(value?.reason ?? value ?? null)}`)
+    if (value?.type !== 'status') {
+      const what = value?.reason ?? value ?? null
+      throw new Error(`unexpected answer ${typeof what === 'string' ? `"${terminalSafe(what, { maxLength: MAX_FIELD_CHARS })}"` : terminalSafeValue(what, MAX_FIELD_CHARS)}`)
+    }
     const { v: _v, type: _type, ...status } = value as GatewayStatus & { v: number; type: string }
     return status
   } catch (error) {
@@ -113,35 +117,71 @@ export async function requestStatus(endpoint: string, timeoutMs = 3000): Promise
   }
 }
 
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`
+/** Longest id or endpoint printed; a gateway's own are far shorter (ids: 128 bytes). */
+const MAX_FIELD_CHARS = 200
+
+/** A network-sourced string (or whatever came in its place), safe for a terminal. */
+function text(value: unknown): string {
+  return terminalSafeValue(value, MAX_FIELD_CHARS)
 }
 
-/** The status as `gateway-status` prints it, one fact per line, like `gearadmin --status`. */
+/** A count from the network: a number as it is, anything else escaped. */
+function count(value: unknown): string {
+  return typeof value === 'number' ? String(value) : terminalSafeValue(value, 40)
+}
+
+function seconds(ms: unknown): string {
+  return typeof ms === 'number' ? `${(ms / 1000).toFixed(1)} s` : text(ms)
+}
+
+function kib(bytes: unknown): string {
+  return typeof bytes === 'number' ? `${(bytes / 1024).toFixed(1)} KiB` : text(bytes)
+}
+
+function list<T>(value: readonly T[] | undefined): readonly T[] {
+  return Array.isArray(value) ? value : []
+}
+
+/**
+ * The status as `gateway-status` prints it, one fact per line, like
+ * `gearadmin --status`. Everything in it came over the network, so every
+ * string (client and worker ids, endpoints, kinds, rejection reasons) goes
+ * through {@link terminalSafe}: an id holding `ESC [2J` prints as `\x1b[2J`.
+ */
 export function formatStatus(s: GatewayStatus): string {
-  const c = s.counters
-  const rejected = Object.entries(c.rejected).filter(([, n]) => n > 0)
-  const remote = s.workers.filter((w) => w.kind === 'remote').length
+  const c = s.counters ?? ({} as Partial<GatewayStatus['counters']>)
+  const rejected = Object.entries(c.rejected ?? {}).filter(([, n]) => n !== 0)
+  const workers = list(s.workers)
+  const queue = s.queue ?? ({} as Partial<GatewayStatus['queue']>)
+  const pool = s.pool ?? ({} as Partial<GatewayStatus['pool']>)
+  const remote = workers.filter((w) => w?.kind === 'remote').length
   const lines = [
-    `gateway   ${s.endpoint} · workers port ${s.workersEndpoint} · up ${seconds(s.uptimeMs)}`,
-    `queue     ${s.queue.batches} batches (${(s.queue.bytes / 1024).toFixed(1)} KiB) from ${s.queue.clientCount} clients`,
+    `gateway   ${text(s.endpoint)} · workers port ${text(s.workersEndpoint)} · up ${seconds(s.uptimeMs)}`,
+    `queue     ${count(queue.batches)} batches (${kib(queue.bytes)}) from ${count(queue.clientCount)} clients`,
   ]
-  for (const q of s.queue.clients) lines.push(`  ${q.client}  ${q.batches} batches`)
+  for (const q of list(queue.clients)) lines.push(`  ${text(q?.client)}  ${count(q?.batches)} batches`)
   lines.push(
-    `workers   ${s.workers.length} connected (${s.workers.length - remote} forked, ${remote} remote) · pool ${s.pool.forked} forked, ${s.pool.starting} starting, ${s.pool.retiring} retiring, min ${s.pool.min}, max ${s.pool.max}`,
+    `workers   ${workers.length} connected (${workers.length - remote} forked, ${remote} remote) · pool ${count(pool.forked)} forked, ${count(pool.starting)} starting, ${count(pool.retiring)} retiring, min ${count(pool.min)}, max ${count(pool.max)}`,
   )
-  if (s.workers.length > 0) {
+  if (workers.length > 0) {
     const rows = [['id', 'kind', 'pid', 'capacity', 'in flight', 'served', 'last heard']]
-    for (const w of s.workers) {
-      rows.push([w.id, w.kind, w.pid === undefined ? '-' : String(w.pid), String(w.capacity), String(w.inFlight), String(w.served), `${seconds(w.lastHeardMs)} ago`])
+    for (const w of workers) {
+      rows.push([
+        text(w?.id),
+        text(w?.kind),
+        w?.pid === undefined ? '-' : count(w.pid),
+        count(w?.capacity),
+        count(w?.inFlight),
+        count(w?.served),
+        `${seconds(w?.lastHeardMs)} ago`,
+      ])
     }
-    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
+    const widths = rows[0]!.map((_, i) => rows.reduce((width, r) => Math.max(width, r[i]!.length), 0))
     for (const r of rows) lines.push(`  ${r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()}`)
   }
   lines.push(
-    `counters  received ${c.received} · dispatched ${c.dispatched} · done ${c.completed} · requeued ${c.requeued} · duplicates ${c.duplicates} · aborted ${c.aborted} · malformed ${c.malformed}`,
-    `          rejected ${rejected.length === 0 ? 0 : rejected.map(([reason, n]) => `${n} ${reason}`).join(' · ')} · workers forked ${c.workersSpawned}, lost ${c.workersLost}`,
+    `counters  received ${count(c.received)} · dispatched ${count(c.dispatched)} · done ${count(c.completed)} · requeued ${count(c.requeued)} · duplicates ${count(c.duplicates)} · aborted ${count(c.aborted)} · malformed ${count(c.malformed)}`,
+    `          rejected ${rejected.length === 0 ? 0 : rejected.map(([reason, n]) => `${count(n)} ${text(reason)}`).join(' · ')} · workers forked ${count(c.workersSpawned)}, lost ${count(c.workersLost)}`,
   )
   return lines.join('\n')
 }
-

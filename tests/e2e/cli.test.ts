@@ -2,10 +2,14 @@
  * Both CLIs exactly as a user types them: the original's positional order,
  * named options, help, and the exit codes of design.md.
  */
+import { execFileSync } from 'node:child_process'
+import { closeSync, constants, openSync, readdirSync, readFileSync, readlinkSync, writeSync } from 'node:fs'
 import { chmod, readFile, writeFile } from 'node:fs/promises'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { Dealer, Push } from 'zeromq'
+import { commandListBody, readyFrame, taskFrame } from '../../src/protocol/frames.js'
 import { fixtures, type Fixtures } from '../helpers/data.js'
-import { childPids, expectAllGone, freePort, runCli, startCli, waitFor, type RunningCli } from '../helpers/processes.js'
+import { childPids, expectAllGone, freePort, runCli, startCli, trackPeakRss, waitFor, type RunningCli } from '../helpers/processes.js'
 
 let files: Fixtures
 let servers: RunningCli[] = []
@@ -189,6 +193,185 @@ describe('bad files, each with its message and exit code', () => {
   })
 })
 
+describe('a million-line-scale file of bad lines: bounded logs and memory', () => {
+  const BAD = 300_000
+
+  it('run-server logs the first 100 bad map lines and the first 100 duplicates, then one line counting the rest', async () => {
+    const map = `${files.dir}/bad-map.txt`
+    await writeFile(map, `10.0.0.1:foo:1:0\n${'10.0.0.300:foo:1:0\n'.repeat(BAD)}${'10.0.0.1:foo:2:0\n'.repeat(1000)}`)
+    const { server } = await startServer([map, 'tcp://127.0.0.1:*', '-w', '0', '--log-level', 'warn'])
+    const lines = server.stderr().trimEnd().split('\n')
+    expect(lines.filter((line) => line.includes('is not a valid IPv4 address'))).toHaveLength(100)
+    expect(lines.filter((line) => line.includes('duplicate entry for 10.0.0.1:foo'))).toHaveLength(100)
+    expect(server.stderr()).toContain(`${map}: ${BAD - 100} more bad lines and 900 more duplicate entries not logged`)
+    expect(lines.length).toBeLessThan(210)
+    expect(server.stderr().length).toBeLessThan(64 * 1024)
+  })
+
+  it('run-server --strict exits 2 naming the count and the first bad line, with bounded stderr', async () => {
+    const map = `${files.dir}/bad-map.txt`
+    await writeFile(map, `10.0.0.1:foo:1:0\n${'10.0.0.300:foo:1:0\n'.repeat(BAD)}`)
+    const { code, stderr } = await runCli('run-server', [map, 'tcp://127.0.0.1:*', '--strict', '--log-level', 'warn'])
+    expect(code).toBe(2)
+    expect(stderr).toContain(`run-server: ${map}: ${BAD} bad line(s), first ${map}:2: "10.0.0.300" is not a valid IPv4 address; refusing to start (--strict)`)
+    expect(stderr.length).toBeLessThan(64 * 1024)
+  })
+})
+
+describe('run-client --strict on a file of 1 000 000 bad lines', () => {
+  it('counts them all, logs the first 100 and one line for the rest, and keeps its memory bounded', async () => {
+    const commands = `${files.dir}/bad.txt`
+    await writeFile(commands, '10.0.0.300:foo\n'.repeat(1_000_000))
+    const client = startCli('run-client', [commands, '--strict', '-b', 'tcp://127.0.0.1:*'])
+    pids.push(client.pid)
+    const rss = trackPeakRss(client)
+    const { code } = await client.exited
+    expect(code).toBe(2)
+    // Keeping every bad line took 225 MB at its peak; counting them leaves a bare run's ~90 MB.
+    expect(rss.peak()).toBeGreaterThan(0)
+    expect(rss.peak()).toBeLessThan(150 * 1024)
+    const stderr = client.stderr()
+    expect(stderr).toContain(`run-client: ${commands}: 1000000 bad line(s), first ${commands}:1: "10.0.0.300" is not a valid IPv4 address; nothing sent (--strict)`)
+    expect(stderr.split('\n').filter((line) => line.includes('is not a valid IPv4 address'))).toHaveLength(101) // 100 logged + the error
+    expect(stderr).toContain(`${commands}: 999900 more bad lines not logged`)
+  })
+})
+
+/** Makes a FIFO in the test's directory. */
+function mkfifo(path: string): string {
+  execFileSync('mkfifo', [path])
+  return path
+}
+
+/** True once process `pid` holds `path` open. */
+function holdsOpen(pid: number, path: string): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`) === path
+      } catch {
+        return false
+      }
+    })
+  } catch {
+    return false
+  }
+}
+
+/** True while one of the threads of `pid` waits in a FIFO's open() for the other end (a libuv threadpool thread). */
+function blockedOnFifo(pid: number): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/task`).some((tid) => {
+      try {
+        return readFileSync(`/proc/${pid}/task/${tid}/wchan`, 'utf8') === 'wait_for_partner'
+      } catch {
+        return false
+      }
+    })
+  } catch {
+    return false
+  }
+}
+
+describe('commands from a FIFO or from stdin ("-")', () => {
+  it('a FIFO with no writer: Ctrl+C exits 130 at once with the partial summary', async () => {
+    const fifo = mkfifo(`${files.dir}/commands.fifo`)
+    const client = startCli('run-client', [fifo, '-b', 'tcp://127.0.0.1:*', '-s', `tcp://127.0.0.1:${await freePort()}`, '--log-level', 'debug'])
+    pids.push(client.pid)
+    await waitFor(() => client.stderr().includes('client ready'), 'run-client to open its sockets')
+    client.child.kill('SIGINT')
+    let exited: { code: number | null } | undefined
+    void client.exited.then((result) => (exited = result))
+    await waitFor(() => exited !== undefined, 'run-client to exit after one Ctrl+C', 3000)
+    expect(exited!.code).toBe(130)
+    expect(client.stdout()).toMatch(/^commands {2}0 sent · 0 ok .* 0 lost$/m)
+    expect(client.stdout()).toContain('status    interrupted')
+  })
+
+  it('a FIFO is read as it is written: lines written later are sent, and the run ends when the writer closes', async () => {
+    const map = await files.write('map.txt', ['10.0.0.1:foo:1:0'])
+    const { endpoint } = await startServer([map, 'tcp://127.0.0.1:*', '-w', '1', '--log-level', 'warn'])
+    const fifo = mkfifo(`${files.dir}/commands.fifo`)
+    const client = startCli('run-client', [fifo, '-n', '5', '-b', 'tcp://127.0.0.1:*', '-s', endpoint, '--progress'])
+    pids.push(client.pid)
+    // It opens the FIFO without waiting for a writer, so the test's writer need not block either.
+    await waitFor(() => holdsOpen(client.pid, fifo), 'run-client to open the FIFO')
+    const writer = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK)
+    try {
+      writeSync(writer, '10.0.0.1:foo\n'.repeat(10))
+      await waitFor(() => client.stderr().includes('10/10 commands done'), 'the first ten commands to be answered')
+      expect(client.child.exitCode).toBeNull()
+      writeSync(writer, '10.0.0.1:foo\n'.repeat(5))
+      await waitFor(() => client.stderr().includes('15/15 commands done'), 'the five written later to be answered')
+    } finally {
+      closeSync(writer)
+    }
+    expect((await client.exited).code).toBe(0)
+    expect(client.stdout()).toContain('commands  15 sent · 15 ok')
+    expect(client.stdout()).toContain('total     15')
+  })
+
+  it('- reads the commands from stdin', async () => {
+    const map = await files.write('map.txt', ['10.0.0.1:foo:2:0', '10.0.0.2:bar:3:0'])
+    const { endpoint } = await startServer([map, 'tcp://127.0.0.1:*', '-w', '1', '--log-level', 'warn'])
+    const client = startCli('run-client', ['-', '-b', 'tcp://127.0.0.1:*', '-s', endpoint], { stdin: 'pipe' })
+    pids.push(client.pid)
+    client.child.stdin!.end('10.0.0.1:foo\nnot a command\n10.0.0.2:bar\n')
+    expect((await client.exited).code).toBe(0)
+    expect(client.stdout()).toContain('total     5')
+    expect(client.stdout()).toContain('skipped   1 bad line')
+    expect(client.stderr()).toContain('<stdin>:2: expected address:command')
+  })
+
+  it('Ctrl+C while stdin is open but idle exits 130 with what was done', async () => {
+    const map = await files.write('map.txt', ['10.0.0.1:foo:1:0'])
+    const { endpoint } = await startServer([map, 'tcp://127.0.0.1:*', '-w', '1', '--log-level', 'warn'])
+    const client = startCli('run-client', ['-', '-n', '5', '-b', 'tcp://127.0.0.1:*', '-s', endpoint, '--progress'], { stdin: 'pipe' })
+    pids.push(client.pid)
+    try {
+      client.child.stdin!.write('10.0.0.1:foo\n'.repeat(5))
+      await waitFor(() => client.stderr().includes('5/5 commands done'), 'the five commands to be answered')
+      client.child.kill('SIGINT')
+      let exited: { code: number | null } | undefined
+      void client.exited.then((result) => (exited = result))
+      await waitFor(() => exited !== undefined, 'run-client to exit after one Ctrl+C', 3000)
+      expect(exited!.code).toBe(130)
+      expect(client.stdout()).toContain('commands  5 sent · 5 ok')
+      expect(client.stdout()).toContain('status    interrupted')
+    } finally {
+      client.child.stdin!.destroy()
+    }
+  })
+
+  it('--output to a FIFO nobody reads: Ctrl+C still exits 130 with the partial summary', async () => {
+    const commands = await files.write('c.txt', ['10.0.0.1:foo'])
+    const fifo = mkfifo(`${files.dir}/out.fifo`)
+    const client = startCli('run-client', [commands, '-b', 'tcp://127.0.0.1:*', '-s', `tcp://127.0.0.1:${await freePort()}`, '--output', fifo])
+    pids.push(client.pid)
+    // The open of the output waits for a reader; it is the only thing the process is doing.
+    await waitFor(() => blockedOnFifo(client.pid), 'run-client to wait in open() for a reader of the FIFO')
+    client.child.kill('SIGINT')
+    let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined
+    void client.exited.then((result) => (exited = result))
+    await waitFor(() => exited !== undefined, 'run-client to exit after one Ctrl+C', 3000)
+    expect(exited).toEqual({ code: 130, signal: null })
+    expect(client.stdout()).toContain('status    interrupted')
+  })
+
+  it.each([
+    ['stdin', (): string => '-'],
+    ['a FIFO', (): string => mkfifo(`${files.dir}/strict.fifo`)],
+  ])('--strict with %s exits 2 saying why (the file is read twice)', async (_, input) => {
+    const client = startCli('run-client', [input(), '--strict', '-b', 'tcp://127.0.0.1:*'])
+    pids.push(client.pid)
+    let exited: { code: number | null } | undefined
+    void client.exited.then((result) => (exited = result))
+    await waitFor(() => exited !== undefined, 'run-client to exit', 5000)
+    expect(exited!.code).toBe(2)
+    expect(client.stderr()).toMatch(/--strict reads the commands twice .* can be read only once/)
+  })
+})
+
 describe('when no gateway is listening', () => {
   it('run-client retries within its bound, then exits 1 with one error line naming the endpoint', async () => {
     const port = await freePort()
@@ -288,6 +471,39 @@ describe('gateway-status', () => {
     const json = await runCli('gateway-status', [`tcp://127.0.0.1:${port}`, '--json'])
     expect(json.code).toBe(0)
     expect(JSON.parse(json.stdout)).toMatchObject({ queue: { batches: 0 }, pool: { forked: 1 } })
+  })
+
+  it('escapes a client id and a worker id holding escape sequences: no raw ESC, C1 or bidi reaches the terminal', async () => {
+    const map = await files.write('map.txt', ['10.0.0.1:foo:1:0'])
+    const [statusPort, workersPort] = [await freePort(), await freePort()]
+    const { endpoint } = await startServer([
+      map, 'tcp://127.0.0.1:*', '-w', '0', '--workers-bind', `tcp://127.0.0.1:${workersPort}`,
+      '--status', `tcp://127.0.0.1:${statusPort}`, '--heartbeat', '10000', '--grace', '200', '--log-level', 'warn',
+    ])
+    const evilClient = 'evil\x1b[2J\x1b]0;pwned\x07\u009b31m'
+    const evilWorker = 'w\u202eredro\x1b[31m'
+    // A worker that says ready (capacity 1) and never answers: one batch is held, the next stays queued.
+    const worker = new Dealer({ linger: 0 })
+    const intake = new Push({ linger: 0 })
+    try {
+      worker.connect(`tcp://127.0.0.1:${workersPort}`)
+      await worker.send(readyFrame(evilWorker, 1))
+      intake.connect(endpoint)
+      const body = commandListBody([{ address: '10.0.0.1', command: 'foo' }])
+      const replyTo = `tcp://127.0.0.1:${await freePort()}`
+      for (const id of ['1', '2']) await intake.send([taskFrame(id, evilClient, replyTo, 1), body])
+      let text = ''
+      await waitFor(async () => {
+        text = (await runCli('gateway-status', [`tcp://127.0.0.1:${statusPort}`])).stdout
+        return text.includes('workers   1 connected') && text.includes('queue     1 batches')
+      }, 'the worker and the queued batch to show')
+      expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/)
+      expect(text).toContain('  evil\\x1b[2J\\x1b]0;pwned\\x07\\x9b31m  1 batches')
+      expect(text).toMatch(/^ {2}w\\u202eredro\\x1b\[31m +remote/m)
+    } finally {
+      worker.close()
+      intake.close()
+    }
   })
 
   it('exits 1 naming the endpoint when nothing answers', async () => {

@@ -85,19 +85,19 @@ export interface RunningCli {
  * Starts `bin/<name>.js` as a user would. `detached` gives it its own process
  * group, so a test can send Ctrl+C to the whole group as a terminal does.
  * `netns` runs it in that network namespace (`ip netns exec` execs it, so the
- * pid is still node's).
+ * pid is still node's). `stdin: 'pipe'` gives the test `child.stdin` to write.
  */
 export function startCli(
   name: 'run-client' | 'run-server' | 'run-worker' | 'gateway-status',
   args: string[],
-  options: { detached?: boolean; netns?: string } = {},
+  options: { detached?: boolean; netns?: string; stdin?: 'pipe' | 'ignore' } = {},
 ): RunningCli {
   const command = [process.execPath, `${ROOT}bin/${name}.js`, ...args]
   const argv = options.netns === undefined ? command : ['ip', 'netns', 'exec', options.netns, ...command]
   const child = spawn(argv[0]!, argv.slice(1), {
     cwd: ROOT,
     detached: options.detached ?? false,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
   })
   let out = ''
   let err = ''
@@ -114,4 +114,24 @@ export async function runCli(name: 'run-client' | 'run-server' | 'run-worker' | 
   const cli = startCli(name, args)
   const { code } = await cli.exited
   return { code, stdout: cli.stdout(), stderr: cli.stderr() }
+}
+
+/**
+ * Samples the peak resident set size (VmHWM in /proc) of a running process
+ * every 10 ms until it exits; `peak()` is the largest value seen, in KiB.
+ */
+export function trackPeakRss(cli: RunningCli): { peak(): number } {
+  let peak = 0
+  const sample = (): void => {
+    try {
+      const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${cli.pid}/status`, 'utf8'))
+      if (match !== null) peak = Math.max(peak, Number(match[1]))
+    } catch {
+      // exited between two samples
+    }
+  }
+  sample()
+  const timer = setInterval(sample, 10)
+  void cli.exited.then(() => clearInterval(timer))
+  return { peak: () => peak }
 }

@@ -1,4 +1,6 @@
 import { isUtf8 } from 'node:buffer'
+import { execFileSync } from 'node:child_process'
+import { closeSync, constants, openSync, writeSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,6 +11,7 @@ import { readLines, type Line } from '../../src/data/lines.js'
 import type { BadLine } from '../../src/data/bad-lines.js'
 import { InputError } from '../../src/protocol/errors.js'
 import { seededRandom } from '../helpers/random.js'
+import { waitFor } from '../helpers/processes.js'
 
 let dir: string
 
@@ -326,6 +329,53 @@ describe('readCommands on a commands file', () => {
   })
 })
 
+describe('readCommands on a FIFO', () => {
+  /** Opens the FIFO's write end without blocking, once its reader has opened it. */
+  async function openWriter(path: string): Promise<number> {
+    let fd = -1
+    await waitFor(() => {
+      try {
+        fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK)
+        return true
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENXIO') return false // no reader yet
+        throw error
+      }
+    }, 'the reader to open the FIFO', 3000)
+    return fd
+  }
+
+  it('yields lines as they are written, and ends when the writer closes', async () => {
+    const path = join(dir, 'commands.fifo')
+    execFileSync('mkfifo', [path])
+    const reader = readCommands(path)[Symbol.asyncIterator]()
+    const first = reader.next()
+    const writer = await openWriter(path)
+    try {
+      writeSync(writer, '10.0.0.1:foo\n')
+      expect(await first).toEqual({ done: false, value: [{ line: 1, address: '10.0.0.1', command: 'foo' }] })
+      const second = reader.next()
+      writeSync(writer, 'bad line\n10.0.0.2:bar\n')
+      expect(await second).toEqual({ done: false, value: [{ line: 3, address: '10.0.0.2', command: 'bar' }] })
+    } finally {
+      closeSync(writer)
+    }
+    expect(await reader.next()).toEqual({ done: true, value: undefined })
+  })
+
+  it('ends at once when its signal aborts, while no writer has come', async () => {
+    const path = join(dir, 'idle.fifo')
+    execFileSync('mkfifo', [path])
+    const controller = new AbortController()
+    const reader = readCommands(path, { signal: controller.signal })[Symbol.asyncIterator]()
+    const next = reader.next()
+    controller.abort()
+    const started = Date.now()
+    expect(await next).toEqual({ done: true, value: undefined })
+    expect(Date.now() - started).toBeLessThan(1000)
+  })
+})
+
 describe('an input file that cannot be read', () => {
   const readers = [
     { reader: 'readCommands', read: (path: string) => allCommands(path) },
@@ -428,6 +478,13 @@ describe('loadDeviceMap on a map file', () => {
   it('refuses a bad line in strict mode with ERR_INPUT_BAD_LINES', async () => {
     const path = await fixture('strict.txt', '10.0.0.1:foo:1:1\n10.0.0.2:foo:1:forever\n')
     await expect(loadMap(path, true)).rejects.toMatchObject({ code: 'ERR_INPUT_BAD_LINES', path })
+  })
+
+  it('names the number of bad lines and the first of them in the strict error', async () => {
+    const path = await fixture('strict-many.txt', `10.0.0.1:foo:1:1\n10.0.0.2:foo:1:forever\n${'10.0.0.300:foo:1:1\n'.repeat(5000)}`)
+    await expect(loadDeviceMap(path, { strict: true })).rejects.toMatchObject({
+      message: `${path}: 5001 bad line(s), first ${path}:2: wait "forever" is not a number of seconds from 0 to 86400; refusing to start (--strict)`,
+    })
   })
 
   it('loads a clean file in strict mode', async () => {
