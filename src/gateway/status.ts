@@ -157,7 +157,7 @@ export function formatStatus(s: GatewayStatus): string {
   const remote = workers.filter((w) => w?.kind === 'remote').length
   const lines = [
     `gateway   ${text(s.endpoint)} · workers port ${text(s.workersEndpoint)} · up ${seconds(s.uptimeMs)}`,
-    `queue     ${count(queue.batches)} batches (${kib(queue.bytes)}) from ${count(queue.clientCount)} clients`,
+    `queue     ${count(queue.batches)} batches (${kib(queue.bytes)}) from ${count(queue.clientCount)} clients · ${kib(queue.heldBytes)} held by workers`,
   ]
   for (const q of list(queue.clients)) lines.push(`  ${text(q?.client)}  ${count(q?.batches)} batches`)
   lines.push(
@@ -180,8 +180,8 @@ export function formatStatus(s: GatewayStatus): string {
     for (const r of rows) lines.push(`  ${r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()}`)
   }
   lines.push(
-    `counters  received ${count(c.received)} · dispatched ${count(c.dispatched)} · done ${count(c.completed)} · requeued ${count(c.requeued)} · duplicates ${count(c.duplicates)} · aborted ${count(c.aborted)} · malformed ${count(c.malformed)}`,
-    `          rejected ${rejected.length === 0 ? 0 : rejected.map(([reason, n]) => `${count(n)} ${text(reason)}`).join(' · ')} · workers forked ${count(c.workersSpawned)}, lost ${count(c.workersLost)}`,
+    `counters  received ${count(c.received)} · dispatched ${count(c.dispatched)} · done ${count(c.completed)} · requeued ${count(c.requeued)} · duplicates ${count(c.duplicates)} · second runs ${count(c.speculative)} · aborted ${count(c.aborted)} · malformed ${count(c.malformed)}`,
+    `          rejected ${rejected.length === 0 ? 0 : rejected.map(([reason, n]) => `${count(n)} ${text(reason)}`).join(' · ')} (${count(c.undelivered)} undelivered) · workers forked ${count(c.workersSpawned)}, lost ${count(c.workersLost)}, refused ${count(c.workersRefused)}`,
   )
   return lines.join('\n')
 }

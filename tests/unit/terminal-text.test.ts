@@ -132,13 +132,13 @@ describe('formatStatus on a status whose strings hold escape sequences', () => {
     expect(formatStatus(clean)).toBe(
       [
         'gateway   tcp://127.0.0.1:5557 · workers port ipc:///tmp/w.sock · up 1.5 s',
-        'queue     3 batches (2.0 KiB) from 2 clients',
+        'queue     3 batches (2.0 KiB) from 2 clients · 0.5 KiB held by workers',
         '  c81eea28  3 batches',
         'workers   1 connected (1 forked, 0 remote) · pool 1 forked, 0 starting, 0 retiring, min 1, max 2',
         '  id         kind    pid  capacity  in flight  served  last heard',
         '  host-1-ab  forked  123  64        0          9       0.3 s ago',
-        'counters  received 3 · dispatched 1 · done 0 · requeued 0 · duplicates 0 · aborted 0 · malformed 0',
-        '          rejected 0 · workers forked 1, lost 0',
+        'counters  received 3 · dispatched 1 · done 0 · requeued 0 · duplicates 0 · second runs 0 · aborted 0 · malformed 0',
+        '          rejected 0 (0 undelivered) · workers forked 1, lost 0, refused 0',
       ].join('\n'),
     )
   })
