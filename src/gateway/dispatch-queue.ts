@@ -19,8 +19,10 @@ export interface QueuedBatch {
   runs: number
   readonly body: Buffer
   readonly commands: number
-  /** Whether it waits in the queue now (a batch can wait and run at once: a resend of a straggler). */
+  /** Whether it waits in the queue now. */
   queued: boolean
+  /** Whether a second run of it waits for a worker other than those running it (`SecondRuns`). */
+  secondRun: boolean
   /** Workers running it now: more than one while a client's resend runs beside the first run. */
   holders: number
 }

@@ -29,6 +29,7 @@ import { WorkerPool } from './worker-pool.js'
 import { WorkerSession } from './worker-session.js'
 import { CreditRing } from './credit-ring.js'
 import { BatchIndex } from './batch-index.js'
+import { SecondRuns } from './second-runs.js'
 import { serveStatus, type GatewayStatus } from './status.js'
 
 export interface GatewayOptions {
@@ -280,6 +281,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   /** The same workers by their CGP/1 id: a `ready` claiming a live worker's id is refused. */
   private readonly workersById = new Map<string, WorkerSession>()
   private readonly credit = new CreditRing<WorkerSession>()
+  private readonly secondRuns: SecondRuns
   /** Forked workers sent the poison pill for idleness, until their process exits: id → when to SIGKILL it. */
   private readonly retiring = new Map<string, number>()
   /** Every batch queued or held by a worker, by client and id: a resend of one is not queued twice. */
@@ -335,6 +337,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.abortLog = new RateLimitedLog(this.logger)
 
     this.queue = new DispatchQueue(o.queueLimit, o.queueBytes)
+    this.secondRuns = new SecondRuns(this.queue)
     // Rejections are small, but a flood of them for vanished clients must stay bounded too.
     // At shutdown every queued batch of a client is rejected at once, so leave room for a full queue.
     this.replies = new ReplySockets({ maxBacklog: o.queueLimit + 10_000, ...o.reply })
@@ -417,10 +420,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         clientCount: this.queue.clients,
       },
       workers: [...this.workers.values()].map((w) => {
-        const pid = pool?.get(w.id)?.pid
+        const pid = w.forked ? pool?.get(w.id)?.pid : undefined
         return {
           id: w.id,
-          kind: pid === undefined ? 'remote' : 'forked',
+          kind: w.forked ? 'forked' : 'remote',
           ...(pid === undefined ? {} : { pid }),
           capacity: w.capacity,
           inFlight: w.holding,
@@ -545,38 +548,44 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
     const inside = this.inside.get(client, id)
     if (inside !== undefined) return this.onResend(inside, attempt)
-    const batch: QueuedBatch = { id, client, replyTo, attempt, runs: 0, body, commands: counted, queued: false, holders: 0 }
+    const batch: QueuedBatch = { id, client, replyTo, attempt, runs: 0, body, commands: counted, queued: false, secondRun: false, holders: 0 }
     this.inside.set(client, id, batch)
     this.queue.push(batch)
     this.dispatch()
   }
 
   /**
-   * A client's resend of a batch that is inside. Still queued: its first copy
-   * will run, so the resend is dropped. Held by a worker: that worker may be a
-   * straggler (or a hoarder), so the batch runs again on another worker beside
-   * it, as work queues do for stragglers; the first result wins and the client
-   * drops the other. Copies running at once stay within `maxAttempts`.
+   * A client's resend of a batch that is inside. Still queued (or already
+   * waiting for a second run): it will run, so the resend is dropped. Held by a
+   * worker: that worker may be a straggler (or a hoarder), so the batch runs
+   * again on another worker beside it, as work queues do for stragglers; the
+   * first result wins and the client drops the other. Runs going on at once
+   * stay within `maxAttempts`.
    */
   private onResend(batch: QueuedBatch, attempt: number): void {
-    if (batch.queued || batch.holders >= this.options.maxAttempts) {
+    if (batch.queued || batch.secondRun || batch.holders >= this.options.maxAttempts) {
       this.stats.duplicates++
       return
     }
     batch.attempt = Math.max(batch.attempt, attempt)
     this.stats.speculative++
-    this.queue.push(batch)
+    this.secondRuns.add(batch)
     this.dispatch()
   }
 
   private onAbort(client: string): void {
     this.rememberAbort(client)
-    const dropped = this.queue.removeClient(client)
-    // A batch also running elsewhere (a resend's second run) stays inside until that run ends.
-    for (const batch of dropped) if (batch.holders === 0) this.inside.take(batch.client, batch.id)
-    this.stats.aborted += dropped.length
-    this.abortLog.info({ client, dropped: dropped.length }, 'client aborted; queued batches dropped')
-    this.emit('abort', { client, dropped: dropped.length })
+    const dropped = [...this.queue.removeClient(client), ...this.secondRuns.withdrawWhere((b) => b.client === client)]
+    let aborted = 0
+    for (const batch of dropped) {
+      // A batch still running elsewhere stays inside until that run ends; only the others are dropped.
+      if (batch.holders > 0) continue
+      this.inside.take(batch.client, batch.id)
+      aborted++
+    }
+    this.stats.aborted += aborted
+    this.abortLog.info({ client, dropped: aborted }, 'client aborted; queued batches dropped')
+    this.emit('abort', { client, dropped: aborted })
   }
 
   private rememberAbort(client: string): void {
@@ -612,35 +621,40 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   /**
-   * Hands queued batches to workers with free credit, one batch per worker per
-   * turn, then grows the pool if work still waits. A second run of a batch
-   * never goes to a worker that already runs it.
+   * Hands waiting batches to workers with free credit, one batch per worker per
+   * turn: second runs first, then the queue. A batch never goes to a worker
+   * that holds a copy of the same client and id. Then grows the pool if work
+   * still waits.
    */
   private dispatch(): void {
-    // Second runs that no free worker may take this time; the rest of the queue goes on.
-    let parked: QueuedBatch[] | undefined
-    while (this.queue.length > 0) {
-      const batch = this.queue.shift()!
-      const worker = this.credit.take(batch.holders === 0 ? undefined : (w) => !w.holds(batch))
-      if (worker === undefined) {
-        if (batch.holders > 0 && this.credit.hasCredit) {
-          ;(parked ??= []).push(batch)
-          continue
-        }
-        this.queue.requeueFront([batch])
-        break
-      }
-      const now = Date.now()
-      worker.hold(batch, now)
-      batch.holders++
-      batch.runs++
-      this.queue.hold(batch.body.length)
-      this.stats.dispatched++
-      this.credit.offer(worker)
-      this.sendToWorker(worker, [taskFrame(batch.id, batch.client, batch.replyTo, batch.attempt), batch.body])
+    const placeable = (batch: QueuedBatch): WorkerSession | undefined =>
+      this.credit.take((w) => !w.holdsId(batch.client, batch.id))
+    const hasCredit = (): boolean => this.credit.hasCredit
+    if (this.secondRuns.length > 0) {
+      this.secondRuns.offer((batch) => {
+        const worker = placeable(batch)
+        if (worker !== undefined) this.handTo(worker, batch)
+        return worker !== undefined
+      }, hasCredit)
     }
-    if (parked !== undefined) this.queue.requeueFront(parked)
-    if (this.queue.length > 0) this.grow()
+    while (this.queue.length > 0 && hasCredit()) {
+      const batch = this.queue.shift()!
+      const worker = placeable(batch)
+      // Every free worker still runs an earlier copy of this id (finished elsewhere): it waits aside.
+      if (worker === undefined) this.secondRuns.add(batch)
+      else this.handTo(worker, batch)
+    }
+    if (this.queue.length > 0 || this.secondRuns.length > 0) this.grow()
+  }
+
+  private handTo(worker: WorkerSession, batch: QueuedBatch): void {
+    worker.hold(batch, Date.now())
+    batch.holders++
+    batch.runs++
+    this.queue.hold(batch.body.length)
+    this.stats.dispatched++
+    this.credit.offer(worker)
+    this.sendToWorker(worker, [taskFrame(batch.id, batch.client, batch.replyTo, batch.attempt), batch.body])
   }
 
   /**
@@ -653,8 +667,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (pool === undefined || this.closing !== undefined) return
     // Retiring workers are leaving: they do not count toward the minimum.
     while (pool.size - this.retiring.size < this.options.minWorkers) if (pool.spawn() === undefined) return
-    if (this.queue.length === 0 || pool.starting > 0 || pool.size >= this.options.maxWorkers) return
-    if (!this.credit.hasCredit) pool.spawn()
+    if ((this.queue.length === 0 && this.secondRuns.length === 0) || pool.starting > 0 || pool.size >= this.options.maxWorkers) return
+    // A second run left waiting means no free worker may take it: another worker can.
+    if (!this.credit.hasCredit || this.secondRuns.length > 0) pool.spawn()
   }
 
   private sendToWorker(worker: WorkerSession, frames: Buffer[]): void {
@@ -709,6 +724,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (this.inside.get(client, id) === batch) {
       this.inside.take(client, id)
       if (batch.queued) this.queue.remove(batch)
+      this.secondRuns.withdraw(batch)
       this.stats.completed++
     }
     this.dispatch()
@@ -741,7 +757,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         this.emit('worker:refused', { id, reason: refusal })
         return
       }
-      const worker = new WorkerSession(key, identity, id, capacity, now)
+      const worker = new WorkerSession(key, identity, id, capacity, now, this.pool?.get(id) !== undefined)
       this.workers.set(key, worker)
       this.workersById.set(id, worker)
       this.pool?.markReady(id)
@@ -755,7 +771,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private onWorkerExit(id: string, pid: number, code: number | null, signal: string | null): void {
     this.retiring.delete(id)
     const worker = this.workersById.get(id)
-    if (worker !== undefined) this.loseWorker(worker, 'exited')
+    if (worker?.forked === true) this.loseWorker(worker, 'exited')
     const level = code === 0 ? 'debug' : 'warn'
     this.logger[level]({ worker: id, pid, code, signal }, 'worker process exited')
     this.emit('worker:exit', { id, pid, code, signal })
@@ -773,7 +789,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private loseWorker(worker: WorkerSession, reason: WorkerLossReason): void {
     this.forget(worker)
     this.stats.workersLost++
-    if (reason !== 'exited') this.pool?.kill(worker.id, 'SIGKILL') // a forked worker is ours to reap
+    if (reason !== 'exited' && worker.forked) this.pool?.kill(worker.id, 'SIGKILL') // a forked worker is ours to reap
     const requeued = this.requeue(worker)
     this.workerLog.warn({ worker: worker.id, reason, requeued }, 'worker lost')
     this.emit('worker:lost', { id: worker.id, reason, requeued })
@@ -794,26 +810,33 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       batch.holders--
       if (how === 'not-counted') batch.runs--
       this.queue.hold(-batch.body.length)
+      // Finished elsewhere, still running elsewhere, or queued: nothing to do for this copy.
       if (this.inside.get(batch.client, batch.id) !== batch || batch.holders > 0 || batch.queued) continue
-      if (this.closing !== undefined) {
+      const ending = this.endingFor(batch, how)
+      if (ending !== undefined) {
+        this.secondRuns.withdraw(batch)
         this.inside.take(batch.client, batch.id)
-        this.reject(batch.replyTo, batch.id, batch.client, 'shutting-down', true)
-      } else if (this.abortedClients.size > 0 && this.wasAborted(batch.client)) {
-        // Its client has gone; running it again would answer nobody.
-        this.inside.take(batch.client, batch.id)
-        this.stats.aborted++
-      } else if (how === 'counted' && batch.runs >= this.options.maxAttempts) {
-        this.inside.take(batch.client, batch.id)
-        this.reject(batch.replyTo, batch.id, batch.client, 'attempts-exhausted', false)
-      } else {
-        // Capped: a worker refuses a header whose attempt is beyond the protocol's bound.
-        if (bumpAttempt) batch.attempt = Math.min(batch.attempt + 1, Limits.maxCounter)
-        back.push(batch)
+        if (ending === 'aborted') this.stats.aborted++
+        else this.reject(batch.replyTo, batch.id, batch.client, ending, ending === 'shutting-down')
+        continue
       }
+      // Capped: a worker refuses a header whose attempt is beyond the protocol's bound.
+      if (bumpAttempt) batch.attempt = Math.min(batch.attempt + 1, Limits.maxCounter)
+      // A second run already waiting is now its only run; it stays where it waits.
+      if (!batch.secondRun) back.push(batch)
     }
     this.stats.requeued += back.length
     this.queue.requeueFront(back)
     return back.length
+  }
+
+  /** Why a batch that no worker runs any more must not run again, if it must not. */
+  private endingFor(batch: QueuedBatch, how: 'counted' | 'not-counted'): 'shutting-down' | 'aborted' | 'attempts-exhausted' | undefined {
+    if (this.closing !== undefined) return 'shutting-down'
+    // Its client has gone; running it again would answer nobody.
+    if (this.abortedClients.size > 0 && this.wasAborted(batch.client)) return 'aborted'
+    if (how === 'counted' && batch.runs >= this.options.maxAttempts) return 'attempts-exhausted'
+    return undefined
   }
 
   private tick(): void {
@@ -833,7 +856,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         this.sendToWorker(worker, [HEARTBEAT_FRAME])
       }
     }
-    if (this.queue.length > 0) this.dispatch()
+    if (this.queue.length > 0 || this.secondRuns.length > 0) this.dispatch()
     else {
       this.retireIdle(now)
       this.grow()
@@ -851,7 +874,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (pool === undefined || idleMs === 0 || this.closing !== undefined) return
     for (const worker of this.workers.values()) {
       if (pool.size - this.retiring.size <= this.options.minWorkers) break
-      if (worker.holding > 0 || now - worker.idleSince < idleMs || pool.get(worker.id) === undefined) continue
+      if (worker.holding > 0 || now - worker.idleSince < idleMs || !worker.forked) continue
       this.forget(worker)
       // Nothing watches it any more: if it has not left within the grace time, it is killed.
       this.retiring.set(worker.id, now + this.options.graceMs)
@@ -866,7 +889,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.emit('closing')
     // The intake keeps reading until the end, so batches that reach it now, or already
     // sit in ZeroMQ's buffer, are answered `shutting-down` instead of vanishing.
-    for (const batch of this.queue.drain()) {
+    for (const batch of [...this.queue.drain(), ...this.secondRuns.withdrawWhere(() => true)]) {
       // A batch also running on a worker is answered by that run.
       if (batch.holders > 0) continue
       this.inside.take(batch.client, batch.id)

@@ -6,6 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { EventEmitter } from 'node:events'
 import { fileURLToPath } from 'node:url'
+import { randomBytes } from 'node:crypto'
 import type { ForkedWorkerConfig } from '../worker/main.js'
 import type { Logger } from '../log.js'
 
@@ -77,7 +78,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   /** Forks one worker, unless crash back-off is in force. */
   spawn(): ForkedWorker | undefined {
     if (Date.now() < this.backoffUntil) return undefined
-    const id = `${this.idPrefix}-w${++this.sequence}`
+    // Unguessable, so no remote worker can say ready under a fork's id before the fork does.
+    const id = `${this.idPrefix}-w${++this.sequence}-${randomBytes(4).toString('hex')}`
     const config: ForkedWorkerConfig = { ...this.config, id }
     const child = fork(this.entry, [], {
       env: { ...process.env, CGW_WORKER_CONFIG: JSON.stringify(config) },

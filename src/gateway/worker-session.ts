@@ -31,6 +31,8 @@ export class WorkerSession implements CreditHolder {
     public capacity: number,
     /** When it was last heard from. */
     public lastSeen: number,
+    /** One of the gateway's own forked processes (its id is the pool's, unguessable). */
+    readonly forked = false,
   ) {
     this.idleSince = lastSeen
   }
@@ -43,8 +45,9 @@ export class WorkerSession implements CreditHolder {
     return this.capacity - this.since.size
   }
 
-  holds(batch: QueuedBatch): boolean {
-    return this.since.has(batch)
+  /** Whether it holds a batch of this client and id (any copy: an earlier run counts too). */
+  holdsId(client: string, id: string): boolean {
+    return this.index.has(client, id)
   }
 
   hold(batch: QueuedBatch, now: number): void {

@@ -164,6 +164,105 @@ describe('a worker whose batch is held elsewhere too (a resend of a straggler)',
   })
 })
 
+describe('a worker that still runs an earlier copy of a batch id that finished elsewhere', () => {
+  it('is not given the new batch of that id until it lets the old copy go, and nothing leaks', async () => {
+    const g = await gateway()
+    const slow = new HandWorker(g.workersEndpoint, 'slow', 4, track)
+    await waitFor(() => g.connectedWorkers === 1, 'the slow worker to join')
+    const client = await handClient(g.endpoint, track)
+    await client.send('X')
+    await slow.nthTask(1)
+    const fast = new HandWorker(g.workersEndpoint, 'fast', 4, track, { autoDone: true })
+    await waitFor(() => g.connectedWorkers === 2, 'the fast worker to join')
+    await client.send('X', 'client-a', 2)
+    await waitFor(() => g.stats.completed === 1, 'the second run on the fast worker to finish X')
+    await fast.send({ v: 1, type: 'bye', worker: 'fast' })
+    await waitFor(() => g.connectedWorkers === 1, 'the fast worker to leave')
+    // The client sends X again: a new batch, but the slow worker still holds the old copy of X.
+    await client.send('X', 'client-a', 3)
+    await staysFalse(() => slow.tasks().length > 1, 300, 'a second copy of X going to the worker that holds one')
+    await slow.send({ v: 1, type: 'done', id: 'X', client: 'client-a' })
+    expect(await slow.nthTask(2)).toMatchObject({ id: 'X', attempt: 3 })
+    await slow.send({ v: 1, type: 'done', id: 'X', client: 'client-a' })
+    await waitFor(() => g.stats.completed === 2, 'the new X to finish')
+    expect([g.status().workers[0]?.inFlight, g.status().queue.heldBytes, g.queued]).toEqual([0, 0, 0])
+  })
+})
+
+describe("a second run that waits for a worker", () => {
+  it("does not hold up its client's other batches", async () => {
+    const g = await gateway()
+    const only = new HandWorker(g.workersEndpoint, 'only', 2, track)
+    await waitFor(() => g.connectedWorkers === 1, 'the worker to join')
+    const a = await handClient(g.endpoint, track)
+    await a.send('X', 'A')
+    await a.send('B0', 'B')
+    await only.nthTask(2)
+    await a.send('X', 'A', 2) // can run only on another worker
+    await waitFor(() => g.stats.speculative === 1, 'the second run of X to wait')
+    for (let i = 1; i <= 6; i++) {
+      await a.send(`A${i}`, 'A')
+      await a.send(`B${i}`, 'B')
+    }
+    await waitFor(() => g.queued === 12, 'both clients to queue six batches')
+    for (let n = 3; n <= 6; n++) {
+      await only.send({ v: 1, type: 'done', id: only.tasks()[n - 3]!.id as string, client: only.tasks()[n - 3]!.client as string })
+      await only.nthTask(n)
+    }
+    const clients = only.tasks().slice(2).map((t) => t.client)
+    expect(clients).toEqual(['A', 'B', 'A', 'B'])
+  })
+
+  it('makes the gateway fork another worker for it', async () => {
+    const files = await fixtures()
+    try {
+      const seed = await files.seed(2, 30)
+      const g = await gateway({ mapFile: seed.map, maxWorkers: 2, minWorkers: 1, heartbeatIntervalMs: 500 })
+      const [address] = (await (await import('node:fs/promises')).readFile(seed.commands, 'utf8')).split('\n')[0]!.split(':')
+      const body = enc([[address!, 'foo']])
+      const client = await handClient(g.endpoint, track)
+      await waitFor(() => g.connectedWorkers === 1, 'the first forked worker')
+      await client.send('slow', 'client-a', 1, body)
+      await waitFor(() => g.stats.dispatched === 1, 'the first run')
+      await client.send('slow', 'client-a', 2, body)
+      await waitFor(() => g.stats.dispatched === 2 && g.workerPids.length === 2, 'a second worker forked for the second run', 10_000)
+    } finally {
+      await files.remove()
+    }
+  })
+})
+
+describe('an abort while a batch of that client runs', () => {
+  it('counts that batch completed when it ends, not aborted as well', async () => {
+    const g = await gateway()
+    const worker = new HandWorker(g.workersEndpoint, 'w', 4, track)
+    const client = await handClient(g.endpoint, track)
+    await client.send('Y')
+    await worker.nthTask(1)
+    const aborted = new Promise<{ dropped: number }>((resolve) => g.once('abort', resolve))
+    await client.abort('client-a')
+    expect((await aborted).dropped).toBe(0)
+    await worker.send({ v: 1, type: 'done', id: 'Y', client: 'client-a' })
+    await waitFor(() => g.stats.completed === 1, 'Y to finish')
+    expect(g.stats.aborted).toBe(0)
+  })
+})
+
+describe('forked worker ids', () => {
+  it('carry a random part, so no remote worker can say ready under the next one before it does', async () => {
+    const files = await fixtures()
+    try {
+      const seed = await files.seed(2, 0)
+      const g = await gateway({ mapFile: seed.map, maxWorkers: 1 })
+      const ready = await new Promise<{ id: string }>((resolve) => g.once('worker:ready', resolve))
+      expect(ready.id).toMatch(/^gw[0-9a-f]{6}-w1-[0-9a-f]{8}$/)
+      expect(g.status().workers[0]).toMatchObject({ id: ready.id, kind: 'forked' })
+    } finally {
+      await files.remove()
+    }
+  })
+})
+
 describe('row 4: a worker that says ready four times during a run', () => {
   it('uses up nobody\'s attempts: no batch is rejected attempts-exhausted', async () => {
     const g = await gateway({ maxAttempts: 3 })

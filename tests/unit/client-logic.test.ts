@@ -476,6 +476,7 @@ describe('a DispatchQueue', () => {
     body: Buffer.alloc(bytes),
     commands: 1,
     queued: false,
+    secondRun: false,
     holders: 0,
   })
 

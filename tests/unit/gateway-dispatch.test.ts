@@ -14,7 +14,7 @@ function session(id: string, capacity: number): WorkerSession {
 }
 
 function batch(id: string, client = 'c', bytes = 10): QueuedBatch {
-  return { id, client, replyTo: 'tcp://127.0.0.1:1', attempt: 1, runs: 0, body: Buffer.alloc(bytes), commands: 1, queued: false, holders: 0 }
+  return { id, client, replyTo: 'tcp://127.0.0.1:1', attempt: 1, runs: 0, body: Buffer.alloc(bytes), commands: 1, queued: false, secondRun: false, holders: 0 }
 }
 
 /** Dispatches `n` batches the way the gateway does and names the worker each went to. */
