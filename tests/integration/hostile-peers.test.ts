@@ -233,12 +233,15 @@ describe("a second run that waits for a worker", () => {
 })
 
 describe('an abort while a batch of that client runs', () => {
-  it('counts that batch completed when it ends, not aborted as well', async () => {
+  it('drops its waiting second run, and counts the batch completed when it ends, not aborted as well', async () => {
     const g = await gateway()
     const worker = new HandWorker(g.workersEndpoint, 'w', 4, track)
     const client = await handClient(g.endpoint, track)
     await client.send('Y')
     await worker.nthTask(1)
+    // A resend whose second run waits (no other worker): it goes with the abort, Y itself runs on.
+    await client.send('Y', 'client-a', 2)
+    await waitFor(() => g.stats.speculative === 1, 'the second run of Y to wait')
     const aborted = new Promise<{ dropped: number }>((resolve) => g.once('abort', resolve))
     await client.abort('client-a')
     expect((await aborted).dropped).toBe(0)
