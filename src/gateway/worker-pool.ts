@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { randomBytes } from 'node:crypto'
 import type { ForkedWorkerConfig } from '../worker/main.js'
 import type { Logger } from '../log.js'
+import { CRASH_EXIT_CODE, writeCrashReport } from '../util/crash-report.js'
 
 /** Compiled entry point of a forked worker. */
 export const WORKER_ENTRY = fileURLToPath(new URL('../worker/main.js', import.meta.url))
@@ -107,6 +108,11 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     child.on('error', (error) => this.logger.warn({ id, err: error.message }, 'worker process error'))
     child.once('exit', (code, signal) => {
       this.children.delete(id)
+      // A worker exits 0, or is killed by a signal (ours, or a test's); any other code is a failure
+      // (70 is a crash the worker reported itself), and under the test suite it fails the test.
+      if (code !== 0 && code !== CRASH_EXIT_CODE && code !== null) {
+        writeCrashReport('gateway', `forked worker ${id} (pid ${pid}) exited with code ${code}\n`)
+      }
       // Exit 0 is a worker that left on the poison pill (it said ready after shutdown began), not a crash.
       if (!worker.ready && code !== 0 && Date.now() - worker.forkedAt < CRASH_WINDOW_MS) this.noteCrash()
       this.emit('exit', { id, pid, code, signal, ready: worker.ready })

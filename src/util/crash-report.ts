@@ -13,6 +13,17 @@ export const CRASH_EXIT_CODE = 70
 
 let installed = false
 
+/** Writes `text` as a crash report when `CGW_CRASH_DIR` is set (the test suite); never throws. */
+export function writeCrashReport(role: string, text: string): void {
+  const dir = process.env.CGW_CRASH_DIR
+  if (dir === undefined || dir.length === 0) return
+  try {
+    writeFileSync(join(dir, `${role}-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.txt`), text)
+  } catch {
+    // A report that cannot be written must not become a crash of its own.
+  }
+}
+
 /** Installs the handlers once per process; `role` names the process in the report. */
 export function installCrashReport(role: string): void {
   if (installed) return
@@ -21,8 +32,7 @@ export function installCrashReport(role: string): void {
     const text = `${role} (pid ${process.pid}): ${kind}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`
     try {
       process.stderr.write(text)
-      const dir = process.env.CGW_CRASH_DIR
-      if (dir !== undefined && dir.length > 0) writeFileSync(join(dir, `${role}-${process.pid}-${Date.now()}.txt`), text)
+      writeCrashReport(role, text)
     } finally {
       process.exit(CRASH_EXIT_CODE)
     }

@@ -1,7 +1,8 @@
 /**
  * Every process the suite starts inherits CGW_CRASH_DIR; one that dies of an
  * unhandled rejection or uncaught exception writes its error there
- * (src/util/crash-report.ts). The test during which that happened fails,
+ * (src/util/crash-report.ts), and a gateway writes one when a forked worker
+ * exits with a non-zero code. The test during which that happened fails,
  * with the error, even when the gateway respawned the worker and the test's
  * own assertions still held.
  */
