@@ -7,6 +7,7 @@
  */
 import { createRequire } from 'node:module'
 import { pino, type Level, type Logger } from 'pino'
+import { terminalSafe } from './util/terminal-text.js'
 
 export type { Logger } from 'pino'
 
@@ -37,9 +38,35 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     // pino-pretty is only loaded for a terminal; machines reading JSON never pay for it.
     const require = createRequire(import.meta.url)
     const prettyFactory = require('pino-pretty') as (options: Record<string, unknown>) => NodeJS.WritableStream
-    return pino({ level, base }, prettyFactory({ destination: 2, sync: true, colorize: true, ignore: 'hostname' }))
+    // A terminal shows what it is sent: ids and reasons from the network could recolour or
+    // rewrite it, or hide behind bidi characters, so every string is escaped first.
+    const messageFormat = (log: Record<string, unknown>, messageKey: string): string =>
+      terminalSafe(String(log[messageKey] ?? ''), { escapeBackslash: false })
+    return pino(
+      { level, base, formatters: { log: terminalSafeFields } },
+      prettyFactory({ destination: 2, sync: true, colorize: true, ignore: 'hostname', messageFormat }),
+    )
   }
   return pino({ level, base }, pino.destination({ fd: 2, sync: true }))
+}
+
+/**
+ * `fields` with every string in it (nested plain objects and arrays too, to a
+ * few levels) escaped for a terminal. For the pretty logger; JSON lines are
+ * for programs, and JSON already escapes what a program needs.
+ */
+export function terminalSafeFields(fields: Record<string, unknown>): Record<string, unknown> {
+  return escapeValue(fields, 0) as Record<string, unknown>
+}
+
+function escapeValue(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return terminalSafe(value, { escapeBackslash: false })
+  if (depth >= 4 || typeof value !== 'object' || value === null) return value
+  if (Array.isArray(value)) return value.map((item) => escapeValue(item, depth + 1))
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value
+  const out: Record<string, unknown> = {}
+  for (const [key, item] of Object.entries(value)) out[terminalSafe(key, { escapeBackslash: false })] = escapeValue(item, depth + 1)
+  return out
 }
 
 /** A logger that writes nothing, for library users who pass none. */

@@ -41,3 +41,19 @@ describe('RateLimitedLog', () => {
     expect(vi.getTimerCount()).toBe(0)
   })
 })
+
+describe('the pretty logger of a terminal', () => {
+  it('escapes control and bidi characters in messages and fields, so a network id cannot rewrite the screen', async () => {
+    const { spawn } = await import('node:child_process')
+    const script = `
+      import('${new URL('../../dist/log.js', import.meta.url).href}').then(({ createLogger }) => {
+        createLogger({ pretty: true }).warn({ client: 'a\\x1b[2Jb\\u202e', nested: { w: '\\u009bx' } }, 'msg \\x1b]0;title\\x07 end')
+      })`
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    await new Promise((resolve) => child.once('exit', resolve))
+    for (const raw of ['\x1b[2J', '\u202e', '\u009b', '\x1b]0;', '\x07']) expect(stderr).not.toContain(raw)
+    for (const shown of ['\\x1b[2J', '\\u202e', '\\x9bx', '\\x1b]0;title\\x07']) expect(stderr).toContain(shown)
+  })
+})
