@@ -291,6 +291,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private closing: Promise<void> | undefined
   private forced = false
   private boundEndpoint: string | undefined
+  private statusBound = false
 
   constructor(options: GatewayOptions = {}) {
     super()
@@ -468,6 +469,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         await this.removeIpcFile()
         throw new ConfigError('ERR_ENDPOINT', `cannot bind status endpoint ${this.options.statusBind}: ${errorMessage(error)}`, { cause: error })
       }
+      this.statusBound = true
       background(serveStatus(this.statusSocket, () => this.status(), this.logger), this.logger, 'status port')
     }
     // Fork before warming up: a worker takes ~250 ms to boot, and the warm-up runs meanwhile.
@@ -926,6 +928,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private async removeIpcFile(): Promise<void> {
     const path = ipcPath(this.workersBind)
     if (path !== undefined) await rm(path, { force: true }).catch(() => undefined)
+    // Only a status file we bound is ours: one that failed to bind may be another gateway's.
+    const statusPath = this.statusBound ? ipcPath(this.options.statusBind ?? '') : undefined
+    if (statusPath !== undefined) await rm(statusPath, { force: true }).catch(() => undefined)
   }
 
   /** Resolves when every forked worker has exited and every remote worker said bye, or after `ms`. */

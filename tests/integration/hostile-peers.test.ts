@@ -79,7 +79,7 @@ describe('row 1: a flood of tasks whose replyTo nobody serves', () => {
     const files = await fixtures()
     try {
       const seed = await files.seed(32, 0)
-      const server = startCli('run-server', ['-m', seed.map, '-b', 'tcp://127.0.0.1:*', '-w', '1', '--status', `ipc:///tmp/cgw-status-${process.pid}-${++sequence}.sock`, '--log-level', 'warn'])
+      const server = startCli('run-server', ['-m', seed.map, '-b', 'tcp://127.0.0.1:*', '-w', '1', '--log-level', 'warn'])
       clis.push(server)
       await waitFor(() => server.stdout().includes('listening'), 'run-server to listen')
       const endpoint = /listening (\S+)/.exec(server.stdout())![1]!
