@@ -3,9 +3,32 @@
  * a client to misbehave on purpose: a DEALER playing a worker, and a PUSH
  * plus a bound PULL playing a client.
  */
-import { Dealer, Pull, Push } from 'zeromq'
+import { rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Dealer, Pull, Push, Router } from 'zeromq'
 import { decodeMessage, enc, type Header, type Received } from './independent-cgp.js'
 import { waitFor } from './processes.js'
+
+let handRouters = 0
+
+/**
+ * A ROUTER playing a gateway's worker port, bound on a fresh ipc:// path.
+ * Registered with `track`, whose `close()` closes it and removes its socket
+ * file (ZeroMQ leaves the file behind when the process ends first).
+ */
+export async function handRouter(track: Track): Promise<{ router: Router; endpoint: string }> {
+  const path = join(tmpdir(), `cgw-hand-${process.pid}-${++handRouters}.sock`)
+  const router = new Router({ linger: 0 })
+  track({
+    close() {
+      router.close()
+      rmSync(path, { force: true })
+    },
+  })
+  await router.bind(`ipc://${path}`)
+  return { router, endpoint: `ipc://${path}` }
+}
 
 /** Registers a socket for closing after the test. */
 export type Track = <T extends { close(): void }>(socket: T) => T

@@ -11,11 +11,12 @@
  * the fair order must keep (forced close, time limits, throwing executors).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Pull, Router } from 'zeromq'
+import { Pull } from 'zeromq'
 import { Client, Gateway, Worker, type CommandRecord, type Executor } from '../../dist/index.js'
 import { fixtures, type Fixtures } from '../helpers/data.js'
 import { decodeMessage, enc, receiveWithin, type Header } from '../helpers/independent-cgp.js'
 import { expectAllGone, waitFor } from '../helpers/processes.js'
+import { handRouter, type Track } from '../helpers/hand-peers.js'
 
 const CONCURRENCY = 64
 const BIG_BATCH = 250
@@ -33,6 +34,10 @@ let workerPids: number[] = []
 let clients: Client[] = []
 let runs: Promise<unknown>[] = []
 let sockets: { close(): void }[] = []
+const track: Track = (socket) => {
+  sockets.push(socket)
+  return socket
+}
 let workers: Worker[] = []
 let sequence = 0
 
@@ -143,10 +148,7 @@ describe("one worker holding a client's big batches and its small last batch", (
  * and a Worker (in this process) on `executor`, joined: its ready is read.
  */
 async function handGateway(executor: Executor, options: Partial<ConstructorParameters<typeof Worker>[0]> = {}) {
-  const endpoint = `ipc:///tmp/cgw-fair-${process.pid}-${++sequence}.sock`
-  const router = new Router({ linger: 0 })
-  sockets.push(router)
-  await router.bind(endpoint)
+  const { router, endpoint } = await handRouter(track)
   const replies = new Pull({ linger: 0 })
   sockets.push(replies)
   await replies.bind('tcp://127.0.0.1:*')

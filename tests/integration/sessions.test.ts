@@ -24,7 +24,7 @@ import {
   type Received,
 } from '../helpers/independent-cgp.js'
 import { expectAllGone, freePort, waitFor } from '../helpers/processes.js'
-import { HandWorker, handClient, type HandClient } from '../helpers/hand-peers.js'
+import { HandWorker, handClient, handRouter, type HandClient } from '../helpers/hand-peers.js'
 
 let files: Fixtures
 const sockets: { close(): void }[] = []
@@ -194,9 +194,7 @@ describe('a gateway whose intake cannot bind', () => {
 
 /** A ROUTER playing the gateway for a Worker, and a bound PULL playing its client. */
 async function handGatewayAndClient(): Promise<{ endpoint: string; router: Router; clientReplies: Pull; replyTo: string }> {
-  const endpoint = `ipc:///tmp/cgw-test-${process.pid}-${++sequence}.sock`
-  const router = track(new Router({ linger: 0 }))
-  await router.bind(endpoint)
+  const { router, endpoint } = await handRouter(track)
   const clientReplies = track(new Pull({ linger: 0 }))
   await clientReplies.bind('tcp://127.0.0.1:*')
   return { endpoint, router, clientReplies, replyTo: clientReplies.lastEndpoint! }
