@@ -17,7 +17,7 @@ import type { RejectReason, TaskHeader } from '../protocol/types.js'
 import { warmUpCodec } from '../protocol/warm-up.js'
 import { warmUpTransport } from '../transport/warm-up.js'
 import { validateIntakeHeader, validateWorkerHeader } from '../protocol/validate.js'
-import { assertBindable, ipcPath, uniqueIpcEndpoint } from '../transport/endpoint.js'
+import { assertBindable, ipcPath, removeStaleIpcFiles, uniqueIpcEndpoint } from '../transport/endpoint.js'
 import { ReplySockets, type ReplySocketsOptions } from '../transport/reply-sockets.js'
 import { Sender } from '../transport/sender.js'
 import { receiveLoop } from '../transport/receive-loop.js'
@@ -232,6 +232,9 @@ export interface GatewayStats {
   /** `ready` messages refused (an id in use by another connection, or too many workers). */
   workersRefused: number
 }
+
+/** The worker ports of gateways, as {@link uniqueIpcEndpoint} names them; the pid is the first group. */
+const WORKER_PORT_FILE = /^cgw-[0-9a-f]{6}-([0-9]+)-[0-9a-f]{8}\.sock$/
 
 /** Aborted clients remembered, so batches of theirs still on the way are dropped too. */
 const ABORTED_CLIENTS_MAX = 10_000
@@ -448,6 +451,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    * socket cannot bind, nothing has been forked and everything is closed.
    */
   async start(): Promise<void> {
+    // Gateways killed by SIGKILL leave their worker port's file behind; sweep those up.
+    const stale = await removeStaleIpcFiles(WORKER_PORT_FILE)
+    if (stale > 0) this.logger.debug({ removed: stale }, 'socket files of gateways that are gone removed')
     try {
       await this.router.bind(this.workersBind)
     } catch (error) {

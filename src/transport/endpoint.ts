@@ -3,6 +3,7 @@
  * batch's `replyTo`) are checked here before any socket connects to them.
  */
 import { randomBytes } from 'node:crypto'
+import { lstat, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ConfigError } from '../protocol/errors.js'
@@ -53,6 +54,38 @@ export function isWildcardHost(endpoint: string): boolean {
  */
 export function uniqueIpcEndpoint(prefix: string): string {
   return `ipc://${join(tmpdir(), `${prefix}-${process.pid}-${randomBytes(4).toString('hex')}.sock`)}`
+}
+
+/**
+ * Removes the socket files that {@link uniqueIpcEndpoint} made for processes
+ * that are gone: a process killed by SIGKILL cannot remove its own, and they
+ * would pile up in the temporary directory. `name` matches the file names,
+ * with the owner's pid as its first group. A file whose pid is alive (or that
+ * cannot be checked) is left alone. Returns how many were removed; never throws.
+ */
+export async function removeStaleIpcFiles(name: RegExp): Promise<number> {
+  let removed = 0
+  const dir = tmpdir()
+  const entries = await readdir(dir).catch(() => [] as string[])
+  for (const entry of entries) {
+    const pid = Number(name.exec(entry)?.[1])
+    if (!Number.isSafeInteger(pid) || pid <= 0 || isAlive(pid)) continue
+    const path = join(dir, entry)
+    const stat = await lstat(path).catch(() => undefined)
+    if (stat?.isSocket() !== true) continue
+    await rm(path, { force: true }).then(() => removed++, () => undefined)
+  }
+  return removed
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: it exists, as another user's.
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH'
+  }
 }
 
 /** The filesystem path behind an `ipc://` endpoint, if it is one. */

@@ -176,6 +176,28 @@ describe("after a client's abort", () => {
   })
 })
 
+describe('a gateway starting after another was SIGKILLed', () => {
+  it("removes the dead gateway's worker-port file, and keeps one whose gateway still lives", async () => {
+    const { spawn } = await import('node:child_process')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    // A process binds a socket file named as a gateway names its worker port, with its own pid, and is SIGKILLed.
+    const script = `const p = require('node:path').join(require('node:os').tmpdir(), 'cgw-abcdef-' + process.pid + '-0badf00d.sock')
+      require('node:net').createServer().listen(p, () => console.log(p))`
+    const killed = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] })
+    const deadPath = await new Promise<string>((resolve) => killed.stdout!.setEncoding('utf8').once('data', (line: string) => resolve(line.trim())))
+    killed.kill('SIGKILL')
+    await new Promise((resolve) => killed.once('exit', resolve))
+    const livePath = join(tmpdir(), `cgw-abcdef-${process.pid}-0badf00d.sock`)
+    const live = track((await import('node:net')).createServer())
+    await new Promise<void>((resolve) => live.listen(livePath, resolve))
+    expect([existsSync(deadPath), existsSync(livePath)]).toEqual([true, true])
+    const gateway = await brokerOnly()
+    expect(gateway.connectedWorkers).toBe(0)
+    expect([existsSync(deadPath), existsSync(livePath)]).toEqual([false, true])
+  })
+})
+
 describe('a gateway whose intake cannot bind', () => {
   it('fails start() naming the endpoint, forks no worker and leaves no socket file', async () => {
     const { map } = await files.seed(4, 0)
