@@ -87,18 +87,7 @@ export class DispatchQueue {
     this.count(batch, 1)
   }
 
-  /** Takes one batch out of the queue wherever it waits. O(its client's queue). */
-  remove(batch: QueuedBatch): boolean {
-    const queue = this.byClient.get(batch.client)
-    if (queue === undefined || queue.removeWhere((b) => b === batch).length === 0) return false
-    if (queue.length === 0) {
-      this.byClient.delete(batch.client)
-      this.turns.removeWhere((c) => c === batch.client)
-    }
-    this.count(batch, -1)
-    this.wakeSpaceWaiters()
-    return true
-  }
+
 
   /**
    * Puts batches back at the front of their clients' queues, keeping their

@@ -233,8 +233,8 @@ export interface GatewayStats {
   workersRefused: number
 }
 
-/** The worker ports of gateways, as {@link uniqueIpcEndpoint} names them; the pid is the first group. */
-const WORKER_PORT_FILE = /^cgw-[0-9a-f]{6}-([0-9]+)-[0-9a-f]{8}\.sock$/
+/** How the worker ports' ipc files begin: `cgw-` and the gateway's 6-hex short id. */
+const WORKER_PORT_PREFIX = /cgw-[0-9a-f]{6}/
 
 /** Aborted clients remembered, so batches of theirs still on the way are dropped too. */
 const ABORTED_CLIENTS_MAX = 10_000
@@ -452,7 +452,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    */
   async start(): Promise<void> {
     // Gateways killed by SIGKILL leave their worker port's file behind; sweep those up.
-    const stale = await removeStaleIpcFiles(WORKER_PORT_FILE)
+    const stale = await removeStaleIpcFiles(WORKER_PORT_PREFIX)
     if (stale > 0) this.logger.debug({ removed: stale }, 'socket files of gateways that are gone removed')
     try {
       await this.router.bind(this.workersBind)
@@ -635,24 +635,28 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    * still waits.
    */
   private dispatch(): void {
-    const placeable = (batch: QueuedBatch): WorkerSession | undefined =>
-      this.credit.take((w) => !w.holdsId(batch.client, batch.id))
-    const hasCredit = (): boolean => this.credit.hasCredit
-    if (this.secondRuns.length > 0) {
-      this.secondRuns.offer((batch) => {
-        const worker = placeable(batch)
-        if (worker !== undefined) this.handTo(worker, batch)
-        return worker !== undefined
-      }, hasCredit)
-    }
-    while (this.queue.length > 0 && hasCredit()) {
+    if (this.secondRuns.length > 0) this.secondRuns.offer(this.placeSecondRun, this.hasCredit)
+    while (this.queue.length > 0 && this.credit.hasCredit) {
       const batch = this.queue.shift()!
-      const worker = placeable(batch)
+      const worker = this.freeWorkerFor(batch)
       // Every free worker still runs an earlier copy of this id (finished elsewhere): it waits aside.
       if (worker === undefined) this.secondRuns.add(batch)
       else this.handTo(worker, batch)
     }
     if (this.queue.length > 0 || this.secondRuns.length > 0) this.grow()
+  }
+
+  /** The next worker in turn with free capacity that holds no copy of `batch`'s client and id. */
+  private freeWorkerFor(batch: QueuedBatch): WorkerSession | undefined {
+    return this.credit.take((worker) => !worker.holdsId(batch.client, batch.id))
+  }
+
+  private readonly hasCredit = (): boolean => this.credit.hasCredit
+
+  private readonly placeSecondRun = (batch: QueuedBatch): boolean => {
+    const worker = this.freeWorkerFor(batch)
+    if (worker !== undefined) this.handTo(worker, batch)
+    return worker !== undefined
   }
 
   private handTo(worker: WorkerSession, batch: QueuedBatch): void {
@@ -724,14 +728,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const now = Date.now()
     const batch = worker.release(client, id, now)
     if (batch === undefined) return // not its batch, or from before its latest ready
-    batch.holders--
-    this.queue.hold(-batch.body.length)
+    this.gaveBack(batch)
     this.credit.offer(worker)
     worker.served++
     // The first run to finish completes the batch; a second one still running just frees its worker.
     if (this.inside.get(client, id) === batch) {
       this.inside.take(client, id)
-      if (batch.queued) this.queue.remove(batch)
       this.secondRuns.withdraw(batch)
       this.stats.completed++
     }
@@ -815,11 +817,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private requeue(worker: WorkerSession, how: 'counted' | 'not-counted' = 'counted', bumpAttempt = how === 'counted'): number {
     const back: QueuedBatch[] = []
     for (const batch of worker.releaseAll(Date.now())) {
-      batch.holders--
+      this.gaveBack(batch)
       if (how === 'not-counted') batch.runs--
-      this.queue.hold(-batch.body.length)
-      // Finished elsewhere, still running elsewhere, or queued: nothing to do for this copy.
-      if (this.inside.get(batch.client, batch.id) !== batch || batch.holders > 0 || batch.queued) continue
+      // Finished elsewhere, or still running elsewhere: nothing to do for this copy.
+      if (this.inside.get(batch.client, batch.id) !== batch || batch.holders > 0) continue
       const ending = this.endingFor(batch, how)
       if (ending !== undefined) {
         this.secondRuns.withdraw(batch)
@@ -836,6 +837,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.stats.requeued += back.length
     this.queue.requeueFront(back)
     return back.length
+  }
+
+  /** A worker no longer runs this copy of `batch` (the inverse of {@link handTo}'s hold). */
+  private gaveBack(batch: QueuedBatch): void {
+    batch.holders--
+    this.queue.hold(-batch.body.length)
   }
 
   /** Why a batch that no worker runs any more must not run again, if it must not. */

@@ -56,14 +56,18 @@ export function uniqueIpcEndpoint(prefix: string): string {
   return `ipc://${join(tmpdir(), `${prefix}-${process.pid}-${randomBytes(4).toString('hex')}.sock`)}`
 }
 
+/** What {@link uniqueIpcEndpoint} appends to its prefix; the pid is the group. */
+const UNIQUE_IPC_SUFFIX = /-([0-9]+)-[0-9a-f]{8}\.sock$/
+
 /**
- * Removes the socket files that {@link uniqueIpcEndpoint} made for processes
- * that are gone: a process killed by SIGKILL cannot remove its own, and they
- * would pile up in the temporary directory. `name` matches the file names,
- * with the owner's pid as its first group. A file whose pid is alive (or that
- * cannot be checked) is left alone. Returns how many were removed; never throws.
+ * Removes the socket files that {@link uniqueIpcEndpoint} made, with a prefix
+ * matching `prefix`, for processes that are gone: a process killed by SIGKILL
+ * cannot remove its own, and they would pile up in the temporary directory. A
+ * file whose pid is alive (or that cannot be checked) is left alone. Returns
+ * how many were removed; never throws.
  */
-export async function removeStaleIpcFiles(name: RegExp): Promise<number> {
+export async function removeStaleIpcFiles(prefix: RegExp): Promise<number> {
+  const name = new RegExp(`^${prefix.source}${UNIQUE_IPC_SUFFIX.source}`)
   let removed = 0
   const dir = tmpdir()
   const entries = await readdir(dir).catch(() => [] as string[])

@@ -130,15 +130,16 @@ describe('a DispatchQueue with bytes held by workers', () => {
     expect([woken, queue.isFull, queue.held]).toEqual([true, false, 10])
   })
 
-  it('takes one batch out wherever it waits, and marks it not queued', () => {
+  it('marks a batch queued while it waits, and not queued once it leaves', () => {
     const queue = new DispatchQueue(1000)
     const a1 = batch('1', 'a')
     queue.push(a1)
     queue.push(batch('2', 'a'))
     queue.push(batch('1', 'b'))
     expect(a1.queued).toBe(true)
-    expect(queue.remove(a1)).toBe(true)
-    expect([a1.queued, queue.length, queue.remove(a1)]).toEqual([false, 2, false])
-    expect(queue.drain().map((b) => `${b.client}${b.id}`)).toEqual(['a2', 'b1'])
+    expect(queue.shift()).toBe(a1)
+    expect([a1.queued, queue.length]).toEqual([false, 2])
+    expect(queue.removeClient('a').map((b) => [b.id, b.queued])).toEqual([['2', false]])
+    expect(queue.drain().map((b) => `${b.client}${b.id}`)).toEqual(['b1'])
   })
 })
