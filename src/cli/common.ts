@@ -7,7 +7,7 @@ import { CommanderError, InvalidArgumentError } from '@commander-js/extra-typing
 import { ConfigError, InputError, errorMessage } from '../protocol/errors.js'
 import { LOG_LEVELS, type Logger } from '../log.js'
 import { loadDeviceMap, type DeviceMap } from '../data/device-map.js'
-import { CappedLineLog } from '../data/bad-lines.js'
+import { CappedLineLog, unloggedLine } from '../data/bad-lines.js'
 import { terminalSafe } from '../util/terminal-text.js'
 import { installCrashReport } from '../util/crash-report.js'
 
@@ -94,15 +94,8 @@ export async function loadMapLogged(path: string, strict: boolean, logger: Logge
   const bad = new CappedLineLog((text) => logger.warn(text))
   const duplicates = new CappedLineLog((text) => logger.warn(text))
   const logRest = (): void => {
-    if (bad.unlogged === 0 && duplicates.unlogged === 0) return
-    const rest = [
-      ...(bad.unlogged > 0 ? [`${bad.unlogged} more bad lines`] : []),
-      ...(duplicates.unlogged > 0 ? [`${duplicates.unlogged} more duplicate entries`] : []),
-    ]
-    logger.warn(
-      { mapFile: path, badLines: bad.count, duplicates: duplicates.count },
-      `${terminalSafe(path, { escapeBackslash: false })}: ${rest.join(' and ')} not logged (only the first ${bad.limit} of each are)`,
-    )
+    const rest = unloggedLine(path, [[bad, 'bad lines'], [duplicates, 'duplicate entries']])
+    if (rest !== undefined) logger.warn({ mapFile: path, badLines: bad.count, duplicates: duplicates.count }, rest)
   }
   let map: DeviceMap
   try {

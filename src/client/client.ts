@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto'
 import { stat } from 'node:fs/promises'
 import { Pull, Push } from 'zeromq'
 import { readCommands, type CommandLine } from '../data/commands-file.js'
-import { CappedLineLog, formatBadLine, type BadLine } from '../data/bad-lines.js'
+import { CappedLineLog, formatBadLine, unloggedLine, type BadLine } from '../data/bad-lines.js'
 import { STDIN_PATH, inputName } from '../data/lines.js'
 import { ConfigError, InputError, SendError, errorMessage } from '../protocol/errors.js'
 import { abortFrame, taskFrame } from '../protocol/frames.js'
@@ -289,7 +289,8 @@ export class Client extends EventEmitter<ClientEvents> {
     }
     for await (const _ of readCommands(path, { onBadLine, signal: this.reading.signal })) void _
     if (first === undefined) return
-    if (log.unlogged > 0) this.logger.error({ badLines: log.count }, `${name}: ${log.unlogged} more bad lines not logged (only the first ${log.limit} are)`)
+    const rest = unloggedLine(name, [[log, 'bad lines']])
+    if (rest !== undefined) this.logger.error({ badLines: log.count }, rest)
     throw new InputError('ERR_INPUT_BAD_LINES', path, `${name}: ${log.count} bad line(s), first ${formatBadLine(first)}; nothing sent (--strict)`)
   }
 
@@ -353,7 +354,8 @@ export class Client extends EventEmitter<ClientEvents> {
         }
       }
     } finally {
-      if (log.unlogged > 0) this.logger.warn({ badLines: log.count }, `${inputName(path)}: ${log.unlogged} more bad lines not logged (only the first ${log.limit} are)`)
+      const rest = unloggedLine(inputName(path), [[log, 'bad lines']])
+      if (rest !== undefined) this.logger.warn({ badLines: log.count }, rest)
     }
     const last = batcher.flush()
     if (last !== undefined) await this.dispatch(last)

@@ -42,3 +42,16 @@ export class CappedLineLog {
     return Math.max(0, this.count - this.limit)
   }
 }
+
+/**
+ * The one line that says what `logs` held back for input `name`, such as
+ * `map.txt: 5 more bad lines and 3 more duplicate entries not logged (only
+ * the first 100 of each are)`, each log with what it counts; undefined when
+ * they logged everything.
+ */
+export function unloggedLine(name: string, logs: readonly (readonly [log: CappedLineLog, what: string])[]): string | undefined {
+  const rest = logs.filter(([log]) => log.unlogged > 0).map(([log, what]) => `${log.unlogged} more ${what}`)
+  if (rest.length === 0) return undefined
+  const limit = logs[0]![0].limit
+  return `${terminalSafe(name, { escapeBackslash: false })}: ${rest.join(' and ')} not logged (only the first ${limit}${logs.length > 1 ? ' of each' : ''} are)`
+}
