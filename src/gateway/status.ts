@@ -127,7 +127,7 @@ function text(value: unknown): string {
 
 /** A count from the network: a number as it is, anything else escaped. */
 function count(value: unknown): string {
-  return typeof value === 'number' ? String(value) : terminalSafeValue(value, 40)
+  return terminalSafeValue(value, 40)
 }
 
 function seconds(ms: unknown): string {

@@ -38,11 +38,6 @@ export function openTracked(path: string, flags: number, mode = 0o666): Promise<
   })
 }
 
-/** Paths of the opens still pending. */
-export function pendingOpens(): string[] {
-  return [...pending].map((entry) => entry.path)
-}
-
 /**
  * Lets every pending open of a FIFO return, by opening its other end without
  * blocking and closing that again. Returns the paths it could not release:
