@@ -6,31 +6,37 @@
  * and a flood of aborts.
  */
 import { Writable } from 'node:stream'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { pino } from 'pino'
 import { Dealer } from 'zeromq'
 import { Gateway, type GatewayOptions } from '../../dist/index.js'
-import { enc, receiveWithin } from '../helpers/independent-cgp.js'
-import { HandWorker, handClient, type Track } from '../helpers/hand-peers.js'
+import { enc, withDeadline } from '../helpers/independent-cgp.js'
+import { HandWorker, handClient, type HandWorkerOptions, type Track } from '../helpers/hand-peers.js'
 import { expectAllGone, startCli, waitFor, type RunningCli } from '../helpers/processes.js'
-import { fixtures } from '../helpers/data.js'
+import { fixtures, type Fixtures } from '../helpers/data.js'
 
 const sockets: { close(): void }[] = []
 const gateways: Gateway[] = []
 const pids: number[] = []
 const clis: RunningCli[] = []
 let sequence = 0
+let files: Fixtures
 
 const track: Track = (socket) => {
   sockets.push(socket)
   return socket
 }
 
+beforeEach(async () => {
+  files = await fixtures()
+})
+
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.close()
   for (const cli of clis.splice(0)) if (cli.child.exitCode === null) cli.child.kill('SIGKILL')
   await Promise.all(gateways.splice(0).map((gateway) => gateway.close({ force: true })))
   await expectAllGone(pids.splice(0))
+  await files.remove()
 })
 
 async function gateway(options: GatewayOptions = {}): Promise<Gateway> {
@@ -39,6 +45,20 @@ async function gateway(options: GatewayOptions = {}): Promise<Gateway> {
   g.on('worker:spawn', ({ pid }) => pids.push(pid))
   await g.start()
   return g
+}
+
+/** A hand worker whose `ready` the gateway accepted. */
+async function joined(g: Gateway, id: string, capacity: number, options?: HandWorkerOptions): Promise<HandWorker> {
+  let onReady!: (worker: { id: string }) => void
+  const ready = new Promise<void>((resolve) => (onReady = (worker) => worker.id === id && resolve()))
+  g.on('worker:ready', onReady)
+  try {
+    const worker = new HandWorker(g.workersEndpoint, id, capacity, track, options)
+    await withDeadline(ready, 10_000, `${id} to join`)
+    return worker
+  } finally {
+    g.off('worker:ready', onReady)
+  }
 }
 
 /** Resolves after `ms` unless `condition` became true first, which fails the test. */
@@ -76,61 +96,49 @@ describe('row 1: a flood of tasks whose replyTo nobody serves', () => {
   })
 
   it('valid ones through run-server: its forked worker evicts reply sockets mid-send and is never respawned', async () => {
-    const files = await fixtures()
-    try {
-      const seed = await files.seed(32, 0)
-      const server = startCli('run-server', ['-m', seed.map, '-b', 'tcp://127.0.0.1:*', '-w', '1', '--log-level', 'warn'])
-      clis.push(server)
-      await waitFor(() => server.stdout().includes('listening'), 'run-server to listen')
-      const endpoint = /listening (\S+)/.exec(server.stdout())![1]!
-      const push = track(new (await import('zeromq')).Push({ linger: 0 }))
-      push.connect(endpoint)
-      // More distinct replyTo than a worker caches (256), at 75/s as in the review: the 257th
-      // arrives 3.4 s in and evicts the first socket during its last send attempt (3-4 s).
-      for (const replyTo of unreachable(300)) {
-        await push.send([enc({ v: 1, type: 'task', id: '1', client: `c${++sequence}`, replyTo, attempt: 1 }), enc([['10.0.0.1', 'foo']])])
-        await new Promise((resolve) => setTimeout(resolve, 13))
-      }
-      // Every result is given up after its retries (4 × 1 s); a crash would show in the log first.
-      await waitFor(() => server.stderr().includes('result dropped'), 'the worker to give up the first results', 15_000)
-      await staysFalse(() => /worker process exited|crash|unhandled/i.test(server.stderr()) || server.child.exitCode !== null, 6000, 'a crash')
-      server.child.kill('SIGINT')
-      expect((await server.exited).code).toBe(0)
-      expect(server.stdout()).toMatch(/0 workers lost/)
-    } finally {
-      await files.remove()
+    const seed = await files.seed(32, 0)
+    const server = startCli('run-server', ['-m', seed.map, '-b', 'tcp://127.0.0.1:*', '-w', '1', '--log-level', 'warn'])
+    clis.push(server)
+    await waitFor(() => server.stdout().includes('listening'), 'run-server to listen')
+    const endpoint = /listening (\S+)/.exec(server.stdout())![1]!
+    const push = track(new (await import('zeromq')).Push({ linger: 0 }))
+    push.connect(endpoint)
+    // More distinct replyTo than a worker caches (256), at 75/s as in the review: the 257th
+    // arrives 3.4 s in and evicts the first socket during its last send attempt (3-4 s).
+    for (const replyTo of unreachable(300)) {
+      await push.send([enc({ v: 1, type: 'task', id: '1', client: `c${++sequence}`, replyTo, attempt: 1 }), enc([['10.0.0.1', 'foo']])])
+      await new Promise((resolve) => setTimeout(resolve, 13))
     }
+    // Every result is given up after its retries (4 × 1 s); a crash would show in the log first.
+    await waitFor(() => server.stderr().includes('result dropped'), 'the worker to give up the first results', 15_000)
+    await staysFalse(() => /worker process exited|crash|unhandled/i.test(server.stderr()) || server.child.exitCode !== null, 6000, 'a crash')
+    server.child.kill('SIGINT')
+    expect((await server.exited).code).toBe(0)
+    expect(server.stdout()).toMatch(/0 workers lost/)
   }, 40_000)
 })
 
 describe('row 2: Ctrl+C on run-client --send-retries 0 with no gateway', () => {
   it('prints the partial summary and exits 130', async () => {
-    const files = await fixtures()
-    try {
-      const seed = await files.seed(32, 0)
-      const args = [seed.commands, '-b', 'tcp://127.0.0.1:*', '-s', `ipc:///tmp/cgw-no-gateway-${process.pid}.sock`, '--send-retries', '0', '--retry-delay', '3000']
-      const client = startCli('run-client', [...args, '--log-level', 'debug'])
-      clis.push(client)
-      // Its first send now waits for a gateway that is not there.
-      await waitFor(() => client.stderr().includes('client ready'), 'run-client to open its sockets')
-      client.child.kill('SIGINT')
-      const { code } = await client.exited
-      expect(client.stderr()).not.toMatch(/ENOTSOCK|unhandled/i)
-      expect(code).toBe(130)
-      expect(client.stdout()).toMatch(/status\s+interrupted/)
-    } finally {
-      await files.remove()
-    }
+    const seed = await files.seed(32, 0)
+    const args = [seed.commands, '-b', 'tcp://127.0.0.1:*', '-s', `ipc:///tmp/cgw-no-gateway-${process.pid}.sock`, '--send-retries', '0', '--retry-delay', '3000']
+    const client = startCli('run-client', [...args, '--log-level', 'debug'])
+    clis.push(client)
+    // Its first send now waits for a gateway that is not there.
+    await waitFor(() => client.stderr().includes('client ready'), 'run-client to open its sockets')
+    client.child.kill('SIGINT')
+    const { code } = await client.exited
+    expect(client.stderr()).not.toMatch(/ENOTSOCK|unhandled/i)
+    expect(code).toBe(130)
+    expect(client.stdout()).toMatch(/status\s+interrupted/)
   })
 })
 
 describe('row 3: a worker that declares a capacity of 1 000 000', () => {
   it('is capped at --max-worker-capacity and gets its turn, not every batch', async () => {
     const g = await gateway({ maxWorkerCapacity: 64 })
-    const rogue = new HandWorker(g.workersEndpoint, 'rogue', 1_000_000, track)
-    await waitFor(() => g.connectedWorkers === 1, 'the rogue to join')
-    const honest = new HandWorker(g.workersEndpoint, 'honest', 64, track, { autoDone: true })
-    await waitFor(() => g.connectedWorkers === 2, 'the honest worker to join')
+    const rogue = await joined(g, 'rogue', 1_000_000)
+    const honest = await joined(g, 'honest', 64, { autoDone: true })
     expect(g.status().workers.find((w) => w.id === 'rogue')?.capacity).toBe(64)
     const client = await handClient(g.endpoint, track)
     for (let i = 1; i <= 32; i++) await client.send(String(i))
@@ -149,8 +157,7 @@ describe('a gateway whose forked workers would declare more than --max-worker-ca
 describe('a worker whose batch is held elsewhere too (a resend of a straggler)', () => {
   it('keeps getting new batches while that second run waits for another worker', async () => {
     const g = await gateway()
-    const only = new HandWorker(g.workersEndpoint, 'only', 64, track)
-    await waitFor(() => g.connectedWorkers === 1, 'the worker to join')
+    const only = await joined(g, 'only', 64)
     const client = await handClient(g.endpoint, track)
     await client.send('1')
     await only.nthTask(1)
@@ -167,13 +174,11 @@ describe('a worker whose batch is held elsewhere too (a resend of a straggler)',
 describe('a worker that still runs an earlier copy of a batch id that finished elsewhere', () => {
   it('is not given the new batch of that id until it lets the old copy go, and nothing leaks', async () => {
     const g = await gateway()
-    const slow = new HandWorker(g.workersEndpoint, 'slow', 4, track)
-    await waitFor(() => g.connectedWorkers === 1, 'the slow worker to join')
+    const slow = await joined(g, 'slow', 4)
     const client = await handClient(g.endpoint, track)
     await client.send('X')
     await slow.nthTask(1)
-    const fast = new HandWorker(g.workersEndpoint, 'fast', 4, track, { autoDone: true })
-    await waitFor(() => g.connectedWorkers === 2, 'the fast worker to join')
+    const fast = await joined(g, 'fast', 4, { autoDone: true })
     await client.send('X', 'client-a', 2)
     await waitFor(() => g.stats.completed === 1, 'the second run on the fast worker to finish X')
     await fast.send({ v: 1, type: 'bye', worker: 'fast' })
@@ -192,8 +197,7 @@ describe('a worker that still runs an earlier copy of a batch id that finished e
 describe("a second run that waits for a worker", () => {
   it("does not hold up its client's other batches", async () => {
     const g = await gateway()
-    const only = new HandWorker(g.workersEndpoint, 'only', 2, track)
-    await waitFor(() => g.connectedWorkers === 1, 'the worker to join')
+    const only = await joined(g, 'only', 2)
     const a = await handClient(g.endpoint, track)
     await a.send('X', 'A')
     await a.send('B0', 'B')
@@ -214,21 +218,16 @@ describe("a second run that waits for a worker", () => {
   })
 
   it('makes the gateway fork another worker for it', async () => {
-    const files = await fixtures()
-    try {
-      const seed = await files.seed(2, 30)
-      const g = await gateway({ mapFile: seed.map, maxWorkers: 2, minWorkers: 1, heartbeatIntervalMs: 500 })
-      const [address] = (await (await import('node:fs/promises')).readFile(seed.commands, 'utf8')).split('\n')[0]!.split(':')
-      const body = enc([[address!, 'foo']])
-      const client = await handClient(g.endpoint, track)
-      await waitFor(() => g.connectedWorkers === 1, 'the first forked worker')
-      await client.send('slow', 'client-a', 1, body)
-      await waitFor(() => g.stats.dispatched === 1, 'the first run')
-      await client.send('slow', 'client-a', 2, body)
-      await waitFor(() => g.stats.dispatched === 2 && g.workerPids.length === 2, 'a second worker forked for the second run', 10_000)
-    } finally {
-      await files.remove()
-    }
+    const seed = await files.seed(2, 30)
+    const g = await gateway({ mapFile: seed.map, maxWorkers: 2, minWorkers: 1, heartbeatIntervalMs: 500 })
+    const [address] = (await (await import('node:fs/promises')).readFile(seed.commands, 'utf8')).split('\n')[0]!.split(':')
+    const body = enc([[address!, 'foo']])
+    const client = await handClient(g.endpoint, track)
+    await waitFor(() => g.connectedWorkers === 1, 'the first forked worker')
+    await client.send('slow', 'client-a', 1, body)
+    await waitFor(() => g.stats.dispatched === 1, 'the first run')
+    await client.send('slow', 'client-a', 2, body)
+    await waitFor(() => g.stats.dispatched === 2 && g.workerPids.length === 2, 'a second worker forked for the second run', 10_000)
   })
 })
 
@@ -253,24 +252,18 @@ describe('an abort while a batch of that client runs', () => {
 
 describe('forked worker ids', () => {
   it('carry a random part, so no remote worker can say ready under the next one before it does', async () => {
-    const files = await fixtures()
-    try {
-      const seed = await files.seed(2, 0)
-      const g = await gateway({ mapFile: seed.map, maxWorkers: 1 })
-      const ready = await new Promise<{ id: string }>((resolve) => g.once('worker:ready', resolve))
-      expect(ready.id).toMatch(/^gw[0-9a-f]{6}-w1-[0-9a-f]{8}$/)
-      expect(g.status().workers[0]).toMatchObject({ id: ready.id, kind: 'forked' })
-    } finally {
-      await files.remove()
-    }
+    const seed = await files.seed(2, 0)
+    const g = await gateway({ mapFile: seed.map, maxWorkers: 1 })
+    const ready = await new Promise<{ id: string }>((resolve) => g.once('worker:ready', resolve))
+    expect(ready.id).toMatch(/^gw[0-9a-f]{6}-w1-[0-9a-f]{8}$/)
+    expect(g.status().workers[0]).toMatchObject({ id: ready.id, kind: 'forked' })
   })
 })
 
 describe('row 4: a worker that says ready four times during a run', () => {
   it('uses up nobody\'s attempts: no batch is rejected attempts-exhausted', async () => {
     const g = await gateway({ maxAttempts: 3 })
-    const rogue = new HandWorker(g.workersEndpoint, 'rogue', 64, track)
-    await waitFor(() => g.connectedWorkers === 1, 'the rogue to join')
+    const rogue = await joined(g, 'rogue', 64)
     const client = await handClient(g.endpoint, track)
     for (let i = 1; i <= 32; i++) await client.send(String(i))
     await rogue.nthTask(32)
@@ -290,13 +283,11 @@ describe('row 4: a worker that says ready four times during a run', () => {
 describe('row 5: a worker that takes batches and never says done', () => {
   it('loses them to a client\'s resend: the resend runs on another worker (speculative re-execution)', async () => {
     const g = await gateway()
-    const hoarder = new HandWorker(g.workersEndpoint, 'hoarder', 64, track)
-    await waitFor(() => g.connectedWorkers === 1, 'the hoarder to join')
+    const hoarder = await joined(g, 'hoarder', 64)
     const client = await handClient(g.endpoint, track)
     for (let i = 1; i <= 8; i++) await client.send(String(i))
     await hoarder.nthTask(8)
-    const honest = new HandWorker(g.workersEndpoint, 'honest', 64, track, { autoDone: true })
-    await waitFor(() => g.connectedWorkers === 2, 'the honest worker to join')
+    const honest = await joined(g, 'honest', 64, { autoDone: true })
     // The client's result timeout passed: it resends all 8.
     for (let i = 1; i <= 8; i++) await client.send(String(i), 'client-a', 2)
     await waitFor(() => g.stats.completed === 8, 'every resend to run on the honest worker', 5000)
@@ -317,8 +308,7 @@ describe('row 5: a worker that takes batches and never says done', () => {
 
   it('are taken back after --hold-timeout, and the hoarder is dropped', async () => {
     const g = await gateway({ holdTimeoutMs: 400 })
-    const hoarder = new HandWorker(g.workersEndpoint, 'hoarder', 64, track)
-    await waitFor(() => g.connectedWorkers === 1, 'the hoarder to join')
+    const hoarder = await joined(g, 'hoarder', 64)
     const keepAlive = setInterval(() => void hoarder.send({ v: 1, type: 'heartbeat' }).catch(() => undefined), 50)
     try {
       const client = await handClient(g.endpoint, track)
@@ -337,8 +327,7 @@ describe('row 5: a worker that takes batches and never says done', () => {
   it('holds bytes that count against --queue-bytes: the intake stops reading', async () => {
     const body = enc(Array.from({ length: 100 }, (_, i) => [`10.0.${Math.floor(i / 250)}.${i % 250}`, 'x'.repeat(90)]))
     const g = await gateway({ queueBytes: body.length * 10 })
-    const hoarder = new HandWorker(g.workersEndpoint, 'hoarder', 64, track)
-    await waitFor(() => g.connectedWorkers === 1, 'the hoarder to join')
+    const hoarder = await joined(g, 'hoarder', 64)
     const client = await handClient(g.endpoint, track)
     for (let i = 1; i <= 40; i++) await client.send(String(i), 'client-a', 1, body)
     await hoarder.nthTask(10)
@@ -350,8 +339,7 @@ describe('row 5: a worker that takes batches and never says done', () => {
 describe('row 6: a connection that claims a live worker\'s id', () => {
   it('with that routing id and no ready: gets nothing (no ROUTER handover)', async () => {
     const g = await gateway()
-    const honest = new HandWorker(g.workersEndpoint, 'w1', 64, track, { autoDone: true })
-    await waitFor(() => g.connectedWorkers === 1, 'the honest worker to join')
+    const honest = await joined(g, 'w1', 64, { autoDone: true })
     const thief = track(new Dealer({ routingId: 'w1', linger: 0 }))
     const stolen: Buffer[][] = []
     thief.connect(g.workersEndpoint)
@@ -367,8 +355,7 @@ describe('row 6: a connection that claims a live worker\'s id', () => {
 
   it('with its own routing id and a ready naming that id: is refused, counted, and gets nothing', async () => {
     const g = await gateway()
-    const honest = new HandWorker(g.workersEndpoint, 'w1', 64, track, { autoDone: true })
-    await waitFor(() => g.connectedWorkers === 1, 'the honest worker to join')
+    const honest = await joined(g, 'w1', 64, { autoDone: true })
     const refused = new Promise<{ id: string; reason: string }>((resolve) => g.once('worker:refused', resolve))
     const thief = new HandWorker(g.workersEndpoint, 'w1', 64, track, { routingId: 'thief' })
     expect(await refused).toEqual({ id: 'w1', reason: 'id-in-use' })
