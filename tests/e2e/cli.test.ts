@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Dealer, Push } from 'zeromq'
 import { commandListBody, readyFrame, taskFrame } from '../../src/protocol/frames.js'
 import { fixtures, type Fixtures } from '../helpers/data.js'
+import { withDeadline } from '../helpers/independent-cgp.js'
 import { childPids, expectAllGone, freePort, runCli, startCli, trackPeakRss, waitFor, type RunningCli } from '../helpers/processes.js'
 
 let files: Fixtures
@@ -280,10 +281,8 @@ describe('commands from a FIFO or from stdin ("-")', () => {
     pids.push(client.pid)
     await waitFor(() => client.stderr().includes('client ready'), 'run-client to open its sockets')
     client.child.kill('SIGINT')
-    let exited: { code: number | null } | undefined
-    void client.exited.then((result) => (exited = result))
-    await waitFor(() => exited !== undefined, 'run-client to exit after one Ctrl+C', 3000)
-    expect(exited!.code).toBe(130)
+    const exited = await withDeadline(client.exited, 3000, 'run-client to exit after one Ctrl+C')
+    expect(exited.code).toBe(130)
     expect(client.stdout()).toMatch(/^commands {2}0 sent · 0 ok .* 0 lost$/m)
     expect(client.stdout()).toContain('status    interrupted')
   })
@@ -332,10 +331,8 @@ describe('commands from a FIFO or from stdin ("-")', () => {
       client.child.stdin!.write('10.0.0.1:foo\n'.repeat(5))
       await waitFor(() => client.stderr().includes('5/5 commands done'), 'the five commands to be answered')
       client.child.kill('SIGINT')
-      let exited: { code: number | null } | undefined
-      void client.exited.then((result) => (exited = result))
-      await waitFor(() => exited !== undefined, 'run-client to exit after one Ctrl+C', 3000)
-      expect(exited!.code).toBe(130)
+      const exited = await withDeadline(client.exited, 3000, 'run-client to exit after one Ctrl+C')
+      expect(exited.code).toBe(130)
       expect(client.stdout()).toContain('commands  5 sent · 5 ok')
       expect(client.stdout()).toContain('status    interrupted')
     } finally {
@@ -351,9 +348,7 @@ describe('commands from a FIFO or from stdin ("-")', () => {
     // The open of the output waits for a reader; it is the only thing the process is doing.
     await waitFor(() => blockedOnFifo(client.pid), 'run-client to wait in open() for a reader of the FIFO')
     client.child.kill('SIGINT')
-    let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined
-    void client.exited.then((result) => (exited = result))
-    await waitFor(() => exited !== undefined, 'run-client to exit after one Ctrl+C', 3000)
+    const exited = await withDeadline(client.exited, 3000, 'run-client to exit after one Ctrl+C')
     expect(exited).toEqual({ code: 130, signal: null })
     expect(client.stdout()).toContain('status    interrupted')
   })
@@ -364,10 +359,8 @@ describe('commands from a FIFO or from stdin ("-")', () => {
   ])('--strict with %s exits 2 saying why (the file is read twice)', async (_, input) => {
     const client = startCli('run-client', [input(), '--strict', '-b', 'tcp://127.0.0.1:*'])
     pids.push(client.pid)
-    let exited: { code: number | null } | undefined
-    void client.exited.then((result) => (exited = result))
-    await waitFor(() => exited !== undefined, 'run-client to exit', 5000)
-    expect(exited!.code).toBe(2)
+    const exited = await withDeadline(client.exited, 5000, 'run-client to exit')
+    expect(exited.code).toBe(2)
     expect(client.stderr()).toMatch(/--strict reads the commands twice .* can be read only once/)
   })
 })
