@@ -5,10 +5,11 @@
  * again, hoards batches, or claims another worker's id, colliding batch keys,
  * and a flood of aborts.
  */
+import { readFile } from 'node:fs/promises'
 import { Writable } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { pino } from 'pino'
-import { Dealer } from 'zeromq'
+import { Dealer, Push } from 'zeromq'
 import { Gateway, type GatewayOptions } from '../../dist/index.js'
 import { enc, withDeadline } from '../helpers/independent-cgp.js'
 import { HandWorker, handClient, type HandWorkerOptions, type Track } from '../helpers/hand-peers.js'
@@ -79,7 +80,7 @@ describe('row 1: a flood of tasks whose replyTo nobody serves', () => {
   it('malformed ones: the gateway answers each, evicts reply sockets mid-send, and serves on', async () => {
     // A small cache and no retries, so a socket is evicted while its only (last) send attempt waits.
     const g = await gateway({ reply: { maxSockets: 4, retries: 0, retryDelayMs: 300 } })
-    const push = track(new (await import('zeromq')).Push({ linger: 0 }))
+    const push = track(new Push({ linger: 0 }))
     push.connect(g.endpoint)
     for (const replyTo of unreachable(40)) {
       // attempt 0 is out of range: malformed, but replyTo is readable, so the gateway answers.
@@ -101,7 +102,7 @@ describe('row 1: a flood of tasks whose replyTo nobody serves', () => {
     clis.push(server)
     await waitFor(() => server.stdout().includes('listening'), 'run-server to listen')
     const endpoint = /listening (\S+)/.exec(server.stdout())![1]!
-    const push = track(new (await import('zeromq')).Push({ linger: 0 }))
+    const push = track(new Push({ linger: 0 }))
     push.connect(endpoint)
     // More distinct replyTo than a worker caches (256), at 75/s as in the review: the 257th
     // arrives 3.4 s in and evicts the first socket during its last send attempt (3-4 s).
@@ -220,7 +221,7 @@ describe("a second run that waits for a worker", () => {
   it('makes the gateway fork another worker for it', async () => {
     const seed = await files.seed(2, 30)
     const g = await gateway({ mapFile: seed.map, maxWorkers: 2, minWorkers: 1, heartbeatIntervalMs: 500 })
-    const [address] = (await (await import('node:fs/promises')).readFile(seed.commands, 'utf8')).split('\n')[0]!.split(':')
+    const [address] = (await readFile(seed.commands, 'utf8')).split('\n')[0]!.split(':')
     const body = enc([[address!, 'foo']])
     const client = await handClient(g.endpoint, track)
     await waitFor(() => g.connectedWorkers === 1, 'the first forked worker')

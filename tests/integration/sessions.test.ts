@@ -4,7 +4,11 @@
  * playing a client, and a ROUTER playing a gateway for the Worker class.
  */
 import { Writable } from 'node:stream'
+import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { pino } from 'pino'
 import { Dealer, Pull, Push, Router } from 'zeromq'
@@ -178,9 +182,6 @@ describe("after a client's abort", () => {
 
 describe('a gateway starting after another was SIGKILLed', () => {
   it("removes the dead gateway's worker-port file, and keeps one whose gateway still lives", async () => {
-    const { spawn } = await import('node:child_process')
-    const { tmpdir } = await import('node:os')
-    const { join } = await import('node:path')
     // A process binds a socket file named as a gateway names its worker port, with its own pid, and is SIGKILLed.
     const script = `const p = require('node:path').join(require('node:os').tmpdir(), 'cgw-abcdef-' + process.pid + '-0badf00d.sock')
       require('node:net').createServer().listen(p, () => console.log(p))`
@@ -189,7 +190,7 @@ describe('a gateway starting after another was SIGKILLed', () => {
     killed.kill('SIGKILL')
     await new Promise((resolve) => killed.once('exit', resolve))
     const livePath = join(tmpdir(), `cgw-abcdef-${process.pid}-0badf00d.sock`)
-    const live = track((await import('node:net')).createServer())
+    const live = track(createServer())
     await new Promise<void>((resolve) => live.listen(livePath, resolve))
     expect([existsSync(deadPath), existsSync(livePath)]).toEqual([true, true])
     const gateway = await brokerOnly()
