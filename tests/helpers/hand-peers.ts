@@ -40,6 +40,8 @@ export interface HandWorkerOptions {
   readonly routingId?: string
   /** Answer every task with `done` at once, as a fast honest worker would. */
   readonly autoDone?: boolean
+  /** Send a heartbeat this often, so the gateway never declares it dead (a hoarder's trick). */
+  readonly heartbeatMs?: number
 }
 
 /** A worker played by hand: it says ready and reports every message the gateway sends it. */
@@ -56,6 +58,10 @@ export class HandWorker {
   ) {
     const dealer = track(new Dealer({ routingId: options.routingId ?? id, linger: 0 }))
     this.dealer = dealer
+    if (options.heartbeatMs !== undefined) {
+      const beating = setInterval(() => void this.send({ v: 1, type: 'heartbeat' }).catch(() => undefined), options.heartbeatMs)
+      track({ close: () => clearInterval(beating) })
+    }
     dealer.connect(endpoint)
     if (options.ready !== false) void this.send({ v: 1, type: 'ready', worker: id, capacity })
     void (async () => {
