@@ -19,7 +19,7 @@ export {
   type ConfigErrorCode,
   type InputErrorCode,
   type SendErrorCode,
-} from './protocol/errors.js'
+} from './errors.js'
 export { encode, decodeUntrusted } from './protocol/codec.js'
 export { Limits } from './protocol/limits.js'
 export * from './protocol/types.js'

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { CommanderError, InvalidArgumentError } from '@commander-js/extra-typings'
-import { ConfigError, InputError, errorMessage } from '../protocol/errors.js'
+import { ConfigError, InputError, errorMessage } from '../errors.js'
 import { LOG_LEVELS, type Logger } from '../log.js'
 import { loadDeviceMap, type DeviceMap } from '../data/device-map.js'
 import { CappedLineLog, unloggedLine } from '../data/bad-lines.js'

@@ -4,7 +4,7 @@
  */
 import { Command } from '@commander-js/extra-typings'
 import { Gateway, gatewayDefaults } from '../gateway/gateway.js'
-import { ConfigError } from '../protocol/errors.js'
+import { ConfigError } from '../errors.js'
 import { createLogger } from '../log.js'
 import { background } from '../util/background.js'
 import { ExitCode, VERSION, exitCodeFor, integer, logLevel, loadMapLogged, parseArgv, positionalOr, reportError } from './common.js'

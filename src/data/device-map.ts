@@ -4,7 +4,7 @@
  */
 import { addressProblem, commandProblem, splitFromRight } from './address.js'
 import { formatBadLine, type BadLine } from './bad-lines.js'
-import { InputError } from '../protocol/errors.js'
+import { InputError } from '../errors.js'
 import { readLines } from './lines.js'
 
 /** What one simulated device answers to one command. */

@@ -15,7 +15,7 @@ import { Socket } from 'node:net'
 import { isatty, ReadStream as TtyReadStream } from 'node:tty'
 import { isUtf8 } from 'node:buffer'
 import { addAbortSignal, type Readable } from 'node:stream'
-import { InputError, errorMessage } from '../protocol/errors.js'
+import { InputError, errorMessage } from '../errors.js'
 import { openTracked } from '../util/pending-opens.js'
 
 /** The path that means standard input, where it is accepted (`stdin: true`). */

@@ -5,11 +5,10 @@
  * never runs a command.
  */
 import { EventEmitter } from 'node:events'
-import { availableParallelism } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { Pull, Reply, Router } from 'zeromq'
-import { ConfigError, errorMessage } from '../protocol/errors.js'
+import { ConfigError, errorMessage } from '../errors.js'
 import { HEARTBEAT_FRAME, STOP_FRAME, rejectedFrame, taskFrame } from '../protocol/frames.js'
 import { Limits } from '../protocol/limits.js'
 import { scanCommandPairs } from '../protocol/msgpack-scan.js'
@@ -18,7 +17,7 @@ import { warmUpCodec } from '../protocol/warm-up.js'
 import { warmUpTransport } from '../transport/warm-up.js'
 import { validateIntakeHeader, validateWorkerHeader } from '../protocol/validate.js'
 import { assertBindable, ipcPath, removeStaleIpcFiles, uniqueIpcEndpoint } from '../transport/endpoint.js'
-import { ReplySockets, type ReplySocketsOptions } from '../transport/reply-sockets.js'
+import { ReplySockets } from '../transport/reply-sockets.js'
 import { Sender } from '../transport/sender.js'
 import { receiveLoop } from '../transport/receive-loop.js'
 import { RateLimitedLog, silentLogger, type Logger } from '../log.js'
@@ -31,157 +30,8 @@ import { CreditRing } from './credit-ring.js'
 import { BatchIndex } from './batch-index.js'
 import { SecondRuns } from './second-runs.js'
 import { serveStatus, type GatewayStatus } from './status.js'
-
-export interface GatewayOptions {
-  /**
-   * Endpoint of the intake (PULL) that clients send batches to.
-   * `tcp://127.0.0.1:*` picks a free port; read it from {@link Gateway.endpoint}.
-   * @default 'tcp://127.0.0.1:5557'
-   */
-  readonly bind?: string
-  /**
-   * Endpoint of the worker port (ROUTER). Forked workers connect to it; bind
-   * a tcp:// endpoint to let remote workers join too.
-   * @default a fresh ipc:// path in the temporary directory
-   */
-  readonly workersBind?: string
-  /**
-   * Endpoint of a REP socket that answers status requests (`gateway-status`).
-   * @default none
-   */
-  readonly statusBind?: string
-  /** Device map file that forked workers simulate. Required when `maxWorkers` > 0. */
-  readonly mapFile?: string
-  /**
-   * Most forked workers. 0 forks none (remote workers only).
-   * @default the number of CPUs
-   */
-  readonly maxWorkers?: number
-  /**
-   * Forked workers started at once and always kept (replaced when they die). At most
-   * `maxWorkers`. The pool grows beyond it under load and shrinks back to it when idle.
-   * @default 1
-   */
-  readonly minWorkers?: number
-  /**
-   * A forked worker beyond `minWorkers` that has held nothing for this long is
-   * sent the poison pill, in milliseconds; 0 keeps every worker until shutdown.
-   * @default 60000
-   */
-  readonly idleTimeoutMs?: number
-  /**
-   * Batches each forked worker holds at once.
-   * @default 64
-   */
-  readonly capacity?: number
-  /**
-   * Commands in flight per forked worker.
-   * @default 1024
-   */
-  readonly concurrency?: number
-  /**
-   * Per-command time limit in forked workers, in milliseconds; 0 for none.
-   * @default 0
-   */
-  readonly commandTimeoutMs?: number
-  /**
-   * Batches queued before the intake pauses (back-pressure to clients).
-   * @default 1000
-   */
-  readonly queueLimit?: number
-  /**
-   * Body bytes queued before the intake pauses, whatever the batch count.
-   * @default 256 MiB
-   */
-  readonly queueBytes?: number
-  /**
-   * Most workers connected at once; a `ready` beyond it is logged and ignored.
-   * @default 4096
-   */
-  readonly maxConnectedWorkers?: number
-  /**
-   * Most batches one worker may hold at once, whatever its `ready` declares: a
-   * worker's share of the work is at most this, so a rogue that declares 1 000 000
-   * cannot take every batch.
-   * @default 64
-   */
-  readonly maxWorkerCapacity?: number
-  /**
-   * A batch held by one worker longer than this is taken back and run elsewhere,
-   * and the worker is dropped (SIGKILLed, if forked), in milliseconds; 0 for no limit.
-   * @default 600000 (10 min)
-   */
-  readonly holdTimeoutMs?: number
-  /**
-   * Messages ZeroMQ buffers per client connection on the intake before that client
-   * blocks (ZMQ_RCVHWM). The byte bound `queueBytes` covers what the gateway has
-   * read; this bounds what ZeroMQ holds unread (up to this many × the message size).
-   * @default 32
-   */
-  readonly intakeHighWaterMark?: number
-  /**
-   * Most commands in one batch; larger batches are rejected `too-large`.
-   * @default 10000
-   */
-  readonly maxBatch?: number
-  /**
-   * Runs a batch may take (first run plus re-runs after worker deaths) before it is
-   * rejected `attempts-exhausted`.
-   * @default 3
-   */
-  readonly maxAttempts?: number
-  /**
-   * Time workers get after the poison pill before they are SIGKILLed, in milliseconds.
-   * @default 10000
-   */
-  readonly graceMs?: number
-  /**
-   * Heartbeat interval in milliseconds.
-   * @default 1000
-   */
-  readonly heartbeatIntervalMs?: number
-  /**
-   * Silent intervals after which a worker is dead.
-   * @default 3
-   */
-  readonly heartbeatLiveness?: number
-  /**
-   * Largest message accepted on any socket, in bytes; larger ones are refused by ZeroMQ.
-   * @default 16 MiB
-   */
-  readonly maxMessageBytes?: number
-  /** Options of the socket cache used to send `rejected` to clients. */
-  readonly reply?: ReplySocketsOptions
-  /** Where to log. @default silent */
-  readonly logger?: Logger
-  /**
-   * Log level of forked workers (they log JSON to the same stderr).
-   * @default the logger's level
-   */
-  readonly workerLogLevel?: string
-}
-
-export const gatewayDefaults = {
-  bind: 'tcp://127.0.0.1:5557',
-  maxWorkers: availableParallelism(),
-  minWorkers: 1,
-  idleTimeoutMs: 60_000,
-  capacity: 64,
-  concurrency: 1024,
-  commandTimeoutMs: 0,
-  queueLimit: 1000,
-  queueBytes: 256 * 1024 * 1024,
-  maxConnectedWorkers: 4096,
-  maxWorkerCapacity: 64,
-  holdTimeoutMs: 600_000,
-  intakeHighWaterMark: 32,
-  maxBatch: Limits.defaultMaxBatch,
-  maxAttempts: 3,
-  graceMs: 10_000,
-  heartbeatIntervalMs: 1000,
-  heartbeatLiveness: 3,
-  maxMessageBytes: Limits.defaultMaxMessageBytes,
-}
+import { gatewayDefaults, type GatewayOptions } from './options.js'
+export { gatewayDefaults, type GatewayOptions }
 
 export type WorkerLossReason = 'heartbeat' | 'exited' | 'unreachable' | 'hold-timeout'
 

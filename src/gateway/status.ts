@@ -6,7 +6,7 @@
  */
 import { Reply, Request } from 'zeromq'
 import { decodeUntrusted, encode } from '../protocol/codec.js'
-import { errorMessage } from '../protocol/errors.js'
+import { errorMessage } from '../errors.js'
 import type { Logger } from '../log.js'
 import { terminalSafe, terminalSafeValue } from '../util/terminal-text.js'
 

@@ -15,7 +15,7 @@ import {
   type IntakeHeader,
   type WorkerToGatewayHeader,
 } from './types.js'
-import { isConnectableEndpoint } from '../transport/endpoint.js'
+import { isConnectableEndpoint } from './endpoint-syntax.js'
 
 /** The outcome of validating one header frame. */
 export type Validated<H extends Header> =

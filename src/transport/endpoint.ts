@@ -6,22 +6,10 @@ import { randomBytes } from 'node:crypto'
 import { lstat, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ConfigError } from '../protocol/errors.js'
+import { ConfigError } from '../errors.js'
+import { isConnectableEndpoint } from '../protocol/endpoint-syntax.js'
 
-const TCP = /^tcp:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):([0-9]{1,5})$/
-const IPC = /^ipc:\/\/[^\s\0]+$/
-
-/**
- * True when `endpoint` is something a socket can connect to: `tcp://host:port`
- * with a concrete host and port (no `*`), or `ipc://path`.
- */
-export function isConnectableEndpoint(endpoint: string): boolean {
-  if (IPC.test(endpoint)) return true
-  const match = TCP.exec(endpoint)
-  if (match === null) return false
-  const port = Number(match[2])
-  return port > 0 && port < 65536
-}
+export { isConnectableEndpoint }
 
 /** Throws a {@link ConfigError} naming `what` unless `endpoint` is connectable. */
 export function assertConnectable(endpoint: string, what: string): void {

@@ -4,7 +4,7 @@
  * failed receive or a handler that throws is logged and the loop goes on, so
  * one bad message never stops a socket or loses the next one.
  */
-import { errorMessage } from '../protocol/errors.js'
+import { errorMessage } from '../errors.js'
 import { RateLimitedLog, type Logger } from '../log.js'
 
 /** The part of a zeromq.js readable socket the loop uses. */

@@ -9,7 +9,7 @@
  */
 import { Push } from 'zeromq'
 import { Sender } from './sender.js'
-import { SendError, errorMessage } from '../protocol/errors.js'
+import { SendError, errorMessage } from '../errors.js'
 import { withDefaults } from '../util/options.js'
 
 export interface ReplySocketsOptions {

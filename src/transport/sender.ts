@@ -7,7 +7,7 @@
  * would wait just as long, so those fail at once too.
  */
 import { Deque } from '../util/deque.js'
-import { SendError, errorCode, errorMessage } from '../protocol/errors.js'
+import { SendError, errorCode, errorMessage } from '../errors.js'
 
 /** The part of a zeromq.js writable socket the sender uses. */
 export interface WritableSocket {

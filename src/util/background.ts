@@ -3,7 +3,7 @@
  * unhandled rejection (which ends the process): every `void promise` in the
  * code goes through here or has its own `.catch`.
  */
-import { errorMessage } from '../protocol/errors.js'
+import { errorMessage } from '../errors.js'
 
 /** Anything with pino's `error(fields, message)`. */
 interface ErrorSink {

@@ -3,7 +3,7 @@
  * once, then each number is checked, so a bad value fails at construction
  * with a message that names the option, what was expected and what arrived.
  */
-import { ConfigError } from '../protocol/errors.js'
+import { ConfigError } from '../errors.js'
 
 /** `defaults` overlaid with the options that are not `undefined`. */
 export function withDefaults<D extends object, O extends object>(defaults: D, options: O): D & O {

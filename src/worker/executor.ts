@@ -4,21 +4,11 @@
  * forced to stop; a real executor must stop its I/O when it fires.
  */
 import type { DeviceMap } from '../data/device-map.js'
-import { UnknownCommandError } from '../protocol/errors.js'
+import { UnknownCommandError } from '../errors.js'
 
-/**
- * Runs `command` on `address` and resolves with its response. Throw
- * {@link UnknownCommandError} for an address or command it does not know
- * (reported as code 1); any other rejection is reported as code 2 with the
- * error's message. The resolved value must be MessagePack-encodable.
- *
- * @example
- * const ping: Executor = async (address, command, signal) => {
- *   if (command !== 'ping') throw new UnknownCommandError(address, command)
- *   return (await fetch(`http://${address}/health`, { signal })).status
- * }
- */
-export type Executor = (address: string, command: string, signal: AbortSignal) => Promise<unknown>
+import type { Executor } from '../executors/types.js'
+
+export type { Executor }
 
 interface Waiting {
   readonly response: number

@@ -6,7 +6,7 @@
  */
 import { loadDeviceMap } from '../data/device-map.js'
 import { createLogger } from '../log.js'
-import { errorMessage } from '../protocol/errors.js'
+import { errorMessage } from '../errors.js'
 import { deviceMapExecutor } from './executor.js'
 import { Worker } from './worker.js'
 import { installCrashReport } from '../util/crash-report.js'

@@ -15,7 +15,7 @@ import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import { Dealer } from 'zeromq'
 import { decodeTrusted } from '../protocol/codec.js'
-import { errorCode, errorMessage } from '../protocol/errors.js'
+import { errorCode, errorMessage } from '../errors.js'
 import {
   HEARTBEAT_FRAME,
   byeFrame,
@@ -30,84 +30,16 @@ import { ResultCode, type CommandOutcome, type CommandPair, type TaskHeader } fr
 import { warmUpCodec } from '../protocol/warm-up.js'
 import { warmUpTransport } from '../transport/warm-up.js'
 import { validateGatewayHeader } from '../protocol/validate.js'
-import { ReplySockets, type ReplySocketsOptions } from '../transport/reply-sockets.js'
+import { ReplySockets } from '../transport/reply-sockets.js'
 import { Sender } from '../transport/sender.js'
 import { receiveLoop } from '../transport/receive-loop.js'
 import { assertConnectable } from '../transport/endpoint.js'
 import { RateLimitedLog, silentLogger, type Logger } from '../log.js'
 import { checkInteger, withDefaults } from '../util/options.js'
 import { background } from '../util/background.js'
-import type { Executor } from './executor.js'
 import { FairSlots, type FairBatch } from './fair-slots.js'
-
-export interface WorkerOptions {
-  /** Endpoint of the gateway's worker port (its ROUTER). */
-  readonly gateway: string
-  /** Runs one command; see {@link Executor}. */
-  readonly executor: Executor
-  /**
-   * This worker's id, as `ready` announces it: 1-128 bytes, unique per gateway (a second
-   * connection claiming a live worker's id is refused).
-   * @default `${hostname}-${pid}-${random}`
-   */
-  readonly id?: string
-  /**
-   * Batches held at once (announced in `ready`). Minimum 1.
-   * @default 64
-   */
-  readonly capacity?: number
-  /**
-   * Commands in flight at once across all held batches. Minimum 1.
-   * @default 1024
-   */
-  readonly concurrency?: number
-  /**
-   * A command still running after this many milliseconds is cancelled through
-   * its AbortSignal and reported as code 3 (timeout). 0 means no limit.
-   * @default 0
-   */
-  readonly commandTimeoutMs?: number
-  /**
-   * Heartbeat interval in milliseconds (protocol default 1000).
-   * @default 1000
-   */
-  readonly heartbeatIntervalMs?: number
-  /**
-   * Intervals of silence after which the gateway counts as lost and the worker reconnects.
-   * @default 3
-   */
-  readonly heartbeatLiveness?: number
-  /**
-   * Longest pause between reconnects to a lost gateway, in milliseconds; pauses double from one interval.
-   * @default 32000
-   */
-  readonly reconnectMaxMs?: number
-  /**
-   * Most commands accepted in one batch.
-   * @default 10000
-   */
-  readonly maxBatch?: number
-  /**
-   * Largest message accepted from the gateway, in bytes.
-   * @default 16 MiB
-   */
-  readonly maxMessageBytes?: number
-  /** Options of the reply-socket cache (sockets to clients). */
-  readonly reply?: ReplySocketsOptions
-  /** Where to log. @default silent */
-  readonly logger?: Logger
-}
-
-export const workerDefaults = {
-  capacity: 64,
-  concurrency: 1024,
-  commandTimeoutMs: 0,
-  heartbeatIntervalMs: 1000,
-  heartbeatLiveness: 3,
-  reconnectMaxMs: 32_000,
-  maxBatch: Limits.defaultMaxBatch,
-  maxMessageBytes: Limits.defaultMaxMessageBytes,
-}
+import { workerDefaults, type WorkerOptions } from './options.js'
+export { workerDefaults, type WorkerOptions }
 
 /** Events of a {@link Worker}. */
 export interface WorkerEvents {

@@ -9,7 +9,7 @@ import { parseCommandLine, readCommands, type CommandLine } from '../../src/data
 import { loadDeviceMap, parseDeviceLine, type DeviceMap } from '../../src/data/device-map.js'
 import { readLines, type Line } from '../../src/data/lines.js'
 import type { BadLine } from '../../src/data/bad-lines.js'
-import { InputError } from '../../src/protocol/errors.js'
+import { InputError } from '../../src/errors.js'
 import { seededRandom } from '../helpers/random.js'
 import { waitFor } from '../helpers/processes.js'
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it, vi } from 'vitest'
 import { Sender, type WritableSocket } from '../../src/transport/sender.js'
-import { SendError } from '../../src/protocol/errors.js'
+import { SendError } from '../../src/errors.js'
 
 const ENDPOINT = 'tcp://127.0.0.1:5557'
 

@@ -1,31 +1,35 @@
 /**
- * Errors with stable `code` strings. Branch on `code`, never on `message`.
+ * Every error the library throws on purpose shares one base class and a
+ * stable string `code`. Branch on `code` (or the class), never on `message`.
  */
 
-/** Codes of {@link ConfigError}: an option or argument that cannot work. */
-export type ConfigErrorCode = 'ERR_INVALID_OPTION' | 'ERR_ENDPOINT'
-
-/** An option, argument or endpoint that cannot work. The CLIs exit 2 on it. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError'
-  readonly code: ConfigErrorCode
-  constructor(code: ConfigErrorCode, message: string, options?: { cause?: unknown }) {
+/** Base class of the library's errors: `code` is stable, `message` is for people. */
+export class GatewayError<Code extends string = string> extends Error {
+  override readonly name: string = 'GatewayError'
+  readonly code: Code
+  constructor(code: Code, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.code = code
   }
+}
+
+/** Codes of {@link ConfigError}: an option or argument that cannot work. */
+export type ConfigErrorCode = 'ERR_INVALID_OPTION' | 'ERR_ENDPOINT' | 'ERR_CONFIG_FILE' | 'ERR_EXECUTOR'
+
+/** An option, argument, config file, executor module or endpoint that cannot work. The CLIs exit 2 on it. */
+export class ConfigError extends GatewayError<ConfigErrorCode> {
+  override readonly name = 'ConfigError'
 }
 
 /** Codes of {@link InputError}: an input file that cannot be used. */
 export type InputErrorCode = 'ERR_INPUT_UNREADABLE' | 'ERR_INPUT_EMPTY' | 'ERR_INPUT_BAD_LINES'
 
 /** An input file that cannot be read or has bad lines in strict mode. The CLIs exit 2 on it. */
-export class InputError extends Error {
+export class InputError extends GatewayError<InputErrorCode> {
   override readonly name = 'InputError'
-  readonly code: InputErrorCode
   readonly path: string
   constructor(code: InputErrorCode, path: string, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.code = code
+    super(code, message, options)
     this.path = path
   }
 }
@@ -42,13 +46,11 @@ export type SendErrorCode =
   | 'ERR_SEND_FAILED'
 
 /** A message that could not be handed to ZeroMQ. */
-export class SendError extends Error {
+export class SendError extends GatewayError<SendErrorCode> {
   override readonly name = 'SendError'
-  readonly code: SendErrorCode
   readonly endpoint: string
   constructor(code: SendErrorCode, endpoint: string, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.code = code
+    super(code, message, options)
     this.endpoint = endpoint
   }
 }
@@ -57,11 +59,10 @@ export class SendError extends Error {
  * Thrown by an executor when it knows no such address or command. The worker
  * reports it as code 1 (`unknown`).
  */
-export class UnknownCommandError extends Error {
+export class UnknownCommandError extends GatewayError<'ERR_UNKNOWN_COMMAND'> {
   override readonly name = 'UnknownCommandError'
-  readonly code = 'ERR_UNKNOWN_COMMAND'
   constructor(address: string, command: string) {
-    super(`unknown command ${address}:${command}`)
+    super('ERR_UNKNOWN_COMMAND', `unknown command ${address}:${command}`)
   }
 }
 
