@@ -17,16 +17,15 @@ import { Limits } from '../protocol/limits.js'
 import { ResultCode, type CommandOutcome, type RejectedHeader, type ResultHeader } from '../protocol/types.js'
 import { warmUpCodec } from '../protocol/warm-up.js'
 import { validateClientInboundHeader } from '../protocol/validate.js'
-import { assertBindable, assertConnectable, isWildcardHost } from '../transport/endpoint.js'
+import { isWildcardHost } from '../transport/endpoint.js'
 import { Sender } from '../transport/sender.js'
 import { receiveLoop } from '../transport/receive-loop.js'
 import { RateLimitedLog, silentLogger, type Logger } from '../log.js'
-import { checkInteger, withDefaults } from '../util/options.js'
 import { background } from '../util/background.js'
 import { Batcher, type Batch } from './batcher.js'
 import { ResultTally, parseOutcomes } from './results.js'
 import type { LostBreakdown, RunSummary } from './summary.js'
-import { clientDefaults, type ClientOptions } from './options.js'
+import { clientDefaults, resolveClientOptions, type ClientOptions, type ResolvedClientOptions } from './options.js'
 export { clientDefaults, type ClientOptions }
 
 /** One command's final record, as `--output` writes it. */
@@ -83,7 +82,7 @@ const BATCH_ID = /^[1-9][0-9]{0,15}$/
  */
 export class Client extends EventEmitter<ClientEvents> {
   readonly id: string
-  private readonly options: typeof clientDefaults & ClientOptions
+  private readonly options: ResolvedClientOptions
   private readonly logger: Logger
   private readonly malformedLog: RateLimitedLog
   /** Per-batch lines (rejections, batches lost), which a gateway's answers could otherwise flood. */
@@ -109,19 +108,8 @@ export class Client extends EventEmitter<ClientEvents> {
 
   constructor(options: ClientOptions = {}) {
     super()
-    const o = withDefaults(clientDefaults, options)
+    const o = resolveClientOptions(options)
     this.options = o
-    if (o.servers.length === 0) throw new ConfigError('ERR_INVALID_OPTION', 'at least one server endpoint is needed')
-    for (const server of o.servers) assertConnectable(server, 'server endpoint')
-    assertBindable(o.bind, 'bind endpoint')
-    if (o.advertise !== undefined) assertConnectable(o.advertise, 'advertise endpoint')
-    checkInteger('batchSize', o.batchSize, 1, Limits.defaultMaxBatch)
-    checkInteger('window', o.window, 1, 1_000_000)
-    checkInteger('sendRetries', o.sendRetries, 0, 1000)
-    checkInteger('retryDelayMs', o.retryDelayMs, 1)
-    checkInteger('resultTimeoutMs', o.resultTimeoutMs, 1)
-    checkInteger('maxResends', o.maxResends, 0, 1000)
-    checkInteger('maxMessageBytes', o.maxMessageBytes, 1024)
     this.id = o.id ?? randomUUID()
     if (this.id.length === 0 || Buffer.byteLength(this.id) > Limits.idBytes) {
       throw new ConfigError('ERR_INVALID_OPTION', `client id must be 1-${Limits.idBytes} bytes`)

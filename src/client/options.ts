@@ -1,6 +1,9 @@
 /** Options of a {@link Client} and their defaults. */
 import { Limits } from '../protocol/limits.js'
 import type { Logger } from '../log.js'
+import { ConfigError } from '../errors.js'
+import { assertBindable, assertConnectable } from '../transport/endpoint.js'
+import { checkInteger, withDefaults } from '../util/options.js'
 
 export interface ClientOptions {
   /**
@@ -82,4 +85,24 @@ export const clientDefaults = {
   maxResends: 3,
   maxMessageBytes: Limits.defaultMaxMessageBytes,
   strict: false,
+}
+
+/** Client options with every default filled in and every value checked. */
+export type ResolvedClientOptions = typeof clientDefaults & ClientOptions
+
+/** Merges the defaults and checks every value; throws {@link ConfigError} naming the option. */
+export function resolveClientOptions(options: ClientOptions): ResolvedClientOptions {
+  const o = withDefaults(clientDefaults, options)
+  if (o.servers.length === 0) throw new ConfigError('ERR_INVALID_OPTION', 'at least one server endpoint is needed')
+  for (const server of o.servers) assertConnectable(server, 'server endpoint')
+  assertBindable(o.bind, 'bind endpoint')
+  if (o.advertise !== undefined) assertConnectable(o.advertise, 'advertise endpoint')
+  checkInteger('batchSize', o.batchSize, 1, Limits.defaultMaxBatch)
+  checkInteger('window', o.window, 1, 1_000_000)
+  checkInteger('sendRetries', o.sendRetries, 0, 1000)
+  checkInteger('retryDelayMs', o.retryDelayMs, 1)
+  checkInteger('resultTimeoutMs', o.resultTimeoutMs, 1)
+  checkInteger('maxResends', o.maxResends, 0, 1000)
+  checkInteger('maxMessageBytes', o.maxMessageBytes, 1024)
+  return o
 }

@@ -21,7 +21,6 @@ import { ReplySockets } from '../transport/reply-sockets.js'
 import { Sender } from '../transport/sender.js'
 import { receiveLoop } from '../transport/receive-loop.js'
 import { RateLimitedLog, silentLogger, type Logger } from '../log.js'
-import { checkInteger, withDefaults } from '../util/options.js'
 import { background } from '../util/background.js'
 import { DispatchQueue, type QueuedBatch } from './dispatch-queue.js'
 import { WorkerPool } from './worker-pool.js'
@@ -30,7 +29,7 @@ import { CreditRing } from './credit-ring.js'
 import { BatchIndex } from './batch-index.js'
 import { SecondRuns } from './second-runs.js'
 import { serveStatus, type GatewayStatus } from './status.js'
-import { gatewayDefaults, type GatewayOptions } from './options.js'
+import { gatewayDefaults, resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './options.js'
 export { gatewayDefaults, type GatewayOptions }
 
 export type WorkerLossReason = 'heartbeat' | 'exited' | 'unreachable' | 'hold-timeout'
@@ -112,7 +111,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     workersLost: 0,
     workersRefused: 0,
   }
-  private readonly options: typeof gatewayDefaults & GatewayOptions
+  private readonly options: ResolvedGatewayOptions
   private readonly logger: Logger
   private readonly malformedLog: RateLimitedLog
   private readonly undeliveredLog: RateLimitedLog
@@ -148,38 +147,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   constructor(options: GatewayOptions = {}) {
     super()
-    const merged = withDefaults(gatewayDefaults, options)
-    // The default floor of one worker bows to an explicit ceiling (maxWorkers 0 = remote workers only).
-    const o = { ...merged, minWorkers: options.minWorkers ?? Math.min(gatewayDefaults.minWorkers, merged.maxWorkers) }
+    const o = resolveGatewayOptions(options)
     this.options = o
-    assertBindable(o.bind, 'intake endpoint')
-    checkInteger('maxWorkers', o.maxWorkers, 0, 4096)
-    checkInteger('minWorkers', o.minWorkers, 0, Math.max(0, o.maxWorkers))
-    checkInteger('capacity', o.capacity, 1, Limits.maxCounter)
-    checkInteger('concurrency', o.concurrency, 1)
-    checkInteger('commandTimeoutMs', o.commandTimeoutMs, 0)
-    checkInteger('idleTimeoutMs', o.idleTimeoutMs, 0)
-    checkInteger('queueLimit', o.queueLimit, 1)
-    checkInteger('queueBytes', o.queueBytes, 1)
-    checkInteger('maxConnectedWorkers', o.maxConnectedWorkers, 1)
-    checkInteger('maxWorkerCapacity', o.maxWorkerCapacity, 1, Limits.maxCounter)
-    checkInteger('holdTimeoutMs', o.holdTimeoutMs, 0)
-    checkInteger('intakeHighWaterMark', o.intakeHighWaterMark, 1)
-    if (o.capacity > o.maxWorkerCapacity) {
-      throw new ConfigError(
-        'ERR_INVALID_OPTION',
-        `capacity ${o.capacity} is above maxWorkerCapacity ${o.maxWorkerCapacity}: forked workers could use only ${o.maxWorkerCapacity}; raise maxWorkerCapacity (--max-worker-capacity) too`,
-      )
-    }
-    checkInteger('maxBatch', o.maxBatch, 1)
-    checkInteger('maxAttempts', o.maxAttempts, 1, 1000)
-    checkInteger('graceMs', o.graceMs, 0)
-    checkInteger('heartbeatIntervalMs', o.heartbeatIntervalMs, 10)
-    checkInteger('heartbeatLiveness', o.heartbeatLiveness, 1)
-    checkInteger('maxMessageBytes', o.maxMessageBytes, 1024)
-    if (o.maxWorkers > 0 && o.mapFile === undefined) {
-      throw new ConfigError('ERR_INVALID_OPTION', 'mapFile is required when the gateway forks workers (maxWorkers > 0)')
-    }
     const shortId = randomBytes(3).toString('hex')
     this.workersBind = o.workersBind ?? uniqueIpcEndpoint(`cgw-${shortId}`)
     assertBindable(this.workersBind, 'worker port endpoint')
@@ -209,7 +178,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       this.pool = new WorkerPool(
         {
           gateway: this.workersBind,
-          mapFile: o.mapFile!,
+          executor: o.executor!,
           capacity: o.capacity,
           concurrency: o.concurrency,
           commandTimeoutMs: o.commandTimeoutMs,

@@ -3,6 +3,11 @@ import { availableParallelism } from 'node:os'
 import { Limits } from '../protocol/limits.js'
 import type { ReplySocketsOptions } from '../transport/reply-sockets.js'
 import type { Logger } from '../log.js'
+import { ConfigError } from '../errors.js'
+import { deviceMapSpec } from '../executors/spec.js'
+import type { ExecutorSpec } from '../executors/types.js'
+import { assertBindable } from '../transport/endpoint.js'
+import { checkInteger, withDefaults } from '../util/options.js'
 
 export interface GatewayOptions {
   /**
@@ -22,7 +27,12 @@ export interface GatewayOptions {
    * @default none
    */
   readonly statusBind?: string
-  /** Device map file that forked workers simulate. Required when `maxWorkers` > 0. */
+  /**
+   * The executor module every forked worker imports (see {@link ExecutorSpec}).
+   * This or `mapFile` is required when `maxWorkers` > 0; with 0 the gateway runs nothing.
+   */
+  readonly executor?: ExecutorSpec
+  /** Shorthand for `executor: { module: 'device-map', options: { file: mapFile } }`. */
   readonly mapFile?: string
   /**
    * Most forked workers. 0 forks none (remote workers only).
@@ -153,4 +163,48 @@ export const gatewayDefaults = {
   heartbeatIntervalMs: 1000,
   heartbeatLiveness: 3,
   maxMessageBytes: Limits.defaultMaxMessageBytes,
+}
+
+/** Gateway options with every default filled in and every value checked. */
+export type ResolvedGatewayOptions = typeof gatewayDefaults & Omit<GatewayOptions, 'mapFile'> & { readonly minWorkers: number }
+
+/** Merges the defaults and checks every value; throws {@link ConfigError} naming the option. */
+export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayOptions {
+  const merged = withDefaults(gatewayDefaults, options)
+  // The default floor of one worker bows to an explicit ceiling (maxWorkers 0 = remote workers only).
+  const o = { ...merged, minWorkers: options.minWorkers ?? Math.min(gatewayDefaults.minWorkers, merged.maxWorkers) }
+  assertBindable(o.bind, 'intake endpoint')
+  checkInteger('maxWorkers', o.maxWorkers, 0, 4096)
+  checkInteger('minWorkers', o.minWorkers, 0, Math.max(0, o.maxWorkers))
+  checkInteger('capacity', o.capacity, 1, Limits.maxCounter)
+  checkInteger('concurrency', o.concurrency, 1)
+  checkInteger('commandTimeoutMs', o.commandTimeoutMs, 0)
+  checkInteger('idleTimeoutMs', o.idleTimeoutMs, 0)
+  checkInteger('queueLimit', o.queueLimit, 1)
+  checkInteger('queueBytes', o.queueBytes, 1)
+  checkInteger('maxConnectedWorkers', o.maxConnectedWorkers, 1)
+  checkInteger('maxWorkerCapacity', o.maxWorkerCapacity, 1, Limits.maxCounter)
+  checkInteger('holdTimeoutMs', o.holdTimeoutMs, 0)
+  checkInteger('intakeHighWaterMark', o.intakeHighWaterMark, 1)
+  if (o.capacity > o.maxWorkerCapacity) {
+    throw new ConfigError(
+      'ERR_INVALID_OPTION',
+      `capacity ${o.capacity} is above maxWorkerCapacity ${o.maxWorkerCapacity}: forked workers could use only ${o.maxWorkerCapacity}; raise maxWorkerCapacity (--max-worker-capacity) too`,
+    )
+  }
+  checkInteger('maxBatch', o.maxBatch, 1)
+  checkInteger('maxAttempts', o.maxAttempts, 1, 1000)
+  checkInteger('graceMs', o.graceMs, 0)
+  checkInteger('heartbeatIntervalMs', o.heartbeatIntervalMs, 10)
+  checkInteger('heartbeatLiveness', o.heartbeatLiveness, 1)
+  checkInteger('maxMessageBytes', o.maxMessageBytes, 1024)
+  if (o.executor !== undefined && o.mapFile !== undefined) {
+    throw new ConfigError('ERR_INVALID_OPTION', 'give executor or mapFile, not both: mapFile is shorthand for the device-map executor')
+  }
+  const executor = o.executor ?? (o.mapFile === undefined ? undefined : deviceMapSpec(o.mapFile))
+  if (o.maxWorkers > 0 && executor === undefined) {
+    throw new ConfigError('ERR_INVALID_OPTION', 'an executor (executor, or mapFile for the device map) is required when the gateway forks workers (maxWorkers > 0)')
+  }
+  const { mapFile: _shorthand, ...rest } = o
+  return executor === undefined ? rest : { ...rest, executor }
 }

@@ -4,10 +4,10 @@
  * its gateway: when the IPC channel to the parent closes (the gateway exited
  * or was SIGKILLed) it leaves at once.
  */
-import { loadDeviceMap } from '../data/device-map.js'
+import { loadExecutor } from '../executors/load.js'
+import type { ExecutorSpec } from '../executors/types.js'
 import { createLogger } from '../log.js'
 import { errorMessage } from '../errors.js'
-import { deviceMapExecutor } from './executor.js'
 import { Worker } from './worker.js'
 import { installCrashReport } from '../util/crash-report.js'
 import { background } from '../util/background.js'
@@ -18,7 +18,7 @@ installCrashReport('worker')
 export interface ForkedWorkerConfig {
   readonly gateway: string
   readonly id: string
-  readonly mapFile: string
+  readonly executor: ExecutorSpec
   readonly capacity: number
   readonly concurrency: number
   readonly commandTimeoutMs: number
@@ -70,12 +70,12 @@ async function main(): Promise<void> {
   })
 
   let worker: Worker | undefined
-  const map = await loadDeviceMap(config.mapFile)
+  const executor = await loadExecutor(config.executor, { workerId: config.id, logger })
   if (stopRequested) process.exit(0) // SIGTERM while loading: nothing held, nothing to finish
   worker = new Worker({
     gateway: config.gateway,
     id: config.id,
-    executor: deviceMapExecutor(map),
+    executor,
     capacity: config.capacity,
     concurrency: config.concurrency,
     commandTimeoutMs: config.commandTimeoutMs,

@@ -2,6 +2,8 @@
 import { Limits } from '../protocol/limits.js'
 import type { ReplySocketsOptions } from '../transport/reply-sockets.js'
 import type { Logger } from '../log.js'
+import { assertConnectable } from '../transport/endpoint.js'
+import { checkInteger, withDefaults } from '../util/options.js'
 import type { Executor } from '../executors/types.js'
 
 export interface WorkerOptions {
@@ -71,4 +73,20 @@ export const workerDefaults = {
   reconnectMaxMs: 32_000,
   maxBatch: Limits.defaultMaxBatch,
   maxMessageBytes: Limits.defaultMaxMessageBytes,
+}
+
+/** Worker options with every default filled in and every value checked. */
+export type ResolvedWorkerOptions = typeof workerDefaults & WorkerOptions
+
+/** Merges the defaults and checks every value; throws a ConfigError naming the option. */
+export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOptions {
+  const o = withDefaults(workerDefaults, options)
+  assertConnectable(o.gateway, 'gateway endpoint')
+  checkInteger('capacity', o.capacity, 1, Limits.maxCounter)
+  checkInteger('concurrency', o.concurrency, 1)
+  checkInteger('commandTimeoutMs', o.commandTimeoutMs, 0)
+  checkInteger('heartbeatIntervalMs', o.heartbeatIntervalMs, 10)
+  checkInteger('heartbeatLiveness', o.heartbeatLiveness, 1)
+  checkInteger('maxBatch', o.maxBatch, 1)
+  return o
 }

@@ -24,7 +24,6 @@ import {
   readyFrame,
   resultFrame,
 } from '../protocol/frames.js'
-import { Limits } from '../protocol/limits.js'
 import { scanCommandPairs } from '../protocol/msgpack-scan.js'
 import { ResultCode, type CommandOutcome, type CommandPair, type TaskHeader } from '../protocol/types.js'
 import { warmUpCodec } from '../protocol/warm-up.js'
@@ -33,12 +32,10 @@ import { validateGatewayHeader } from '../protocol/validate.js'
 import { ReplySockets } from '../transport/reply-sockets.js'
 import { Sender } from '../transport/sender.js'
 import { receiveLoop } from '../transport/receive-loop.js'
-import { assertConnectable } from '../transport/endpoint.js'
 import { RateLimitedLog, silentLogger, type Logger } from '../log.js'
-import { checkInteger, withDefaults } from '../util/options.js'
 import { background } from '../util/background.js'
 import { FairSlots, type FairBatch } from './fair-slots.js'
-import { workerDefaults, type WorkerOptions } from './options.js'
+import { resolveWorkerOptions, workerDefaults, type ResolvedWorkerOptions, type WorkerOptions } from './options.js'
 export { workerDefaults, type WorkerOptions }
 
 /** Events of a {@link Worker}. */
@@ -108,7 +105,7 @@ function failure(error: unknown): CommandOutcome {
 export class Worker extends EventEmitter<WorkerEvents> {
   readonly id: string
   readonly stats: WorkerStats = { batches: 0, commands: 0, resultsDropped: 0, malformed: 0, reconnects: 0 }
-  private readonly options: typeof workerDefaults & WorkerOptions
+  private readonly options: ResolvedWorkerOptions
   private readonly logger: Logger
   private readonly malformedLog: RateLimitedLog
   private readonly resultsDroppedLog: RateLimitedLog
@@ -143,14 +140,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   constructor(options: WorkerOptions) {
     super()
-    this.options = withDefaults(workerDefaults, options)
-    assertConnectable(this.options.gateway, 'gateway endpoint')
-    checkInteger('capacity', this.options.capacity, 1, Limits.maxCounter)
-    checkInteger('concurrency', this.options.concurrency, 1)
-    checkInteger('commandTimeoutMs', this.options.commandTimeoutMs, 0)
-    checkInteger('heartbeatIntervalMs', this.options.heartbeatIntervalMs, 10)
-    checkInteger('heartbeatLiveness', this.options.heartbeatLiveness, 1)
-    checkInteger('maxBatch', this.options.maxBatch, 1)
+    this.options = resolveWorkerOptions(options)
     this.id = options.id ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
     this.logger = (options.logger ?? silentLogger()).child({ worker: this.id })
     this.malformedLog = new RateLimitedLog(this.logger)
