@@ -1,17 +1,102 @@
 /**
  * Turns an {@link ExecutorSpec} into an {@link Executor}, in whichever process
- * runs commands (a forked worker, `run-worker`).
- * STUB (issue 10 groundwork): only the built-in device map; the module loader replaces it.
+ * runs commands (a forked worker, `run-worker`, a library `Worker`). Every
+ * failure, whatever threw it, becomes one {@link ConfigError}
+ * `ERR_EXECUTOR` that names the module and carries the cause: a forked
+ * worker logs that one line and exits, and a CLI prints it and exits 2.
  */
-import { loadDeviceMap } from '../data/device-map.js'
-import { ConfigError } from '../errors.js'
-import { deviceMapExecutor } from '../worker/executor.js'
+import { createRequire } from 'node:module'
+import { isAbsolute, join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { ConfigError, errorMessage } from '../errors.js'
 import { DEVICE_MAP_EXECUTOR } from './spec.js'
-import type { Executor, ExecutorContext, ExecutorSpec } from './types.js'
+import type { CreateExecutor, Executor, ExecutorContext, ExecutorSpec } from './types.js'
 
-export async function loadExecutor(spec: ExecutorSpec, _context: ExecutorContext): Promise<Executor> {
-  if (spec.module !== DEVICE_MAP_EXECUTOR) throw new ConfigError('ERR_EXECUTOR', `executor module ${JSON.stringify(spec.module)}: not supported yet`)
-  const file = (spec.options as { file?: unknown } | undefined)?.file
-  if (typeof file !== 'string') throw new ConfigError('ERR_EXECUTOR', 'the device-map executor needs options.file, a device map path')
-  return deviceMapExecutor(await loadDeviceMap(file))
+/** Built-in executor modules, by name. Literal imports, so bundlers and test runners see them. */
+const BUILT_IN: ReadonlyMap<string, () => Promise<unknown>> = new Map([[DEVICE_MAP_EXECUTOR, () => import('./device-map.js')]])
+
+export interface LoadExecutorOptions {
+  /**
+   * Where relative file paths and package names are resolved from.
+   * @default process.cwd()
+   */
+  readonly cwd?: string
+}
+
+/**
+ * The import specifier for an executor `module` that is not a built-in name
+ * (`device-map`, imported from this package):
+ * - a `file:` URL, an absolute path, a path starting with `.`, or any name
+ *   ending in `.js`, `.mjs` or `.cjs`: a file, relative to `cwd`
+ *   (`tests/fixtures/tagging-executor.mjs` is a file);
+ * - anything else (`my-checks`, `@acme/checks`): a package. It is resolved
+ *   from `cwd` first, as the project that runs the gateway has it installed,
+ *   and failing that from this package's own installation.
+ *
+ * @example
+ * resolveExecutorModule('lib/my-executor.mjs', '/srv/app') // 'file:///srv/app/lib/my-executor.mjs'
+ */
+export function resolveExecutorModule(module: string, cwd: string = process.cwd()): string {
+  if (module.startsWith('file:')) return module
+  if (isFilePath(module)) return pathToFileURL(isAbsolute(module) ? module : resolve(cwd, module)).href
+  try {
+    // CommonJS resolution (the only kind Node 20 offers from another directory without a
+    // flag); a package it cannot resolve, say one exporting only `import`, is left to import().
+    return pathToFileURL(createRequire(join(cwd, 'noop.js')).resolve(module)).href
+  } catch {
+    return module
+  }
+}
+
+function isFilePath(module: string): boolean {
+  return isAbsolute(module) || module.startsWith('.') || /\.[cm]?js$/.test(module)
+}
+
+/**
+ * Imports `spec.module`, calls its default export `createExecutor(spec.options,
+ * context)` and returns the executor it made (awaited when it is a promise).
+ * Throws {@link ConfigError} `ERR_EXECUTOR` naming the module when the import
+ * fails, the default export is not a function, `createExecutor` throws or
+ * rejects, or what it returns is not a function.
+ *
+ * @example
+ * const executor = await loadExecutor({ module: 'lib/my-executor.mjs', options: { prefix: 'x' } }, { workerId, logger })
+ */
+export async function loadExecutor(spec: ExecutorSpec, context: ExecutorContext, options: LoadExecutorOptions = {}): Promise<Executor> {
+  const name = JSON.stringify(spec.module)
+  const fail = (what: string, cause?: unknown): ConfigError =>
+    new ConfigError('ERR_EXECUTOR', `executor module ${name}: ${what}`, cause === undefined ? undefined : { cause })
+  if (typeof spec.module !== 'string' || spec.module.length === 0) throw fail('module must be a non-empty string')
+  let namespace: Record<string, unknown>
+  try {
+    const builtIn = BUILT_IN.get(spec.module)
+    namespace = (await (builtIn !== undefined ? builtIn() : import(resolveExecutorModule(spec.module, options.cwd)))) as Record<string, unknown>
+  } catch (error) {
+    throw fail(`cannot be imported: ${errorMessage(error)}`, error)
+  }
+  const create = namespace.default
+  if (typeof create !== 'function') {
+    const named = Object.keys(namespace).filter((key) => key !== 'default')
+    const also = named.length > 0 ? ` (its named exports: ${named.join(', ')})` : ''
+    throw fail(`its default export must be createExecutor(options, context), a function; found ${describe(create)}${also}`)
+  }
+  let executor: unknown
+  try {
+    executor = await (create as CreateExecutor)(spec.options, context)
+  } catch (error) {
+    throw fail(`createExecutor failed: ${errorMessage(error)}`, error)
+  }
+  if (typeof executor !== 'function') {
+    throw fail(`createExecutor must return an executor, (address, command, signal) => Promise; it returned ${describe(executor)}`)
+  }
+  return executor as Executor
+}
+
+/** What a value is, for an error message: never the value itself, which may be large or secret. */
+function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'object') return 'an object'
+  if (typeof value === 'undefined') return 'nothing (undefined)'
+  return `a ${typeof value}`
 }

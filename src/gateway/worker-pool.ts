@@ -1,7 +1,9 @@
 /**
  * The gateway's forked worker processes: forks them, tells when each exits,
- * and kills them. Workers that die right after starting (a bad map file, a
- * broken install) are re-forked with exponential back-off, not in a loop.
+ * and kills them. Workers that die right after starting (an executor module
+ * that does not load, a broken install) are re-forked with exponential
+ * back-off, 250 ms doubling to 30 s, not in a loop: a module that always
+ * fails costs one fork per 30 s, and a fixed one is picked up within 30 s.
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { EventEmitter } from 'node:events'
@@ -10,6 +12,7 @@ import { randomBytes } from 'node:crypto'
 import type { ForkedWorkerConfig } from '../worker/main.js'
 import type { Logger } from '../log.js'
 import { CRASH_EXIT_CODE, writeCrashReport } from '../util/crash-report.js'
+import { CONFIG_EXIT_CODE } from '../worker/exit-codes.js'
 
 /** Compiled entry point of a forked worker. */
 export const WORKER_ENTRY = fileURLToPath(new URL('../worker/main.js', import.meta.url))
@@ -113,8 +116,11 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       if (code !== 0 && code !== CRASH_EXIT_CODE && code !== null) {
         writeCrashReport('gateway', `forked worker ${id} (pid ${pid}) exited with code ${code}\n`)
       }
+      if (code === CONFIG_EXIT_CODE) this.logger.error({ id, pid }, 'worker could not load its executor (its log line says why)')
       // Exit 0 is a worker that left on the poison pill (it said ready after shutdown began), not a crash.
-      if (!worker.ready && code !== 0 && Date.now() - worker.forkedAt < CRASH_WINDOW_MS) this.noteCrash()
+      // A configuration exit backs off however long the loading took: the next fork fails alike.
+      const booting = Date.now() - worker.forkedAt < CRASH_WINDOW_MS || code === CONFIG_EXIT_CODE
+      if (!worker.ready && code !== 0 && booting) this.noteCrash()
       this.emit('exit', { id, pid, code, signal, ready: worker.ready })
       markExited()
     })

@@ -5,12 +5,13 @@
  * or was SIGKILLed) it leaves at once.
  */
 import { loadExecutor } from '../executors/load.js'
-import type { ExecutorSpec } from '../executors/types.js'
+import type { Executor, ExecutorSpec } from '../executors/types.js'
 import { createLogger } from '../log.js'
 import { errorMessage } from '../errors.js'
 import { Worker } from './worker.js'
 import { installCrashReport } from '../util/crash-report.js'
 import { background } from '../util/background.js'
+import { CONFIG_EXIT_CODE } from './exit-codes.js'
 
 installCrashReport('worker')
 
@@ -70,7 +71,14 @@ async function main(): Promise<void> {
   })
 
   let worker: Worker | undefined
-  const executor = await loadExecutor(config.executor, { workerId: config.id, logger })
+  let executor: Executor
+  try {
+    executor = await loadExecutor(config.executor, { workerId: config.id, logger })
+  } catch (error) {
+    // One line naming the module and the cause, then an exit the pool knows is not a crash.
+    logger.fatal({ module: config.executor.module, err: errorMessage(error) }, 'executor did not load; exiting')
+    process.exit(CONFIG_EXIT_CODE)
+  }
   if (stopRequested) process.exit(0) // SIGTERM while loading: nothing held, nothing to finish
   worker = new Worker({
     gateway: config.gateway,

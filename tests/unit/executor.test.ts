@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { DeviceMap } from '../../src/data/device-map.js'
-import { deviceMapExecutor } from '../../src/worker/executor.js'
+import { deviceMapExecutor } from '../../src/executors/device-map.js'
 import { UnknownCommandError } from '../../src/errors.js'
 
 function mapOf(entries: [string, string, number, number][]): DeviceMap {

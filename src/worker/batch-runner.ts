@@ -1,0 +1,235 @@
+/**
+ * Runs the commands of the batches a worker holds and gives each one its
+ * outcome: code 0 with the executor's value, 1 for `UnknownCommandError`, 2
+ * with the message of any other failure, 3 when it ran past its time limit.
+ * No socket and no clock: time limits are timers asked of a {@link TimerPort},
+ * which tests replace with fake time. When a batch's last command has its
+ * outcome, `onSettled` hands it on (to the result delivery).
+ *
+ * Commands beyond `concurrency` wait in {@link FairSlots}: when a slot frees,
+ * the next command comes from the next client in turn, and within that client
+ * from its next batch in turn. A client's batch of 16 therefore never waits
+ * behind another's 40 000 commands.
+ */
+import { setMaxListeners } from 'node:events'
+import { decodeTrusted } from '../protocol/codec.js'
+import { errorCode, errorMessage } from '../errors.js'
+import { scanCommandPairs } from '../protocol/msgpack-scan.js'
+import { ResultCode, type CommandOutcome, type CommandPair, type TaskHeader } from '../protocol/types.js'
+import type { Executor } from '../executors/types.js'
+import { FairSlots, type FairBatch } from './fair-slots.js'
+
+/** Timers as the runner asks for them; the adapter passes the real ones, tests a fake. */
+export interface TimerPort {
+  setTimeout(callback: () => void, ms: number): unknown
+  clearTimeout(handle: unknown): void
+}
+
+export const systemTimers: TimerPort = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+}
+
+/** A batch the worker holds; its commands start through {@link FairSlots}, by index. */
+export class HeldBatch implements FairBatch {
+  /** Emptied once the result body is encoded: a result waiting for delivery is its body alone. */
+  outcomes: CommandOutcome[]
+  remaining: number
+
+  constructor(
+    readonly header: TaskHeader,
+    /** The decoded `[address, command]` pairs; emptied once the result body is encoded. */
+    public pairs: CommandPair[],
+    readonly commands: number,
+    /** The connection it came on; a `ready` since then made the gateway requeue it. */
+    readonly session: number,
+    private readonly run: (batch: HeldBatch, index: number) => Promise<void>,
+  ) {
+    this.outcomes = new Array<CommandOutcome>(commands)
+    this.remaining = commands
+  }
+
+  startCommand(index: number): Promise<void> {
+    return this.run(this, index)
+  }
+}
+
+export interface BatchRunnerOptions {
+  readonly executor: Executor
+  /** Commands running at once, over every batch. */
+  readonly concurrency: number
+  /** Per-command time limit in milliseconds; 0 means none. */
+  readonly commandTimeoutMs: number
+  /** Most commands accepted in one batch. */
+  readonly maxBatch: number
+  /** @default the real timers */
+  readonly timers?: TimerPort
+  /** A batch's every command has its outcome. Must not throw. */
+  readonly onSettled: (batch: HeldBatch) => void
+}
+
+const TIMED_OUT = Symbol('timed out')
+/** The client key of {@link BatchRunner.warmUp}'s batch: never a client id. */
+const WARM_UP = Symbol('warm-up')
+
+function failure(error: unknown): CommandOutcome {
+  if (errorCode(error) === 'ERR_UNKNOWN_COMMAND') return [ResultCode.Unknown, null]
+  return [ResultCode.Failed, errorMessage(error)]
+}
+
+export class BatchRunner {
+  private readonly slots: FairSlots<string | symbol>
+  private readonly executor: Executor
+  private readonly timeoutMs: number
+  private readonly maxBatch: number
+  private readonly timers: TimerPort
+  private readonly onSettled: (batch: HeldBatch) => void
+  private readonly abortAll = new AbortController()
+  /** Controllers of commands running under a time limit, aborted too by {@link abort}. */
+  private readonly timed = new Set<AbortController>()
+  /** Commands started through {@link start} that have no outcome yet. */
+  private unsettledCommands = 0
+  private idleWaiters: (() => void)[] = []
+
+  constructor(options: BatchRunnerOptions) {
+    this.slots = new FairSlots(options.concurrency)
+    this.executor = options.executor
+    this.timeoutMs = options.commandTimeoutMs
+    this.maxBatch = options.maxBatch
+    this.timers = options.timers ?? systemTimers
+    this.onSettled = options.onSettled
+    // Executors may listen on this one signal from thousands of commands at once.
+    setMaxListeners(0, this.abortAll.signal)
+  }
+
+  /** Commands running now. */
+  get running(): number {
+    return this.slots.running
+  }
+
+  /** Commands waiting for a slot. */
+  get queued(): number {
+    return this.slots.queued
+  }
+
+  /** Commands handed to {@link start} that have no outcome yet, running or waiting. */
+  get unsettled(): number {
+    return this.unsettledCommands
+  }
+
+  /**
+   * Checks a task's body (at most `maxBatch` `[address, command]` string
+   * pairs, nothing else) and returns the batch to {@link start}, or why the
+   * body is malformed. Nothing runs yet.
+   */
+  decode(header: TaskHeader, body: Buffer | undefined, session: number): HeldBatch | string {
+    const count = body === undefined ? 'no body frame' : scanCommandPairs(body, this.maxBatch)
+    if (typeof count === 'string') return count
+    return new HeldBatch(header, decodeTrusted(body!) as CommandPair[], count, session, this.runInto)
+  }
+
+  /** Queues the batch's commands in the fair order; they start as slots free. */
+  start(batch: HeldBatch): void {
+    this.unsettledCommands += batch.commands
+    // One entry for the whole batch, keyed by its client: no closure per command.
+    this.slots.enqueue(batch.header.client, batch, batch.commands)
+  }
+
+  /**
+   * The gateway's `cancel` for `client`. Accepted and, for now, a no-op: as
+   * the contract allows a worker that does not implement it, that client's
+   * commands run to their end. TODO(issue 11): cancel them with code 4.
+   */
+  cancel(_client: string): void {}
+
+  /**
+   * Forced stop: running commands are aborted through their signal, and
+   * waiting ones never start (each gets code 2 with the abort's reason).
+   */
+  abort(): void {
+    this.abortAll.abort()
+    for (const controller of this.timed) controller.abort()
+  }
+
+  /** Resolves when every command handed to {@link start} has its outcome. */
+  idle(): Promise<void> {
+    if (this.unsettledCommands === 0) return Promise.resolve()
+    return new Promise((resolve) => this.idleWaiters.push(resolve))
+  }
+
+  /** Runs the queue a few hundred times so that the first batches run compiled code. */
+  warmUp(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let left = 256
+      this.slots.enqueue(WARM_UP, { startCommand: () => Promise.resolve(--left === 0 ? resolve() : undefined) }, 256)
+    })
+  }
+
+  /**
+   * Runs command `i` of `batch` when {@link FairSlots} gives it a slot, and
+   * records its outcome. Plain promise chaining, not async wrappers: with
+   * 100 000 commands waiting at once, every promise per command is promoted
+   * and collected later (GC was ~45% of a worker's CPU).
+   */
+  private readonly runInto = (batch: HeldBatch, i: number): Promise<void> => {
+    if (this.abortAll.signal.aborted) {
+      // Stopped by force while this command waited for a slot: it never starts.
+      this.settle(batch, i, failure(this.abortAll.signal.reason))
+      return Promise.resolve()
+    }
+    const [address, command] = batch.pairs[i]!
+    if (this.timeoutMs !== 0) {
+      return this.runWithTimeLimit(address, command).then((outcome) => this.settle(batch, i, outcome))
+    }
+    let running: Promise<unknown>
+    try {
+      // Promise.resolve: an executor written in plain JS may return a value, not a promise.
+      running = Promise.resolve(this.executor(address, command, this.abortAll.signal))
+    } catch (error) {
+      this.settle(batch, i, failure(error))
+      return Promise.resolve()
+    }
+    return running.then(
+      (value) => this.settle(batch, i, [ResultCode.Ok, value]),
+      (error: unknown) => this.settle(batch, i, failure(error)),
+    )
+  }
+
+  private settle(batch: HeldBatch, i: number, outcome: CommandOutcome): void {
+    batch.outcomes[i] = outcome
+    if (--batch.remaining === 0) this.onSettled(batch)
+    if (--this.unsettledCommands === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters
+      this.idleWaiters = []
+      for (const resolve of waiters) resolve()
+    }
+  }
+
+  private async runWithTimeLimit(address: string, command: string): Promise<CommandOutcome> {
+    const timeoutMs = this.timeoutMs
+    // A controller per command (not AbortSignal.any over the shared one: each `any`
+    // adds a listener to the shared signal, and adding listeners to one signal is O(n)).
+    const controller = new AbortController()
+    this.timed.add(controller)
+    let timer: unknown
+    try {
+      // The command first, then its time limit: a command whose wait equals the limit
+      // then always finishes (timers of equal length fire in the order they were set).
+      const running = Promise.resolve(this.executor(address, command, controller.signal))
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = this.timers.setTimeout(() => {
+          // Settle the race first: aborting makes the executor reject at once, which
+          // would otherwise win and report the timeout as a failure (code 2).
+          reject(TIMED_OUT)
+          controller.abort(new Error(`command timed out after ${timeoutMs} ms`))
+        }, timeoutMs)
+      })
+      return [ResultCode.Ok, await Promise.race([running, timedOut])]
+    } catch (error) {
+      return error === TIMED_OUT ? [ResultCode.Timeout, null] : failure(error)
+    } finally {
+      if (timer !== undefined) this.timers.clearTimeout(timer)
+      this.timed.delete(controller)
+    }
+  }
+}
