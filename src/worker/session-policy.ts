@@ -43,6 +43,14 @@ export class SessionPolicy {
     return this.sessionNumber
   }
 
+  /**
+   * Whether a task that came in session `session` may still be answered with
+   * `done`: not after a later `ready`, which made the gateway requeue it.
+   */
+  isCurrent(session: number): boolean {
+    return session === this.sessionNumber
+  }
+
   /** Whether a connection is up (made and not given up). */
   get connected(): boolean {
     return this.liveness !== undefined

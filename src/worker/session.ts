@@ -90,7 +90,7 @@ export class GatewaySession {
 
   /** Sends `done` for a task of `session`, unless a `ready` came since: the gateway requeued it. */
   done(id: string, client: string, session: number): Promise<void> {
-    if (session !== this.policy.session) return Promise.resolve()
+    if (!this.policy.isCurrent(session)) return Promise.resolve()
     return this.send(doneFrame(id, client)).then(() => undefined)
   }
 

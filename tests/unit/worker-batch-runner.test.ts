@@ -1,0 +1,257 @@
+/**
+ * The worker's batch runner (BatchRunner): the outcome each command gets, its
+ * time limit, the fair order and a forced stop. Time limits run on a fake
+ * timer port that the test steps; executors are played by hand.
+ */
+import { describe, expect, it } from 'vitest'
+import { BatchRunner, type HeldBatch, type TimerPort } from '../../src/worker/batch-runner.js'
+import { encode } from '../../src/protocol/codec.js'
+import { UnknownCommandError } from '../../src/errors.js'
+import type { Executor } from '../../src/executors/types.js'
+import type { CommandOutcome, TaskHeader } from '../../src/protocol/types.js'
+
+/** Timers on a fake clock: nothing fires until `advance` passes its due time. */
+class FakeTimers implements TimerPort {
+  now = 0
+  private readonly pending = new Map<number, { due: number; callback: () => void }>()
+  private nextHandle = 1
+
+  setTimeout(callback: () => void, ms: number): unknown {
+    const handle = this.nextHandle++
+    this.pending.set(handle, { due: this.now + ms, callback })
+    return handle
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.pending.delete(handle as number)
+  }
+
+  get count(): number {
+    return this.pending.size
+  }
+
+  /** Moves the clock to `now + ms`, firing what falls due in due order, each with its promises settled. */
+  async advance(ms: number): Promise<void> {
+    const until = this.now + ms
+    for (;;) {
+      const next = [...this.pending.entries()].sort((a, b) => a[1].due - b[1].due)[0]
+      if (next === undefined || next[1].due > until) break
+      this.pending.delete(next[0])
+      this.now = next[1].due
+      next[1].callback()
+      await settle()
+    }
+    this.now = until
+    await settle()
+  }
+}
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve))
+}
+
+const header = (id: string, client = 'c'): TaskHeader => ({ v: 1, type: 'task', id, client, replyTo: 'tcp://127.0.0.1:1', attempt: 1 })
+
+/** A runner on `executor`; `take` hands it a batch of `addresses` (command `foo`). */
+function bench(executor: Executor, options: { concurrency?: number; commandTimeoutMs?: number; maxBatch?: number } = {}) {
+  const timers = new FakeTimers()
+  const settled: { id: string; outcomes: CommandOutcome[] }[] = []
+  const runner = new BatchRunner({
+    executor,
+    concurrency: options.concurrency ?? 8,
+    commandTimeoutMs: options.commandTimeoutMs ?? 0,
+    maxBatch: options.maxBatch ?? 100,
+    timers,
+    onSettled: (batch) => settled.push({ id: batch.header.id, outcomes: [...batch.outcomes] }),
+  })
+  const take = (id: string, addresses: string[], client = 'c'): HeldBatch => {
+    const batch = runner.decode(header(id, client), encode(addresses.map((a) => [a, 'foo'])), 1)
+    if (typeof batch === 'string') throw new Error(batch)
+    runner.start(batch)
+    return batch
+  }
+  const outcomesOf = (id: string): CommandOutcome[] | undefined => settled.find((s) => s.id === id)?.outcomes
+  return { runner, timers, settled, take, outcomesOf }
+}
+
+/** An executor whose commands run until the test ends them, or their signal aborts them. */
+function handExecutor() {
+  const started: string[] = []
+  const running = new Map<string, { resolve: (value: unknown) => void; reject: (error: unknown) => void; signal: AbortSignal }>()
+  const executor: Executor = (address, _command, signal) =>
+    new Promise((resolve, reject) => {
+      started.push(address)
+      running.set(address, { resolve, reject, signal })
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+    })
+  return { started, running, executor }
+}
+
+describe('the outcome of each command', () => {
+  it('is code 0 with the value, 1 for an unknown command, 2 with the message of any other failure', async () => {
+    const executor: Executor = async (address) => {
+      if (address === 'ok') return { up: true }
+      if (address === 'unknown') throw new UnknownCommandError(address, 'foo')
+      throw new Error('device said no')
+    }
+    const { take, outcomesOf } = bench(executor)
+    take('b', ['ok', 'unknown', 'broken'])
+    await settle()
+    expect(outcomesOf('b')).toEqual([[0, { up: true }], [1, null], [2, 'device said no']])
+  })
+
+  it('is code 2 when the executor throws instead of returning a promise, and the slot is given back', async () => {
+    const executor = ((address: string) => {
+      if (address === 'throws') throw new Error('boom')
+      return Promise.resolve(7)
+    }) as Executor
+    const { runner, take, outcomesOf } = bench(executor, { concurrency: 1 })
+    take('b', ['throws', 'next'])
+    await settle()
+    expect(outcomesOf('b')).toEqual([[2, 'boom'], [0, 7]])
+    expect(runner.running).toBe(0)
+  })
+
+  it('is code 0 when the executor returns a plain value, and the slot does not stay taken', async () => {
+    const executor = ((address: string) => (address === 'plain' ? 42 : Promise.resolve(1))) as unknown as Executor
+    for (const commandTimeoutMs of [0, 1000]) {
+      const { runner, take, outcomesOf } = bench(executor, { concurrency: 1, commandTimeoutMs })
+      take('b', ['plain', 'plain', 'promise'])
+      await settle()
+      expect(outcomesOf('b')).toEqual([[0, 42], [0, 42], [0, 1]])
+      expect([runner.running, runner.queued, runner.unsettled]).toEqual([0, 0, 0])
+    }
+  })
+
+  it('hands the batch on once, when its last command has its outcome', async () => {
+    const { running, executor } = handExecutor()
+    const { take, settled } = bench(executor)
+    take('b', ['10.0.0.1', '10.0.0.2'])
+    await settle()
+    running.get('10.0.0.2')!.resolve(2)
+    await settle()
+    expect(settled).toEqual([])
+    running.get('10.0.0.1')!.resolve(1)
+    await settle()
+    expect(settled).toEqual([{ id: 'b', outcomes: [[0, 1], [0, 2]] }])
+  })
+})
+
+describe('a command under a time limit', () => {
+  it('is cancelled through its signal and reported as code 3 when the limit passes, not a millisecond before', async () => {
+    const { running, executor } = handExecutor()
+    const { timers, take, outcomesOf } = bench(executor, { commandTimeoutMs: 100 })
+    take('b', ['10.0.0.1'])
+    await timers.advance(99)
+    expect(outcomesOf('b')).toBeUndefined()
+    expect(running.get('10.0.0.1')!.signal.aborted).toBe(false)
+    await timers.advance(1)
+    // The executor rejects as soon as its signal fires; that is still a timeout, not a failure.
+    expect(outcomesOf('b')).toEqual([[3, null]])
+    expect(running.get('10.0.0.1')!.signal.reason).toMatchObject({ message: 'command timed out after 100 ms' })
+  })
+
+  it('is reported as code 3 even when the executor ignores its signal and never ends', async () => {
+    const executor: Executor = () => new Promise(() => undefined)
+    const { runner, timers, take, outcomesOf } = bench(executor, { commandTimeoutMs: 50 })
+    take('b', ['10.0.0.1'])
+    await timers.advance(50)
+    expect(outcomesOf('b')).toEqual([[3, null]])
+    expect(runner.running).toBe(0)
+  })
+
+  it('leaves no timer behind when it ends in time', async () => {
+    const { running, executor } = handExecutor()
+    const { timers, take, outcomesOf } = bench(executor, { commandTimeoutMs: 100 })
+    take('b', ['10.0.0.1'])
+    await timers.advance(60)
+    running.get('10.0.0.1')!.resolve('in time')
+    await settle()
+    expect(outcomesOf('b')).toEqual([[0, 'in time']])
+    expect(timers.count).toBe(0)
+  })
+
+  it('gets its limit from its own start, also when it waited for a slot', async () => {
+    const { started, executor } = handExecutor()
+    const { timers, take, outcomesOf } = bench(executor, { concurrency: 1, commandTimeoutMs: 100 })
+    take('b', ['10.0.0.1', '10.0.0.2', '10.0.0.3'])
+    await timers.advance(100)
+    expect(started).toEqual(['10.0.0.1', '10.0.0.2'])
+    await timers.advance(199)
+    expect(outcomesOf('b')).toBeUndefined()
+    await timers.advance(1)
+    expect(timers.now).toBe(300)
+    expect(outcomesOf('b')).toEqual([[3, null], [3, null], [3, null]])
+  })
+})
+
+describe('commands beyond the concurrency', () => {
+  it("start round-robin across clients, then across each client's batches", async () => {
+    const { started, running, executor } = handExecutor()
+    const { take } = bench(executor, { concurrency: 1 })
+    take('a1', ['a1:0', 'a1:1'], 'A')
+    take('a2', ['a2:0', 'a2:1'], 'A')
+    take('b1', ['b1:0', 'b1:1'], 'B')
+    for (let n = 0; n < 6; n++) {
+      await settle()
+      running.get(started.at(-1)!)!.resolve(1)
+    }
+    await settle()
+    expect(started).toEqual(['a1:0', 'b1:0', 'a2:0', 'b1:1', 'a1:1', 'a2:1'])
+  })
+})
+
+describe("the gateway's cancel for a client", () => {
+  it('is accepted, and its commands still run to their end (cancelling them is issue 11)', async () => {
+    const { running, executor } = handExecutor()
+    const { runner, take, outcomesOf } = bench(executor)
+    take('b', ['10.0.0.1'])
+    await settle()
+    runner.cancel('c')
+    expect(running.get('10.0.0.1')!.signal.aborted).toBe(false)
+    running.get('10.0.0.1')!.resolve(5)
+    await settle()
+    expect(outcomesOf('b')).toEqual([[0, 5]])
+  })
+})
+
+describe('a forced stop', () => {
+  it('aborts the running commands, starts none of the waiting ones, and gives every command an outcome', async () => {
+    const { started, executor } = handExecutor()
+    const { runner, take, outcomesOf } = bench(executor, { concurrency: 2, commandTimeoutMs: 1000 })
+    take('a', ['10.0.0.1', '10.0.0.2', '10.0.0.3'], 'A')
+    take('b', ['10.0.1.1'], 'B')
+    await settle()
+    expect(runner.unsettled).toBe(4)
+    const idle = runner.idle()
+    runner.abort()
+    await idle
+    // Two free slots took a's first two commands; a's third and b's only one were waiting.
+    expect(started).toEqual(['10.0.0.1', '10.0.0.2'])
+    expect(outcomesOf('a')?.map((o) => o[0])).toEqual([2, 2, 2])
+    expect(outcomesOf('b')?.map((o) => o[0])).toEqual([2])
+    expect(runner.unsettled).toBe(0)
+  })
+})
+
+describe('a task body', () => {
+  it('is refused with a reason, before anything runs, when it is missing, not command pairs, or over maxBatch', () => {
+    const { runner, settled } = bench(() => Promise.resolve(1), { maxBatch: 2 })
+    const reasons = [
+      runner.decode(header('1'), undefined, 1),
+      runner.decode(header('2'), encode({ not: 'pairs' }), 1),
+      runner.decode(header('3'), encode([['a', 'foo'], ['b', 'foo'], ['c', 'foo']]), 1),
+      runner.decode(header('4'), encode([]), 1),
+    ]
+    for (const reason of reasons) expect(typeof reason).toBe('string')
+    expect(reasons[0]).toBe('no body frame')
+    expect(settled).toEqual([])
+    expect(runner.unsettled).toBe(0)
+  })
+
+  it('becomes a batch that remembers the session it came in', () => {
+    const { runner } = bench(() => Promise.resolve(1))
+    const batch = runner.decode(header('1'), encode([['a', 'foo']]), 7)
+    expect(batch).toMatchObject({ commands: 1, session: 7, pairs: [['a', 'foo']] })
+  })
+})
