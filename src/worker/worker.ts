@@ -20,7 +20,6 @@ import { ReplySockets } from '../transport/reply-sockets.js'
 import { RateLimitedLog, silentLogger, type Logger } from '../log.js'
 import { errorMessage } from '../errors.js'
 import { background } from '../util/background.js'
-import type { Executor } from '../executors/types.js'
 import { BatchRunner, type HeldBatch } from './batch-runner.js'
 import { ResultDelivery } from './result-delivery.js'
 import { GatewaySession } from './session.js'
@@ -50,7 +49,7 @@ export interface WorkerStats {
   reconnects: number
 }
 
-/** How long a forced close waits for aborted commands to end before closing the executor's side anyway. */
+/** How long a forced close waits for aborted commands to end; the executor's close() waits for them regardless. */
 const FORCED_DRAIN_MS = 1000
 
 /**
@@ -82,8 +81,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private forcing: Promise<void> | undefined
   private executorClosing: Promise<void> | undefined
   private closedEmitted = false
-  /** Set once results can no longer be delivered. */
-  private repliesClosed = false
   private resolveClosed!: () => void
   /** Resolves when the worker has closed, whoever asked it to. */
   readonly closed: Promise<void> = new Promise((resolve) => (this.resolveClosed = resolve))
@@ -168,7 +165,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   private take(header: TaskHeader, body: Buffer | undefined, session: number): void {
-    if (this.stopping !== undefined || this.repliesClosed) {
+    if (this.stopping !== undefined || this.forcing !== undefined) {
       // Stopping means taking nothing new. Left unacknowledged, it goes back to the
       // gateway's queue when our bye arrives.
       this.lateLog.warn({ id: header.id, client: header.client }, 'task arrived after stopping; left for the gateway to requeue')
@@ -204,7 +201,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.logger.info({ holding: this.held.size }, 'stopping: finishing held batches')
     if (this.held.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve))
     if (this.forcing !== undefined) return this.forcing // closed by force meanwhile
-    this.repliesClosed = true
     // Its last command has ended; bye need not wait for it to close.
     const executorClosed = this.closeExecutor()
     await this.replies.close()
@@ -215,8 +211,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   private async forceClose(): Promise<void> {
+    if (this.closedEmitted) return
     if (this.stopping === undefined) this.emit('closing')
-    this.repliesClosed = true
     this.runner.abort()
     this.session.close(0)
     background(this.replies.close(0), this.logger, 'closing reply sockets')
@@ -235,10 +231,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Calls the executor's `close()` once, after its last command ended. */
   private closeExecutor(): Promise<void> {
     this.executorClosing ??= this.runner.idle().then(async () => {
-      const executor: Executor = this.options.executor
-      if (executor.close === undefined) return
       try {
-        await executor.close()
+        await this.options.executor.close?.()
       } catch (error) {
         this.logger.warn({ err: errorMessage(error) }, 'executor close failed')
       }
