@@ -10,7 +10,8 @@ import { argParserFor, addSchemaFlags } from '../options/flags.js'
 import { gatewaySchema } from '../options/gateway.js'
 import { background } from '../util/background.js'
 import { ExitCode, SOURCES_HELP, VERSION, exitCodeFor, parseArgv, reportError, resolveCommandLine } from './common.js'
-import { checkDeviceMap, executorFromFlags } from './executor-flags.js'
+import { executorFromFlags } from '../options/executor.js'
+import { checkDeviceMap } from './executor-flags.js'
 
 const EXAMPLES = `
 Examples:

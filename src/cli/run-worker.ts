@@ -14,7 +14,8 @@ import { workerSchema } from '../options/worker.js'
 import { background } from '../util/background.js'
 import { Worker } from '../worker/worker.js'
 import { ExitCode, SOURCES_HELP, VERSION, exitCodeFor, parseArgv, reportError, resolveCommandLine } from './common.js'
-import { checkDeviceMap, executorFromFlags } from './executor-flags.js'
+import { executorFromFlags } from '../options/executor.js'
+import { checkDeviceMap } from './executor-flags.js'
 
 const EXAMPLES = `
 Examples:

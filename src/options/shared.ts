@@ -91,7 +91,7 @@ export const executorFlags = {
     flag: 'map',
     short: 'm',
     kind: text('<file>'),
-    help: 'device map file: shorthand for --executor device-map --executor-options \'{"file":FILE}\'',
+    help: 'device map file to simulate: shorthand for the built-in device-map executor',
     group: Group.executor,
   },
   executorModule: {
