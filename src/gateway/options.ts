@@ -125,7 +125,7 @@ export interface GatewayOptions {
    */
   readonly heartbeatIntervalMs?: number
   /**
-   * Silent intervals after which a worker is dead.
+   * Silent intervals after which a worker is dead, 1 to 1000 (`--heartbeat-liveness`).
    * @default 3
    */
   readonly heartbeatLiveness?: number

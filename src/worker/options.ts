@@ -42,12 +42,12 @@ export interface WorkerOptions {
    */
   readonly heartbeatIntervalMs?: number
   /**
-   * Intervals of silence after which the gateway counts as lost and the worker reconnects.
+   * Intervals of silence after which the gateway counts as lost and the worker reconnects, 1 to 1000.
    * @default 3
    */
   readonly heartbeatLiveness?: number
   /**
-   * Longest pause between reconnects to a lost gateway, in milliseconds; pauses double from one interval.
+   * Longest pause between reconnects to a lost gateway, in milliseconds (minimum 1); pauses double from one interval.
    * @default 32000
    */
   readonly reconnectMaxMs?: number
