@@ -41,8 +41,3 @@ export function readEnv<S extends Schema>(schema: S, env: NodeJS.ProcessEnv, kno
     .map((name) => `${name} is not an option of any command; ignored`)
   return { values: values as CliValues<S>, warnings }
 }
-
-/** Every environment variable a schema reads. */
-export function envNames(schema: Schema): string[] {
-  return flaggedEntries(schema).map(([, spec]) => envName(spec.flag))
-}
