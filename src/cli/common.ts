@@ -1,11 +1,15 @@
 /**
- * What the CLIs share: option parsers that name the bad value, the version,
- * and the mapping from errors to exit codes.
+ * What the CLIs share: flags from the option schemas, the version, and the
+ * mapping from errors to exit codes.
  */
 import { readFileSync } from 'node:fs'
-import { CommanderError, InvalidArgumentError } from '@commander-js/extra-typings'
+import { CommanderError } from '@commander-js/extra-typings'
 import { ConfigError, InputError, errorMessage } from '../errors.js'
-import { LOG_LEVELS, type Logger } from '../log.js'
+import type { Logger } from '../log.js'
+import { resolveCli, type CliResolution } from '../options/cli.js'
+import type { FlagReader } from '../options/flags.js'
+import { allEnvNames } from '../options/roles.js'
+import type { CliValues, Schema } from '../options/types.js'
 import { loadDeviceMap, type DeviceMap } from '../data/device-map.js'
 import { CappedLineLog, unloggedLine } from '../data/bad-lines.js'
 import { terminalSafe } from '../util/terminal-text.js'
@@ -26,23 +30,17 @@ export const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version
 
-/** A commander parser for an integer within bounds. */
-export function integer(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
-  return (value) => {
-    const n = Number(value)
-    if (!/^-?[0-9]+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-      const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`
-      throw new InvalidArgumentError(`expected an integer ${range}, got ${JSON.stringify(value)}`)
-    }
-    return n
-  }
-}
+/** The help text on where options come from, after each command's examples. */
+export const SOURCES_HELP = `
+Every option can also be set in the environment, as CGW_ and the long flag in upper
+snake case (CGW_BATCH_SIZE=64), or in a TOML file given with --config FILE (or
+CGW_CONFIG), keyed by the long flag (batch-size = 64). Precedence: flag, environment,
+config file, default.
+`
 
-export function logLevel(value: string): string {
-  if (!LOG_LEVELS.includes(value as never)) {
-    throw new InvalidArgumentError(`expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(value)}`)
-  }
-  return value
+/** The command's options from its flags and positional arguments, the environment and its --config file. */
+export function resolveCommandLine<S extends Schema>(command: string, schema: S, flags: FlagReader<S>, positional: CliValues<S> = {}): CliResolution<S> {
+  return resolveCli(schema, { command, flags, positional, env: process.env, knownElsewhere: allEnvNames })
 }
 
 /** Exit code for an error that ended a CLI: 2 for usage and input problems, 1 otherwise. */
@@ -56,18 +54,6 @@ export function reportError(program: string, error: unknown, verbose: boolean): 
   const safe = (text: string): string => terminalSafe(text, { escapeBackslash: false })
   process.stderr.write(`${program}: ${safe(errorMessage(error))}\n`)
   if (verbose && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack.split('\n').map(safe).join('\n')}\n`)
-}
-
-/**
- * Picks a setting given both positionally (the original's order) and as a
- * named option. Giving both with different values is a usage error.
- */
-export function positionalOr<T>(name: string, positional: T | undefined, named: T, namedGiven: boolean): T {
-  if (positional === undefined) return named
-  if (namedGiven && positional !== named) {
-    throw new ConfigError('ERR_INVALID_OPTION', `${name} given twice: ${JSON.stringify(positional)} and --${name} ${JSON.stringify(named)}`)
-  }
-  return positional
 }
 
 /**

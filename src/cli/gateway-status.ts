@@ -5,7 +5,9 @@
  */
 import { Command } from '@commander-js/extra-typings'
 import { formatStatus, requestStatus } from '../gateway/status.js'
-import { ExitCode, VERSION, integer, parseArgv, reportError } from './common.js'
+import { argParserFor } from '../options/flags.js'
+import { integer } from '../options/kinds.js'
+import { ExitCode, VERSION, parseArgv, reportError } from './common.js'
 
 const EXAMPLES = `
 Examples:
@@ -24,7 +26,7 @@ function buildProgram() {
     .version(VERSION)
     .argument('<endpoint>', "the gateway's status endpoint (run-server --status)")
     .option('--json', 'print the status as JSON')
-    .option('--timeout <ms>', 'give up after this long without an answer', integer(1), 3000)
+    .option('--timeout <ms>', 'give up after this long without an answer', argParserFor(integer(1)), 3000)
     .addHelpText('after', EXAMPLES)
 }
 

@@ -1,20 +1,24 @@
 /**
  * run-client: send a commands file through one or more gateways and print
- * the summary. Thin: flags map onto ClientOptions, then Client.run().
+ * the summary. Thin: flags (from the client's option schema) map onto
+ * ClientOptions, then Client.run().
  */
 import { close, constants, createWriteStream, fstat } from 'node:fs'
 import { once } from 'node:events'
 import { Socket } from 'node:net'
 import type { Writable } from 'node:stream'
-import { Command, Option } from '@commander-js/extra-typings'
-import { Client, clientDefaults, type CommandRecord } from '../client/client.js'
+import { Command } from '@commander-js/extra-typings'
+import { Client, type CommandRecord } from '../client/client.js'
 import { formatSummary } from '../client/summary.js'
-import { createLogger } from '../log.js'
+import { createLogger, type Logger } from '../log.js'
+import type { CliOptions } from '../options/cli.js'
+import { clientSchema } from '../options/client.js'
+import { addSchemaFlags, argParserFor } from '../options/flags.js'
 import { background } from '../util/background.js'
 import { ConfigError, errorMessage } from '../errors.js'
 import { openTracked, releasePendingOpens } from '../util/pending-opens.js'
 import { terminalSafe } from '../util/terminal-text.js'
-import { ExitCode, VERSION, exitCodeFor, integer, logLevel, parseArgv, positionalOr, reportError } from './common.js'
+import { ExitCode, SOURCES_HELP, VERSION, exitCodeFor, parseArgv, reportError, resolveCommandLine } from './common.js'
 
 const EXAMPLES = `
 Examples:
@@ -43,40 +47,26 @@ Exit codes: 0 every batch answered · 1 some lost, rejected or unsent (the summa
 `
 
 function buildProgram() {
-  return new Command('run-client')
+  const program = new Command('run-client')
     .description('Send the commands of a file to command gateways and print a summary of the results.')
     .version(VERSION)
     .argument('<commands-file>', 'file of address:command lines; - reads stdin')
-    .argument('[batch-size]', 'commands per batch (same as --batch-size)', integer(1, 10_000))
+    .argument('[batch-size]', 'commands per batch (same as --batch-size)', argParserFor(clientSchema.batchSize.kind))
     .argument('[bind]', 'results endpoint to bind (same as --bind)')
-    .argument('[server]', 'gateway endpoint (same as --server)')
-    .option('-n, --batch-size <n>', 'commands per batch', integer(1, 10_000), clientDefaults.batchSize)
-    .option('-b, --bind <endpoint>', 'results socket to bind; tcp://127.0.0.1:* picks a free port', clientDefaults.bind)
-    .option('--advertise <endpoint>', 'replyTo to announce when --bind listens on every interface')
-    .option('-s, --server <endpoint...>', 'gateway intake endpoint(s); several spread the batches', [...clientDefaults.servers])
-    .option('--window <n>', 'batches in flight at once', integer(1, 1_000_000), clientDefaults.window)
-    .option('--send-retries <n>', 'retries when no gateway accepts a batch', integer(0, 1000), clientDefaults.sendRetries)
-    .option('--retry-delay <ms>', 'wait per send attempt', integer(1), clientDefaults.retryDelayMs)
-    .option('--result-timeout <ms>', 'resend a batch with no result after this', integer(1), clientDefaults.resultTimeoutMs)
-    .option('--max-resends <n>', 'resends per batch before it counts as lost', integer(0, 1000), clientDefaults.maxResends)
-    .option('--max-message-size <bytes>', 'largest result message accepted', integer(1024), clientDefaults.maxMessageBytes)
-    .option('--output <file>', 'write one JSON line per command: line, address, command, code, value')
-    .option('--json', 'print the summary as JSON')
-    .option('--strict', 'refuse to send anything if the file has a bad line (exit 2)')
-    .addOption(new Option('--progress', 'progress on stderr (default: when stderr is a terminal)'))
-    .addOption(new Option('--no-progress', 'no progress display'))
-    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', logLevel, 'warn')
-    .addHelpText('after', EXAMPLES)
+    .argument('[server]', 'gateway endpoint (same as --server)', argParserFor(clientSchema.servers.kind))
+  const flags = addSchemaFlags(program, clientSchema)
+  program.addHelpText('after', `${EXAMPLES}${SOURCES_HELP}`)
+  return { program, flags }
 }
 
 async function main(argv: string[]): Promise<number> {
-  const program = buildProgram().exitOverride()
+  const { program, flags } = buildProgram()
+  program.exitOverride()
   const answered = parseArgv(program, argv)
   if (answered !== undefined) return answered
-  const [file, positionalBatch, positionalBind, positionalServer] = program.processedArgs
-  const o = program.opts()
-  const given = (name: string): boolean => program.getOptionValueSource(name as never) === 'cli'
-  const logger = createLogger({ level: o.logLevel })
+  const [file, batchSize, bind, servers] = program.processedArgs
+  let o: CliOptions<typeof clientSchema>
+  let logger: Logger | undefined
   let client: Client
   let output: Writable | undefined
   // While the --output file lags behind, stop reading commands, so its buffer stays bounded.
@@ -88,25 +78,18 @@ async function main(argv: string[]): Promise<number> {
         )
       : undefined
   try {
-    client = new Client({
-      servers: positionalOr('server', positionalServer === undefined ? undefined : [positionalServer], o.server, given('server')),
-      bind: positionalOr('bind', positionalBind, o.bind, given('bind')),
-      advertise: o.advertise,
-      batchSize: positionalOr('batch-size', positionalBatch, o.batchSize, given('batchSize')),
-      window: o.window,
-      sendRetries: o.sendRetries,
-      retryDelayMs: o.retryDelay,
-      resultTimeoutMs: o.resultTimeout,
-      maxResends: o.maxResends,
-      maxMessageBytes: o.maxMessageSize,
-      strict: o.strict === true,
-      beforeBatch: waitForOutput,
-      logger,
-    })
+    const resolved = resolveCommandLine('run-client', clientSchema, flags, { batchSize, bind, servers })
+    o = resolved.values
+    logger = createLogger({ level: o.logLevel })
+    for (const warning of resolved.warnings) logger.warn(warning)
+    logger.debug({ sources: resolved.sources }, 'where each option came from')
+    const { output: _output, json: _json, progress: _progress, logLevel: _level, config: _config, ...options } = o
+    client = new Client({ ...options, beforeBatch: waitForOutput, logger })
   } catch (error) {
-    reportError('run-client', error, o.logLevel === 'debug' || o.logLevel === 'trace')
+    reportError('run-client', error, logger?.isLevelEnabled('debug') === true)
     return exitCodeFor(error)
   }
+  const verbose = logger.isLevelEnabled('debug')
   // Signals first: opening --output on a FIFO waits for its reader, and Ctrl+C must work then too.
   let interrupts = 0
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -147,11 +130,11 @@ async function main(argv: string[]): Promise<number> {
   try {
     const summary = await client.run(file)
     progress?.stop()
-    process.stdout.write(o.json === true ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`)
+    process.stdout.write(o.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`)
     return summary.exitCode
   } catch (error) {
     progress?.stop()
-    reportError('run-client', error, o.logLevel === 'debug' || o.logLevel === 'trace')
+    reportError('run-client', error, verbose)
     return exitCodeFor(error)
   } finally {
     if (output !== undefined) {

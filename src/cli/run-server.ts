@@ -1,13 +1,17 @@
 /**
- * run-server: the gateway and its forked workers. Thin: flags map onto
- * GatewayOptions; signals map onto Gateway.close().
+ * run-server: the gateway and its forked workers. Thin: flags (from the
+ * gateway's option schema) map onto GatewayOptions; signals onto Gateway.close().
  */
 import { Command } from '@commander-js/extra-typings'
-import { Gateway, gatewayDefaults } from '../gateway/gateway.js'
 import { ConfigError } from '../errors.js'
-import { createLogger } from '../log.js'
+import { Gateway, gatewayDefaults } from '../gateway/gateway.js'
+import { createLogger, type Logger } from '../log.js'
+import { argParserFor, addSchemaFlags } from '../options/flags.js'
+import { gatewaySchema } from '../options/gateway.js'
 import { background } from '../util/background.js'
-import { ExitCode, VERSION, exitCodeFor, integer, logLevel, loadMapLogged, parseArgv, positionalOr, reportError } from './common.js'
+import { ExitCode, SOURCES_HELP, VERSION, exitCodeFor, parseArgv, reportError, resolveCommandLine } from './common.js'
+import { executorFromFlags } from '../options/executor.js'
+import { checkDeviceMap } from './executor-flags.js'
 
 const EXAMPLES = `
 Examples:
@@ -16,6 +20,14 @@ Examples:
 
   # named options; accept remote workers too
   $ run-server -m devices.txt -b 'tcp://0.0.0.0:5557' -w 8 --workers-bind tcp://0.0.0.0:5558
+
+  # your own executor module in every forked worker; options from a file and the environment
+  $ CGW_CONCURRENCY=4096 run-server --executor ./my-executor.mjs --executor-options '{"retries":2}' --config gateway.toml
+
+Executor: --map FILE (or the first argument) simulates the devices of a map file; it is
+shorthand for --executor device-map --executor-options '{"file":"FILE"}'. Any other module
+whose default export is createExecutor(options, context) works the same way, in every
+forked worker. With -w 0 the gateway forks none and needs neither.
 
 Map file: one "address:command:response:wait" per line: after wait seconds the device
 answers response (an integer). A later duplicate entry wins, with a warning.
@@ -29,83 +41,49 @@ When ready, one line "listening <endpoint>" is printed on stdout.
 `
 
 function buildProgram() {
-  return new Command('run-server')
-    .description('Run a command gateway: queue clients\' batches and run them on forked workers.')
+  const program = new Command('run-server')
+    .description("Run a command gateway: queue clients' batches and run them on forked workers.")
     .version(VERSION)
     .argument('[map-file]', 'device map file (same as --map)')
     .argument('[bind]', 'intake endpoint to bind (same as --bind)')
-    .argument('[client]', 'ignored: results go to each batch\'s replyTo')
-    .argument('[max-workers]', 'most forked workers (same as --max-workers)', integer(0, 4096))
-    .option('-m, --map <file>', 'device map file')
-    .option('-b, --bind <endpoint>', 'intake endpoint; tcp://127.0.0.1:* picks a free port', gatewayDefaults.bind)
-    .option('-w, --max-workers <n>', 'most forked workers', integer(0, 4096), gatewayDefaults.maxWorkers)
-    .option('--min-workers <n>', 'workers forked at start and always kept (the pool grows with load)', integer(0, 4096), gatewayDefaults.minWorkers)
-    .option('--idle-timeout <ms>', 'retire a forked worker beyond --min-workers idle this long; 0 = never', integer(0), gatewayDefaults.idleTimeoutMs)
-    .option('--capacity <n>', 'batches each forked worker holds at once', integer(1, 1_000_000), gatewayDefaults.capacity)
-    .option('--max-worker-capacity <n>', 'most batches any worker may hold, whatever its ready declares', integer(1, 1_000_000), gatewayDefaults.maxWorkerCapacity)
-    .option('--hold-timeout <ms>', 'take back a batch a worker held this long and drop that worker; 0 = never', integer(0), gatewayDefaults.holdTimeoutMs)
-    .option('--concurrency <n>', 'commands in flight per worker', integer(1), gatewayDefaults.concurrency)
-    .option('--command-timeout <ms>', 'cancel a command after this long (code 3); 0 = none', integer(0), gatewayDefaults.commandTimeoutMs)
-    .option('--queue-limit <n>', 'queued batches before intake pauses', integer(1), gatewayDefaults.queueLimit)
-    .option('--queue-bytes <bytes>', 'queued body bytes before intake pauses', integer(1), gatewayDefaults.queueBytes)
-    .option('--max-batch <n>', 'largest batch accepted (commands)', integer(1), gatewayDefaults.maxBatch)
-    .option('--max-attempts <n>', 'runs per batch when workers die', integer(1, 1000), gatewayDefaults.maxAttempts)
-    .option('--grace <ms>', 'time workers get after the poison pill before SIGKILL', integer(0), gatewayDefaults.graceMs)
-    .option('--heartbeat <ms>', 'heartbeat interval; 3 silent intervals = dead', integer(10), gatewayDefaults.heartbeatIntervalMs)
-    .option('--workers-bind <endpoint>', 'worker port (default: a fresh ipc:// path)')
-    .option('--status <endpoint>', 'answer gateway-status requests on this endpoint')
-    .option('--max-message-size <bytes>', 'largest message accepted', integer(1024), gatewayDefaults.maxMessageBytes)
-    .option('--strict', 'refuse to start if the map file has a bad line (exit 2)')
-    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', logLevel, 'info')
-    .addHelpText('after', EXAMPLES)
+    .argument('[client]', "ignored: results go to each batch's replyTo")
+    .argument('[max-workers]', 'most forked workers (same as --max-workers)', argParserFor(gatewaySchema.maxWorkers.kind))
+  const flags = addSchemaFlags(program, gatewaySchema)
+  program.addHelpText('after', `${EXAMPLES}${SOURCES_HELP}`)
+  return { program, flags }
 }
 
 async function main(argv: string[]): Promise<number> {
-  const program = buildProgram().exitOverride()
+  const { program, flags } = buildProgram()
+  program.exitOverride()
   const answered = parseArgv(program, argv)
   if (answered !== undefined) return answered
-  const [positionalMap, positionalBind, positionalClient, positionalWorkers] = program.processedArgs
-  const o = program.opts()
-  const given = (name: string): boolean => program.getOptionValueSource(name as never) === 'cli'
-  const verbose = o.logLevel === 'debug' || o.logLevel === 'trace'
-  const logger = createLogger({ level: o.logLevel })
+  const [mapFile, bind, positionalClient, maxWorkers] = program.processedArgs
   let gateway: Gateway
+  let logger: Logger | undefined
   try {
-    const mapFile = positionalMap ?? o.map
-    if (mapFile === undefined) throw new ConfigError('ERR_INVALID_OPTION', 'a device map file is required (run-server <map-file> or --map)')
-    if (positionalMap !== undefined && o.map !== undefined && o.map !== positionalMap) {
-      throw new ConfigError('ERR_INVALID_OPTION', `map file given twice: ${positionalMap} and --map ${o.map}`)
+    const { values: o, sources, warnings } = resolveCommandLine('run-server', gatewaySchema, flags, { mapFile, bind, maxWorkers })
+    logger = createLogger({ level: o.logLevel })
+    for (const warning of warnings) logger.warn(warning)
+    if (positionalClient !== undefined) logger.debug({ client: positionalClient }, "client endpoint ignored: results go to each batch's replyTo")
+    const { mapFile: _map, executorModule: _module, executorOptions: _options, strict, logLevel: _level, config: _config, ...options } = o
+    const executor = executorFromFlags(o, sources)
+    if (executor === undefined && (options.maxWorkers ?? gatewayDefaults.maxWorkers) > 0) {
+      throw new ConfigError('ERR_INVALID_OPTION', 'a device map file (run-server <map-file> or --map) or --executor MODULE is required, unless -w 0 (remote workers only)')
     }
-    if (positionalClient !== undefined) logger.debug({ client: positionalClient }, 'client endpoint ignored: results go to each batch\'s replyTo')
-    // Load once here so bad lines are reported once, and a bad file stops us before anything binds.
-    await loadMapLogged(mapFile, o.strict === true, logger)
-    gateway = new Gateway({
-      bind: positionalOr('bind', positionalBind, o.bind, given('bind')),
-      workersBind: o.workersBind,
-      ...(o.status !== undefined ? { statusBind: o.status } : {}),
-      mapFile,
-      maxWorkers: positionalOr('max-workers', positionalWorkers, o.maxWorkers, given('maxWorkers')),
-      minWorkers: given('minWorkers') ? o.minWorkers : undefined,
-      idleTimeoutMs: o.idleTimeout,
-      capacity: o.capacity,
-      maxWorkerCapacity: o.maxWorkerCapacity,
-      holdTimeoutMs: o.holdTimeout,
-      concurrency: o.concurrency,
-      commandTimeoutMs: o.commandTimeout,
-      queueLimit: o.queueLimit,
-      queueBytes: o.queueBytes,
-      maxBatch: o.maxBatch,
-      maxAttempts: o.maxAttempts,
-      graceMs: o.grace,
-      heartbeatIntervalMs: o.heartbeat,
-      maxMessageBytes: o.maxMessageSize,
-      logger,
-    })
+    await checkDeviceMap(executor, strict, logger)
+    gateway = new Gateway({ ...options, ...(executor === undefined ? {} : { executor }), logger })
+    logger.debug({ sources }, 'where each option came from')
     await gateway.start()
   } catch (error) {
-    reportError('run-server', error, verbose)
+    reportError('run-server', error, logger?.isLevelEnabled('debug') === true)
     return exitCodeFor(error)
   }
+  return serve(gateway, logger)
+}
+
+/** Until the first signal closes the gateway: prints the endpoint, then the totals. */
+async function serve(gateway: Gateway, logger: Logger): Promise<number> {
   process.stdout.write(`listening ${gateway.endpoint}\n`)
   let signals = 0
   let forced = false

@@ -1,14 +1,21 @@
 /**
  * run-worker: a worker on another host, joining a gateway's worker port over
- * TCP. The same Worker as the forked ones; thin: flags map onto
- * WorkerOptions, signals onto Worker.stop() and close({ force }).
+ * TCP. The same Worker as the forked ones; thin: flags (from the worker's
+ * option schema) map onto WorkerOptions, signals onto Worker.stop() and close({ force }).
  */
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
 import { Command } from '@commander-js/extra-typings'
-import { createLogger } from '../log.js'
+import { ConfigError } from '../errors.js'
+import { loadExecutor } from '../executors/load.js'
+import { createLogger, type Logger } from '../log.js'
+import { addSchemaFlags } from '../options/flags.js'
+import { workerSchema } from '../options/worker.js'
 import { background } from '../util/background.js'
-import { deviceMapExecutor } from '../worker/executor.js'
-import { Worker, workerDefaults } from '../worker/worker.js'
-import { ExitCode, VERSION, exitCodeFor, integer, loadMapLogged, logLevel, parseArgv, reportError } from './common.js'
+import { Worker } from '../worker/worker.js'
+import { ExitCode, SOURCES_HELP, VERSION, exitCodeFor, parseArgv, reportError, resolveCommandLine } from './common.js'
+import { executorFromFlags } from '../options/executor.js'
+import { checkDeviceMap } from './executor-flags.js'
 
 const EXAMPLES = `
 Examples:
@@ -16,54 +23,49 @@ Examples:
   $ run-server devices.txt tcp://0.0.0.0:5557 -w 0 --workers-bind tcp://0.0.0.0:5558
   # on each worker host
   $ run-worker --gateway tcp://gateway-host:5558 --map devices.txt --concurrency 4096
+  # or any executor module (its default export: createExecutor(options, context))
+  $ run-worker -g tcp://gateway-host:5558 --executor ./my-executor.mjs --executor-options '{"retries":2}'
 
 It says ready with its capacity, and again after every reconnect: a silent gateway
-(3 heartbeats) makes it reconnect with back-off, one heartbeat doubling to 32 s.
+(--heartbeat-liveness heartbeats) makes it reconnect with back-off, one heartbeat doubling to 32 s.
 The gateway's poison pill (its shutdown) or Ctrl+C here: it finishes and delivers
 what it holds, says bye and exits 0. A second Ctrl+C exits at once (130).
 `
 
 function buildProgram() {
-  return new Command('run-worker')
-    .description('Run a worker on this host for a command gateway: simulate the devices of a map file.')
+  const program = new Command('run-worker')
+    .description('Run a worker on this host for a command gateway: simulate the devices of a map file, or run any executor module.')
     .version(VERSION)
-    .requiredOption('-g, --gateway <endpoint>', "the gateway's worker port (its --workers-bind)")
-    .requiredOption('-m, --map <file>', 'device map file: address:command:response:wait lines')
-    .option('--id <id>', 'worker id, unique per gateway (default: host-pid-random)')
-    .option('--capacity <n>', 'batches held at once', integer(1, 1_000_000), workerDefaults.capacity)
-    .option('--concurrency <n>', 'commands in flight at once', integer(1), workerDefaults.concurrency)
-    .option('--command-timeout <ms>', 'cancel a command after this long (code 3); 0 = none', integer(0), workerDefaults.commandTimeoutMs)
-    .option('--heartbeat <ms>', 'heartbeat interval; 3 silent intervals = gateway lost', integer(10), workerDefaults.heartbeatIntervalMs)
-    .option('--max-batch <n>', 'largest batch accepted (commands)', integer(1), workerDefaults.maxBatch)
-    .option('--max-message-size <bytes>', 'largest message accepted', integer(1024), workerDefaults.maxMessageBytes)
-    .option('--strict', 'refuse to start if the map file has a bad line (exit 2)')
-    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', logLevel, 'info')
-    .addHelpText('after', EXAMPLES)
+  const flags = addSchemaFlags(program, workerSchema)
+  program.addHelpText('after', `${EXAMPLES}${SOURCES_HELP}`)
+  return { program, flags }
 }
 
 async function main(argv: string[]): Promise<number> {
-  const program = buildProgram().exitOverride()
+  const { program, flags } = buildProgram()
+  program.exitOverride()
   const answered = parseArgv(program, argv)
   if (answered !== undefined) return answered
-  const o = program.opts()
-  const logger = createLogger({ level: o.logLevel, bindings: { role: 'worker' } })
+  let logger: Logger | undefined
   let worker: Worker
+  let endpoint: string
   try {
-    const map = await loadMapLogged(o.map, o.strict === true, logger)
-    worker = new Worker({
-      gateway: o.gateway,
-      executor: deviceMapExecutor(map),
-      ...(o.id !== undefined ? { id: o.id } : {}),
-      capacity: o.capacity,
-      concurrency: o.concurrency,
-      commandTimeoutMs: o.commandTimeout,
-      heartbeatIntervalMs: o.heartbeat,
-      maxBatch: o.maxBatch,
-      maxMessageBytes: o.maxMessageSize,
-      logger,
-    })
+    const { values: o, sources, warnings } = resolveCommandLine('run-worker', workerSchema, flags)
+    logger = createLogger({ level: o.logLevel, bindings: { role: 'worker' } })
+    for (const warning of warnings) logger.warn(warning)
+    logger.debug({ sources }, 'where each option came from')
+    const { mapFile: _map, executorModule: _module, executorOptions: _options, strict, logLevel: _level, config: _config, gateway, ...options } = o
+    const spec = executorFromFlags(o, sources)
+    if (spec === undefined) throw new ConfigError('ERR_INVALID_OPTION', 'an executor is required: --map FILE (the device map) or --executor MODULE')
+    if (gateway === undefined) throw new ConfigError('ERR_INVALID_OPTION', '--gateway is required') // resolveCommandLine checked it
+    endpoint = gateway
+    await checkDeviceMap(spec, strict, logger)
+    // The executor learns the worker's id, so the id is fixed here rather than left to Worker.
+    const id = options.id ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
+    const executor = await loadExecutor(spec, { workerId: id, logger })
+    worker = new Worker({ ...options, gateway, id, executor, logger })
   } catch (error) {
-    reportError('run-worker', error, o.logLevel === 'debug' || o.logLevel === 'trace')
+    reportError('run-worker', error, logger?.isLevelEnabled('debug') === true)
     return exitCodeFor(error)
   }
   let signals = 0
@@ -81,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal)
   await worker.warmUp()
   worker.start()
-  logger.info({ gateway: o.gateway, id: worker.id }, 'worker started')
+  logger.info({ gateway: endpoint, id: worker.id }, 'worker started')
   await worker.closed
   return forced ? ExitCode.Interrupted : ExitCode.Ok
 }

@@ -1,9 +1,11 @@
-/** Options of a {@link Client} and their defaults. */
-import { Limits } from '../protocol/limits.js'
+/**
+ * Options of a {@link Client} and their defaults. Names, kinds, ranges,
+ * defaults and help live once in the schema (src/options/client.ts); this
+ * file keeps the documented interface.
+ */
 import type { Logger } from '../log.js'
-import { ConfigError } from '../errors.js'
-import { assertBindable, assertConnectable } from '../transport/endpoint.js'
-import { checkInteger, withDefaults } from '../util/options.js'
+import { clientSchema } from '../options/client.js'
+import { applySchema, defaultsOf } from '../options/resolve.js'
 
 export interface ClientOptions {
   /**
@@ -74,35 +76,16 @@ export interface ClientOptions {
   readonly logger?: Logger
 }
 
-export const clientDefaults = {
-  servers: ['tcp://127.0.0.1:5557'] as readonly string[],
-  bind: 'tcp://127.0.0.1:5556',
-  batchSize: 16,
-  window: 256,
-  sendRetries: 10,
-  retryDelayMs: 1000,
-  resultTimeoutMs: 30_000,
-  maxResends: 3,
-  maxMessageBytes: Limits.defaultMaxMessageBytes,
-  strict: false,
-}
+/** Defaults of the client's options, from its schema. */
+export const clientDefaults = defaultsOf(clientSchema)
 
 /** Client options with every default filled in and every value checked. */
 export type ResolvedClientOptions = typeof clientDefaults & ClientOptions
 
-/** Merges the defaults and checks every value; throws {@link ConfigError} naming the option. */
+/**
+ * Merges the defaults and checks every value; throws {@link ConfigError} naming the option.
+ * The schema's kinds carry the rest: at least one server, each endpoint's syntax, the id's 1-128 bytes.
+ */
 export function resolveClientOptions(options: ClientOptions): ResolvedClientOptions {
-  const o = withDefaults(clientDefaults, options)
-  if (o.servers.length === 0) throw new ConfigError('ERR_INVALID_OPTION', 'at least one server endpoint is needed')
-  for (const server of o.servers) assertConnectable(server, 'server endpoint')
-  assertBindable(o.bind, 'bind endpoint')
-  if (o.advertise !== undefined) assertConnectable(o.advertise, 'advertise endpoint')
-  checkInteger('batchSize', o.batchSize, 1, Limits.defaultMaxBatch)
-  checkInteger('window', o.window, 1, 1_000_000)
-  checkInteger('sendRetries', o.sendRetries, 0, 1000)
-  checkInteger('retryDelayMs', o.retryDelayMs, 1)
-  checkInteger('resultTimeoutMs', o.resultTimeoutMs, 1)
-  checkInteger('maxResends', o.maxResends, 0, 1000)
-  checkInteger('maxMessageBytes', o.maxMessageBytes, 1024)
-  return o
+  return applySchema(clientSchema, options)
 }

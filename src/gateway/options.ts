@@ -1,13 +1,15 @@
-/** Options of a {@link Gateway} and their defaults. */
-import { availableParallelism } from 'node:os'
-import { Limits } from '../protocol/limits.js'
+/**
+ * Options of a {@link Gateway} and their defaults. Names, kinds, ranges,
+ * defaults and help live once in the schema (src/options/gateway.ts); this
+ * file keeps the documented interface and the checks that span options.
+ */
 import type { ReplySocketsOptions } from '../transport/reply-sockets.js'
 import type { Logger } from '../log.js'
 import { ConfigError } from '../errors.js'
 import { deviceMapSpec } from '../executors/spec.js'
 import type { ExecutorSpec } from '../executors/types.js'
-import { assertBindable } from '../transport/endpoint.js'
-import { checkInteger, withDefaults } from '../util/options.js'
+import { gatewaySchema } from '../options/gateway.js'
+import { applySchema, defaultsOf } from '../options/resolve.js'
 
 export interface GatewayOptions {
   /**
@@ -123,7 +125,7 @@ export interface GatewayOptions {
    */
   readonly heartbeatIntervalMs?: number
   /**
-   * Silent intervals after which a worker is dead.
+   * Silent intervals after which a worker is dead, 1 to 1000 (`--heartbeat-liveness`).
    * @default 3
    */
   readonly heartbeatLiveness?: number
@@ -143,61 +145,27 @@ export interface GatewayOptions {
   readonly workerLogLevel?: string
 }
 
-export const gatewayDefaults = {
-  bind: 'tcp://127.0.0.1:5557',
-  maxWorkers: availableParallelism(),
-  minWorkers: 1,
-  idleTimeoutMs: 60_000,
-  capacity: 64,
-  concurrency: 1024,
-  commandTimeoutMs: 0,
-  queueLimit: 1000,
-  queueBytes: 256 * 1024 * 1024,
-  maxConnectedWorkers: 4096,
-  maxWorkerCapacity: 64,
-  holdTimeoutMs: 600_000,
-  intakeHighWaterMark: 32,
-  maxBatch: Limits.defaultMaxBatch,
-  maxAttempts: 3,
-  graceMs: 10_000,
-  heartbeatIntervalMs: 1000,
-  heartbeatLiveness: 3,
-  maxMessageBytes: Limits.defaultMaxMessageBytes,
-}
+/** Defaults of the gateway's options, from its schema. */
+export const gatewayDefaults = defaultsOf(gatewaySchema)
 
 /** Gateway options with every default filled in and every value checked. */
 export type ResolvedGatewayOptions = typeof gatewayDefaults & Omit<GatewayOptions, 'mapFile'> & { readonly minWorkers: number }
 
 /** Merges the defaults and checks every value; throws {@link ConfigError} naming the option. */
 export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayOptions {
-  const merged = withDefaults(gatewayDefaults, options)
   // The default floor of one worker bows to an explicit ceiling (maxWorkers 0 = remote workers only).
-  const o = { ...merged, minWorkers: options.minWorkers ?? Math.min(gatewayDefaults.minWorkers, merged.maxWorkers) }
-  assertBindable(o.bind, 'intake endpoint')
-  checkInteger('maxWorkers', o.maxWorkers, 0, 4096)
-  checkInteger('minWorkers', o.minWorkers, 0, Math.max(0, o.maxWorkers))
-  checkInteger('capacity', o.capacity, 1, Limits.maxCounter)
-  checkInteger('concurrency', o.concurrency, 1)
-  checkInteger('commandTimeoutMs', o.commandTimeoutMs, 0)
-  checkInteger('idleTimeoutMs', o.idleTimeoutMs, 0)
-  checkInteger('queueLimit', o.queueLimit, 1)
-  checkInteger('queueBytes', o.queueBytes, 1)
-  checkInteger('maxConnectedWorkers', o.maxConnectedWorkers, 1)
-  checkInteger('maxWorkerCapacity', o.maxWorkerCapacity, 1, Limits.maxCounter)
-  checkInteger('holdTimeoutMs', o.holdTimeoutMs, 0)
-  checkInteger('intakeHighWaterMark', o.intakeHighWaterMark, 1)
+  const maxWorkers = options.maxWorkers ?? gatewayDefaults.maxWorkers
+  const floor = options.minWorkers ?? (Number.isInteger(maxWorkers) ? Math.max(0, Math.min(gatewayDefaults.minWorkers, maxWorkers)) : undefined)
+  const o = applySchema(gatewaySchema, { ...options, minWorkers: floor })
+  if (o.minWorkers > o.maxWorkers) {
+    throw new ConfigError('ERR_INVALID_OPTION', `minWorkers ${o.minWorkers} is above maxWorkers ${o.maxWorkers}: the pool never forks more than maxWorkers`)
+  }
   if (o.capacity > o.maxWorkerCapacity) {
     throw new ConfigError(
       'ERR_INVALID_OPTION',
       `capacity ${o.capacity} is above maxWorkerCapacity ${o.maxWorkerCapacity}: forked workers could use only ${o.maxWorkerCapacity}; raise maxWorkerCapacity (--max-worker-capacity) too`,
     )
   }
-  checkInteger('maxBatch', o.maxBatch, 1)
-  checkInteger('maxAttempts', o.maxAttempts, 1, 1000)
-  checkInteger('graceMs', o.graceMs, 0)
-  checkInteger('heartbeatIntervalMs', o.heartbeatIntervalMs, 10)
-  checkInteger('heartbeatLiveness', o.heartbeatLiveness, 1)
-  checkInteger('maxMessageBytes', o.maxMessageBytes, 1024)
   if (o.executor !== undefined && o.mapFile !== undefined) {
     throw new ConfigError('ERR_INVALID_OPTION', 'give executor or mapFile, not both: mapFile is shorthand for the device-map executor')
   }

@@ -1,10 +1,13 @@
-/** Options of a {@link Worker} and their defaults. */
-import { Limits } from '../protocol/limits.js'
+/**
+ * Options of a {@link Worker} and their defaults. Names, kinds, ranges,
+ * defaults and help live once in the schema (src/options/worker.ts); this
+ * file keeps the documented interface.
+ */
 import type { ReplySocketsOptions } from '../transport/reply-sockets.js'
 import type { Logger } from '../log.js'
-import { assertConnectable } from '../transport/endpoint.js'
-import { checkInteger, withDefaults } from '../util/options.js'
 import type { Executor } from '../executors/types.js'
+import { applySchema, defaultsOf } from '../options/resolve.js'
+import { workerSchema } from '../options/worker.js'
 
 export interface WorkerOptions {
   /** Endpoint of the gateway's worker port (its ROUTER). */
@@ -39,12 +42,12 @@ export interface WorkerOptions {
    */
   readonly heartbeatIntervalMs?: number
   /**
-   * Intervals of silence after which the gateway counts as lost and the worker reconnects.
+   * Intervals of silence after which the gateway counts as lost and the worker reconnects, 1 to 1000.
    * @default 3
    */
   readonly heartbeatLiveness?: number
   /**
-   * Longest pause between reconnects to a lost gateway, in milliseconds; pauses double from one interval.
+   * Longest pause between reconnects to a lost gateway, in milliseconds (minimum 1); pauses double from one interval.
    * @default 32000
    */
   readonly reconnectMaxMs?: number
@@ -64,29 +67,13 @@ export interface WorkerOptions {
   readonly logger?: Logger
 }
 
-export const workerDefaults = {
-  capacity: 64,
-  concurrency: 1024,
-  commandTimeoutMs: 0,
-  heartbeatIntervalMs: 1000,
-  heartbeatLiveness: 3,
-  reconnectMaxMs: 32_000,
-  maxBatch: Limits.defaultMaxBatch,
-  maxMessageBytes: Limits.defaultMaxMessageBytes,
-}
+/** Defaults of the worker's options, from its schema. */
+export const workerDefaults = defaultsOf(workerSchema)
 
 /** Worker options with every default filled in and every value checked. */
 export type ResolvedWorkerOptions = typeof workerDefaults & WorkerOptions
 
 /** Merges the defaults and checks every value; throws a ConfigError naming the option. */
 export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOptions {
-  const o = withDefaults(workerDefaults, options)
-  assertConnectable(o.gateway, 'gateway endpoint')
-  checkInteger('capacity', o.capacity, 1, Limits.maxCounter)
-  checkInteger('concurrency', o.concurrency, 1)
-  checkInteger('commandTimeoutMs', o.commandTimeoutMs, 0)
-  checkInteger('heartbeatIntervalMs', o.heartbeatIntervalMs, 10)
-  checkInteger('heartbeatLiveness', o.heartbeatLiveness, 1)
-  checkInteger('maxBatch', o.maxBatch, 1)
-  return o
+  return applySchema(workerSchema, options)
 }

@@ -1,0 +1,134 @@
+/**
+ * The client's options (`new Client()` and `run-client`), declared once.
+ * Keys are ClientOptions' names; see types.ts for what each field feeds.
+ */
+import type { Logger } from '../log.js'
+import { Limits } from '../protocol/limits.js'
+import { boolean, endpoint, endpoints, integer, libraryValue, text } from './kinds.js'
+import { Group, configFlag, logLevelFlag, workerSettings } from './shared.js'
+import { defineSchema } from './types.js'
+
+export const clientSchema = defineSchema({
+  servers: {
+    flag: 'server',
+    short: 's',
+    kind: endpoints(),
+    default: ['tcp://127.0.0.1:5557'],
+    help: 'gateway intake endpoint(s); several spread the batches round-robin',
+    group: Group.endpoints,
+  },
+  bind: {
+    flag: 'bind',
+    short: 'b',
+    kind: endpoint('bind'),
+    default: 'tcp://127.0.0.1:5556',
+    help: 'results socket to bind; tcp://127.0.0.1:* picks a free port',
+    group: Group.endpoints,
+  },
+  advertise: {
+    flag: 'advertise',
+    kind: endpoint('connect'),
+    help: 'replyTo to announce; required when --bind listens on every interface (tcp://*:port, tcp://0.0.0.0:port)',
+    group: Group.endpoints,
+  },
+  batchSize: {
+    flag: 'batch-size',
+    short: 'n',
+    kind: integer(1, Limits.defaultMaxBatch),
+    unit: 'count',
+    default: 16,
+    help: 'commands per batch',
+    group: Group.batching,
+  },
+  window: {
+    flag: 'window',
+    kind: integer(1, 1_000_000),
+    unit: 'count',
+    default: 256,
+    help: 'batches in flight (sent, not yet answered)',
+    group: Group.batching,
+  },
+  sendRetries: {
+    flag: 'send-retries',
+    kind: integer(0, 1000),
+    unit: 'count',
+    default: 10,
+    help: 'retries when no gateway accepts a batch',
+    group: Group.batching,
+  },
+  retryDelayMs: {
+    flag: 'retry-delay',
+    kind: integer(1),
+    unit: 'ms',
+    default: 1000,
+    help: 'how long each send attempt waits',
+    group: Group.batching,
+  },
+  resultTimeoutMs: {
+    flag: 'result-timeout',
+    kind: integer(1),
+    unit: 'ms',
+    default: 30_000,
+    help: 'resend a batch with no result after this',
+    group: Group.batching,
+  },
+  maxResends: {
+    flag: 'max-resends',
+    kind: integer(0, 1000),
+    unit: 'count',
+    default: 3,
+    help: 'resends per batch before it counts as lost',
+    group: Group.batching,
+  },
+  maxMessageBytes: { ...workerSettings.maxMessageBytes, help: 'largest result message accepted', group: Group.batching, forked: false },
+  id: {
+    flag: 'id',
+    kind: text('<id>', { minBytes: 1, maxBytes: Limits.idBytes }),
+    defaultText: 'a random UUID',
+    help: "this run's client id",
+    group: Group.batching,
+  },
+  strict: {
+    flag: 'strict',
+    kind: boolean(),
+    default: false,
+    defaultText: 'off',
+    help: 'refuse to send anything (exit 2) if the file has a bad line',
+    group: Group.output,
+  },
+  output: {
+    flag: 'output',
+    kind: text('<file>'),
+    help: 'write one JSON line per command: line, address, command, code, value',
+    group: Group.output,
+    cliOnly: true,
+  },
+  json: {
+    flag: 'json',
+    kind: boolean(),
+    default: false,
+    defaultText: 'off',
+    help: 'print the summary as one JSON object',
+    group: Group.output,
+    cliOnly: true,
+  },
+  progress: {
+    flag: 'progress',
+    kind: boolean(),
+    defaultText: 'on when stderr is a terminal',
+    help: 'progress on stderr: <done>/<read> commands done · <n> batches in flight',
+    negation: 'no progress display',
+    group: Group.output,
+    cliOnly: true,
+  },
+  beforeBatch: {
+    kind: libraryValue<() => Promise<void> | undefined>('a function', (v) => typeof v === 'function'),
+    help: 'awaited before each new batch is sent',
+  },
+  logger: {
+    kind: libraryValue<Logger>('a pino logger', (v) => typeof v === 'object' && v !== null),
+    help: 'where to log',
+  },
+  logLevel: logLevelFlag('warn'),
+  config: configFlag,
+})

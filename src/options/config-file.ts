@@ -1,0 +1,73 @@
+/**
+ * Options from a TOML file (`--config FILE`) whose keys are the long flags:
+ *
+ *     batch-size = 64
+ *     server = ["tcp://gw1:5557", "tcp://gw2:5557"]
+ *
+ * Every problem is a {@link ConfigError} `ERR_CONFIG_FILE` naming the file,
+ * the line where it can be found, the key and the value.
+ */
+import { readFileSync } from 'node:fs'
+import { parse, TomlError } from 'smol-toml'
+import { ConfigError, errorMessage } from '../errors.js'
+import { INVALID } from './kinds.js'
+import { flaggedEntries } from './flags.js'
+import { describeValue, invalidMessage } from './resolve.js'
+import type { CliValues, Schema } from './types.js'
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+/**
+ * The 1-based line where a top-level `key` is set (`key = …`, `"key" = …`,
+ * `[key]`); smol-toml reports positions only for syntax errors.
+ */
+export function lineOfKey(source: string, key: string): number | undefined {
+  const name = `(?:${escapeRegExp(key)}|"${escapeRegExp(key)}"|'${escapeRegExp(key)}')`
+  const pattern = new RegExp(`^\\s*(?:${name}\\s*[=.]|\\[\\s*${name}\\s*[\\].])`)
+  const index = source.split(/\r?\n/).findIndex((line) => pattern.test(line))
+  return index === -1 ? undefined : index + 1
+}
+
+/** Reads and parses the file; throws naming the file (and the line of a syntax error). */
+function parseFile(path: string): { source: string; table: Record<string, unknown> } {
+  let source: string
+  try {
+    source = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new ConfigError('ERR_CONFIG_FILE', `cannot read config file ${path}: ${errorMessage(error)}`, { cause: error })
+  }
+  try {
+    return { source, table: parse(source) }
+  } catch (error) {
+    if (!(error instanceof TomlError)) throw error
+    // smol-toml's message goes on with a code excerpt; the first line says it all.
+    const reason = error.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '')
+    throw new ConfigError('ERR_CONFIG_FILE', `${path}:${error.line}:${error.column}: not valid TOML: ${reason}`, { cause: error })
+  }
+}
+
+/**
+ * The role's options set in the TOML file at `path`. `command` names the
+ * program in the message about an unknown key.
+ */
+export function readConfigFile<S extends Schema>(schema: S, path: string, command: string): CliValues<S> {
+  const { source, table } = parseFile(path)
+  const byFlag = new Map(flaggedEntries(schema).filter(([, spec]) => spec.inConfigFile !== false).map(([key, spec]) => [spec.flag, { key, spec }]))
+  const values: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(table)) {
+    const line = lineOfKey(source, name)
+    const where = line === undefined ? `${path}:` : `${path}:${line}:`
+    const entry = byFlag.get(name)
+    if (entry === undefined) {
+      const asKey = flaggedEntries(schema).find(([key]) => key === name)?.[1]
+      const hint = asKey !== undefined && asKey.inConfigFile !== false ? ` (did you mean ${asKey.flag}?)` : ''
+      throw new ConfigError('ERR_CONFIG_FILE', `${where} unknown key ${JSON.stringify(name)} = ${describeValue(value)}${hint}: the keys are ${command}'s long flags (${command} --help)`)
+    }
+    const read = entry.spec.kind.fromValue(value)
+    if (read === INVALID) throw new ConfigError('ERR_CONFIG_FILE', `${where} ${invalidMessage(name, entry.spec.kind, describeValue(value))}`)
+    values[entry.key] = read
+  }
+  return values as CliValues<S>
+}

@@ -1,0 +1,38 @@
+/**
+ * What a forked worker receives from its gateway: the gateway options whose
+ * schema entry says `forked`, picked from the resolved options, so a new
+ * worker setting reaches forked workers by one flag in the schema.
+ */
+import type { ExecutorSpec } from '../executors/types.js'
+import type { ResolvedGatewayOptions } from '../gateway/options.js'
+import { gatewaySchema } from './gateway.js'
+
+type ForkedKey = { [K in keyof typeof gatewaySchema]: (typeof gatewaySchema)[K] extends { readonly forked: true } ? K : never }[keyof typeof gatewaySchema]
+
+/**
+ * The forked worker's share of the gateway's options: `executor`, `capacity`,
+ * `concurrency`, `commandTimeoutMs`, `heartbeatIntervalMs`, `heartbeatLiveness`,
+ * `maxBatch`, `maxMessageBytes` (whatever the schema marks `forked`). The caller
+ * adds what is per worker or per process: gateway endpoint, id, log level, pid.
+ */
+export type ForkedWorkerOptions = Pick<ResolvedGatewayOptions, Exclude<ForkedKey, 'executor'>> & { readonly executor: ExecutorSpec }
+
+/** The keys the schema marks `forked`, in schema order. */
+export const forkedKeys: readonly ForkedKey[] = Object.entries(gatewaySchema)
+  .filter(([, spec]) => 'forked' in spec && spec.forked === true)
+  .map(([key]) => key as ForkedKey)
+
+/**
+ * Picks what a forked worker receives from the gateway's resolved options.
+ * Throws if there is no executor: resolveGatewayOptions requires one whenever
+ * the gateway forks (maxWorkers > 0), so this is a caller's mistake.
+ *
+ * @example
+ * const config: ForkedWorkerConfig = { ...forkedWorkerOptions(o), gateway, id, logLevel, gatewayPid: process.pid }
+ */
+export function forkedWorkerOptions(resolved: ResolvedGatewayOptions): ForkedWorkerOptions {
+  if (resolved.executor === undefined) throw new Error('forked workers need an executor (resolveGatewayOptions requires one when maxWorkers > 0)')
+  const picked: Record<string, unknown> = {}
+  for (const key of forkedKeys) picked[key] = resolved[key]
+  return picked as ForkedWorkerOptions
+}

@@ -1,0 +1,154 @@
+/**
+ * The gateway's options (`new Gateway()` and `run-server`), declared once.
+ * Keys are GatewayOptions' names; see types.ts for what each field feeds.
+ */
+import { availableParallelism } from 'node:os'
+import type { ExecutorSpec } from '../executors/types.js'
+import type { Logger } from '../log.js'
+import { Limits } from '../protocol/limits.js'
+import type { ReplySocketsOptions } from '../transport/reply-sockets.js'
+import { endpoint, integer, libraryValue, logLevel } from './kinds.js'
+import { Group, configFlag, executorFlags, logLevelFlag, workerSettings } from './shared.js'
+import { defineSchema } from './types.js'
+
+const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null
+
+export const gatewaySchema = defineSchema({
+  bind: {
+    flag: 'bind',
+    short: 'b',
+    kind: endpoint('bind'),
+    default: 'tcp://127.0.0.1:5557',
+    help: 'intake endpoint clients send to; tcp://127.0.0.1:* picks a free port',
+    group: Group.endpoints,
+  },
+  workersBind: {
+    flag: 'workers-bind',
+    kind: endpoint('bind'),
+    defaultText: 'a fresh ipc:// path in the temp dir',
+    help: 'worker port; a tcp:// endpoint lets remote workers (run-worker) join',
+    group: Group.endpoints,
+  },
+  statusBind: {
+    flag: 'status',
+    kind: endpoint('bind'),
+    defaultText: 'none',
+    help: 'answer gateway-status requests on this endpoint (REP)',
+    group: Group.endpoints,
+  },
+  ...executorFlags,
+  executor: {
+    kind: libraryValue<ExecutorSpec>('an executor spec { module, options? }', (v) => isObject(v) && typeof (v as { module?: unknown }).module === 'string'),
+    help: 'the executor module every forked worker imports',
+    forked: true,
+  },
+  maxWorkers: {
+    flag: 'max-workers',
+    short: 'w',
+    kind: integer(0, 4096),
+    unit: 'count',
+    default: availableParallelism(),
+    defaultText: 'number of CPUs',
+    help: 'most forked workers; 0 forks none (remote workers only, no executor needed)',
+    group: Group.workers,
+  },
+  minWorkers: {
+    flag: 'min-workers',
+    kind: integer(0, 4096),
+    unit: 'count',
+    default: 1,
+    defaultText: '1 (0 when -w 0)',
+    help: 'workers forked at start and re-forked if they die; the pool grows with load',
+    group: Group.workers,
+  },
+  idleTimeoutMs: {
+    flag: 'idle-timeout',
+    kind: integer(0),
+    unit: 'ms',
+    default: 60_000,
+    help: 'a forked worker beyond --min-workers that held nothing this long gets the poison pill; 0 = never',
+    group: Group.workers,
+  },
+  ...workerSettings,
+  maxWorkerCapacity: {
+    flag: 'max-worker-capacity',
+    kind: integer(1, Limits.maxCounter),
+    unit: 'count',
+    default: 64,
+    help: 'most batches any worker (forked or remote) may hold, whatever its ready declares',
+    group: Group.workers,
+  },
+  maxConnectedWorkers: {
+    flag: 'max-connected-workers',
+    kind: integer(1),
+    unit: 'count',
+    default: 4096,
+    help: 'most workers connected at once; a ready beyond it is ignored',
+    group: Group.workers,
+  },
+  workerLogLevel: {
+    flag: 'worker-log-level',
+    kind: logLevel(),
+    defaultText: 'the --log-level',
+    help: 'log level of forked workers',
+    group: Group.workers,
+  },
+  holdTimeoutMs: {
+    flag: 'hold-timeout',
+    kind: integer(0),
+    unit: 'ms',
+    default: 600_000,
+    help: 'a batch one worker held this long is run elsewhere and that worker dropped (SIGKILLed if forked); 0 = never',
+    group: Group.timing,
+  },
+  graceMs: {
+    flag: 'grace',
+    kind: integer(0),
+    unit: 'ms',
+    default: 10_000,
+    help: 'time workers get after the poison pill before SIGKILL',
+    group: Group.timing,
+  },
+  queueLimit: {
+    flag: 'queue-limit',
+    kind: integer(1),
+    unit: 'count',
+    default: 1000,
+    help: 'queued batches before the gateway stops reading its intake',
+    group: Group.limits,
+  },
+  queueBytes: {
+    flag: 'queue-bytes',
+    kind: integer(1),
+    unit: 'bytes',
+    default: 256 * 1024 * 1024,
+    help: 'body bytes queued or held by workers before the gateway stops reading its intake',
+    group: Group.limits,
+  },
+  maxAttempts: {
+    flag: 'max-attempts',
+    kind: integer(1, 1000),
+    unit: 'count',
+    default: 3,
+    help: 'runs per batch (first run and re-runs after worker deaths) before it is rejected attempts-exhausted',
+    group: Group.limits,
+  },
+  intakeHighWaterMark: {
+    flag: 'intake-hwm',
+    kind: integer(1),
+    unit: 'count',
+    default: 32,
+    help: 'messages ZeroMQ buffers per client connection on the intake (ZMQ_RCVHWM)',
+    group: Group.limits,
+  },
+  reply: {
+    kind: libraryValue<ReplySocketsOptions>('an object', isObject),
+    help: 'options of the socket cache used to send rejected to clients',
+  },
+  logger: {
+    kind: libraryValue<Logger>('a pino logger', isObject),
+    help: 'where to log',
+  },
+  logLevel: logLevelFlag('info'),
+  config: configFlag,
+})

@@ -1,0 +1,16 @@
+/** Which schema each command reads. */
+import { clientSchema } from './client.js'
+import { gatewaySchema } from './gateway.js'
+import { workerSchema } from './worker.js'
+import { envNamesOf } from './cli.js'
+
+export const cliSchemas = {
+  'run-server': gatewaySchema,
+  'run-client': clientSchema,
+  'run-worker': workerSchema,
+} as const
+
+export type CommandName = keyof typeof cliSchemas
+
+/** Every CGW_ variable some command reads: one environment serves all three. */
+export const allEnvNames: ReadonlySet<string> = envNamesOf(gatewaySchema, clientSchema, workerSchema)

@@ -1,0 +1,58 @@
+/**
+ * The worker's options (`new Worker()` and `run-worker`), declared once.
+ * Keys are WorkerOptions' names; see types.ts for what each field feeds.
+ */
+import type { Executor } from '../executors/types.js'
+import type { Logger } from '../log.js'
+import { Limits } from '../protocol/limits.js'
+import type { ReplySocketsOptions } from '../transport/reply-sockets.js'
+import { endpoint, integer, libraryValue, text } from './kinds.js'
+import { Group, configFlag, executorFlags, logLevelFlag, workerSettings } from './shared.js'
+import { defineSchema } from './types.js'
+
+const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null
+
+export const workerSchema = defineSchema({
+  gateway: {
+    flag: 'gateway',
+    short: 'g',
+    kind: endpoint('connect'),
+    required: true,
+    help: "the gateway's worker port (its --workers-bind)",
+    group: Group.endpoints,
+  },
+  id: {
+    flag: 'id',
+    kind: text('<id>', { minBytes: 1, maxBytes: Limits.workerBytes }),
+    defaultText: 'host-pid-random',
+    help: 'worker id, unique per gateway',
+    group: Group.endpoints,
+  },
+  ...executorFlags,
+  // The library takes a ready Executor; only the command line names a map file.
+  mapFile: { ...executorFlags.mapFile, cliOnly: true },
+  executor: {
+    kind: libraryValue<Executor>('an executor function', (v) => typeof v === 'function'),
+    required: true,
+    help: 'runs one command',
+  },
+  ...workerSettings,
+  reconnectMaxMs: {
+    flag: 'reconnect-max',
+    kind: integer(1),
+    unit: 'ms',
+    default: 32_000,
+    help: 'longest pause between reconnects to a lost gateway (pauses double from one heartbeat)',
+    group: Group.timing,
+  },
+  reply: {
+    kind: libraryValue<ReplySocketsOptions>('an object', isObject),
+    help: 'options of the reply-socket cache (sockets to clients)',
+  },
+  logger: {
+    kind: libraryValue<Logger>('a pino logger', isObject),
+    help: 'where to log',
+  },
+  logLevel: logLevelFlag('info'),
+  config: configFlag,
+})
