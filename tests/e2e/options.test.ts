@@ -4,6 +4,7 @@
  * executor flags; help grouped by the schema. run-server's effective
  * --max-workers is read back from gateway-status (pool.max).
  */
+import { randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -11,7 +12,7 @@ import { Dealer } from 'zeromq'
 import { requestStatus } from '../../src/gateway/status.js'
 import { readyFrame } from '../../src/protocol/frames.js'
 import { fixtures, type Fixtures } from '../helpers/data.js'
-import { expectAllGone, freePort, runCli, startCli, waitFor, type RunningCli } from '../helpers/processes.js'
+import { childPids, expectAllGone, freePort, runCli, startCli, waitFor, type RunningCli } from '../helpers/processes.js'
 
 type Name = Parameters<typeof startCli>[0]
 
@@ -229,6 +230,43 @@ describe('executor flags', () => {
     expect(code).toBe(0)
     const values = (await readFile(output, 'utf8')).trimEnd().split('\n').map((line) => (JSON.parse(line) as { value: unknown }).value)
     expect(values).toEqual(Array.from({ length: 10 }, () => 7))
+  })
+
+  it('run-server --executor tests/fixtures/tagging-executor.mjs serves every command through that module in its forked workers', async () => {
+    const { commands } = await files.seed(40, 0)
+    const tag = `tag-${randomUUID()}`
+    const server = start('run-server', ['--executor', 'tests/fixtures/tagging-executor.mjs', '--executor-options', JSON.stringify({ tag }), '-b', 'tcp://127.0.0.1:*', '-w', '2', '--min-workers', '2', '--log-level', 'warn'])
+    const endpoint = await listening(server)
+    const output = `${files.dir}/out.jsonl`
+    const { code } = await run('run-client', [commands, '-n', '4', '-b', 'tcp://127.0.0.1:*', '-s', endpoint, '--output', output])
+    expect(code).toBe(0)
+    const forked = childPids(server.pid)
+    const records = (await readFile(output, 'utf8')).trimEnd().split('\n').map((line) => JSON.parse(line) as { address: string; command: string; value: unknown })
+    expect(records).toHaveLength(40)
+    for (const { address, command, value } of records) {
+      // Only the module, given this run's random tag, answers tag|worker id|pid|address|command.
+      const [valueTag, workerId, pid, valueAddress, valueCommand] = String(value).split('|')
+      expect(valueTag).toBe(tag)
+      expect(workerId).toMatch(/^gw[0-9a-f]{6}-w\d+-[0-9a-f]{8}$/)
+      expect(forked).toContain(Number(pid))
+      expect([valueAddress, valueCommand]).toEqual([address, command])
+    }
+  })
+
+  it('run-worker --executor tests/fixtures/tagging-executor.mjs serves through that module', async () => {
+    const { commands } = await files.seed(8, 0)
+    const tag = `tag-${randomUUID()}`
+    const workersBind = `tcp://127.0.0.1:${await freePort()}`
+    const server = start('run-server', ['-w', '0', '-b', 'tcp://127.0.0.1:*', '--workers-bind', workersBind, '--log-level', 'info'])
+    const endpoint = await listening(server)
+    const worker = start('run-worker', ['-g', workersBind, '--id', 'tagging-worker', '--executor', 'tests/fixtures/tagging-executor.mjs', '--executor-options', JSON.stringify({ tag })])
+    await waitFor(() => server.stderr().includes('worker ready'), 'the worker to join')
+    const output = `${files.dir}/out.jsonl`
+    const { code } = await run('run-client', [commands, '-b', 'tcp://127.0.0.1:*', '-s', endpoint, '--output', output])
+    expect(code).toBe(0)
+    const values = (await readFile(output, 'utf8')).trimEnd().split('\n').map((line) => String((JSON.parse(line) as { value: unknown }).value))
+    expect(values).toHaveLength(8)
+    for (const value of values) expect(value.startsWith(`${tag}|tagging-worker|${worker.pid}|`)).toBe(true)
   })
 
   it('bad --executor-options JSON is a usage error naming the flag', async () => {
