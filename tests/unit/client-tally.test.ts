@@ -10,6 +10,7 @@ import type { CommandOutcome } from '../../src/protocol/types.js'
 import { seededRandom } from '../helpers/random.js'
 
 const NO_RESULT: Loss = { cause: 'noResult' }
+const OUTCOMES: readonly CommandOutcome[] = [[0, 1], [1, null], [2, 'refused'], [3, null]]
 
 describe('a ResultTally counting answered batches', () => {
   it('counts each code once per command', () => {
@@ -125,7 +126,7 @@ describe('a ResultTally over many batches', () => {
       if (tally.isFinished(seq)) copies++
       sizes.set(seq, size)
       if (random() < 0.7) {
-        const outcomes = Array.from({ length: size }, (): CommandOutcome => [Math.floor(random() * 4) as 0 | 1 | 2 | 3, null])
+        const outcomes = Array.from({ length: size }, (): CommandOutcome => OUTCOMES[Math.floor(random() * OUTCOMES.length)]!)
         tally.recordOutcomes(seq, outcomes)
       } else {
         tally.recordLost(seq, size, random() < 0.5 ? NO_RESULT : { cause: 'rejected', reason: 'queue-full' })
