@@ -109,9 +109,9 @@ export class Client extends EventEmitter<ClientEvents> {
    * only once (standard input, a FIFO, an iterable). One run per client.
    */
   async run(source: CommandSource): Promise<RunSummary> {
+    assertSource(source)
     if (this.started) throw new ConfigError('ERR_INVALID_OPTION', 'a Client runs once; create another for the next run')
     this.started = true
-    assertSource(source)
     const o = this.options
     const signal = this.stopping.signal
     if (o.strict) {
@@ -123,8 +123,14 @@ export class Client extends EventEmitter<ClientEvents> {
     const startedAt = this.clock()
     warmUpCodec()
     const results = await ResultsPort.bind({ ...o, logger: this.logger })
-    // At most one send per batch in the window is ever queued (sends and resends alike).
-    const submit = new SubmitPort({ ...o, clientId: this.id, replyTo: results.replyTo, logger: this.logger, maxBacklog: o.window + 1 })
+    let submit: SubmitPort
+    try {
+      // At most one send per batch in the window is ever queued (sends and resends alike).
+      submit = new SubmitPort({ ...o, clientId: this.id, replyTo: results.replyTo, logger: this.logger, maxBacklog: o.window + 1 })
+    } catch (error) {
+      results.close()
+      throw error
+    }
     this.submit = submit
     const dispatcher = new Dispatcher({
       window: this.window,

@@ -26,7 +26,7 @@ export interface DispatcherOptions {
   readonly tally: ResultTally
   readonly submit: Pick<SubmitPort, 'send' | 'withdraw'>
   readonly clock: Clock
-  /** Aborted by `Client.interrupt()`, after the window was told. */
+  /** Aborted by `Client.interrupt()`: the window is interrupted and every wait here ends. */
   readonly signal: AbortSignal
   readonly logger: Logger
   readonly maxMessageBytes: number
@@ -47,13 +47,18 @@ export class Dispatcher implements ResultsHandler {
   /** Per-batch lines (rejections, batches lost) and malformed bodies, which a gateway's answers could otherwise flood. */
   private readonly batchLog: RateLimitedLog
   private readonly malformedLog: RateLimitedLog
-  private readonly onAbort = (): void => this.notify()
+  /** The signal means an interrupt, whoever told the window first. */
+  private readonly onAbort = (): void => {
+    this.o.window.interrupt()
+    this.notify()
+  }
 
   constructor(private readonly o: DispatcherOptions) {
     this.batchLog = new RateLimitedLog(o.logger)
     this.malformedLog = new RateLimitedLog(o.logger)
     this.sweeper = setInterval(() => this.sweep(), Math.max(10, Math.min(1000, o.resultTimeoutMs / 4)))
-    o.signal.addEventListener('abort', this.onAbort, { once: true })
+    if (o.signal.aborted) o.window.interrupt()
+    else o.signal.addEventListener('abort', this.onAbort, { once: true })
   }
 
   /** The first send failure, naming the endpoint, once sending has stopped. */

@@ -33,7 +33,12 @@ export class SubmitPort {
     // Queue only on completed connections: with no gateway up, sends time out and are retried
     // (then reported) instead of piling up in a pipe to nowhere.
     this.socket = new Push({ linger: 0, immediate: true })
-    for (const server of options.servers) this.socket.connect(server)
+    try {
+      for (const server of options.servers) this.socket.connect(server)
+    } catch (error) {
+      this.socket.close()
+      throw error
+    }
     this.sender = new Sender(this.socket, where, {
       retries: options.sendRetries,
       retryDelayMs: options.retryDelayMs,
