@@ -1,7 +1,7 @@
 /**
  * Public API of the command gateway. The CLIs are thin wrappers over these.
  */
-export { Client, clientDefaults, type ClientOptions, type ClientEvents, type ClientProgress, type CommandRecord } from './client/client.js'
+export { Client, clientDefaults, type ClientOptions, type ClientEvents, type ClientProgress, type CommandRecord, type CommandSource, type CommandInput } from './client/client.js'
 export { formatSummary, type RunSummary, type LostBreakdown } from './client/summary.js'
 export { requestStatus, formatStatus, StatusError, type GatewayStatus, type WorkerStatus } from './gateway/status.js'
 export { Gateway, gatewayDefaults, type GatewayOptions, type GatewayEvents, type GatewayStats, type WorkerLossReason } from './gateway/gateway.js'

@@ -1,6 +1,7 @@
 /**
- * Groups commands into batches of `size`. Each batch is encoded once; a
- * resend reuses the same body frame with a new header.
+ * The pipeline's commands → batches stage: groups commands into batches of
+ * `size`. Each batch is encoded once; a resend reuses the same body frame
+ * with a new header.
  */
 import { commandListBody } from '../protocol/frames.js'
 import type { CommandLine } from '../data/commands-file.js'
@@ -20,6 +21,7 @@ export interface Batch {
 export class Batcher {
   private commands: CommandLine[] = []
   private seq = 0
+  private added = 0
 
   constructor(
     readonly size: number,
@@ -37,8 +39,14 @@ export class Batcher {
     return this.seq
   }
 
+  /** Commands added so far, batched or not yet. */
+  get commandCount(): number {
+    return this.added
+  }
+
   /** Adds a command; returns the batch it completed, if any. */
   add(command: CommandLine): Batch | undefined {
+    this.added++
     this.commands.push(command)
     return this.commands.length >= this.size ? this.flush() : undefined
   }
@@ -54,4 +62,21 @@ export class Batcher {
       ? { seq, id: String(seq), size: commands.length, body, commands }
       : { seq, id: String(seq), size: commands.length, body }
   }
+}
+
+/**
+ * Turns a stream of command chunks into batches, the partial last one
+ * included. A chunk that arrives after `signal` aborted is not taken: the
+ * reading stopped, and what it read from then on was never "read".
+ */
+export async function* batchesOf(chunks: AsyncIterable<readonly CommandLine[]>, batcher: Batcher, signal?: AbortSignal): AsyncGenerator<Batch> {
+  for await (const chunk of chunks) {
+    if (signal?.aborted === true) break
+    for (const command of chunk) {
+      const batch = batcher.add(command)
+      if (batch !== undefined) yield batch
+    }
+  }
+  const last = batcher.flush()
+  if (last !== undefined) yield last
 }

@@ -1,12 +1,11 @@
 /**
- * Validation of what arrives on the client's results socket, and the tally
- * of outcomes. Results are matched to batches by id, checked against the
- * batch they answer, and counted once: later copies are dropped.
+ * Validation of a result body: decoded with the untrusted-bytes limits and
+ * checked against the batch it answers before anything is counted (the tally
+ * is in tally.ts).
  */
 import { decodeUntrusted } from '../protocol/codec.js'
 import { Limits } from '../protocol/limits.js'
 import { ResultCode, type CommandOutcome } from '../protocol/types.js'
-import { BitSet } from '../util/bitset.js'
 
 /**
  * Decodes and checks a result body against the number of commands its batch
@@ -30,66 +29,4 @@ export function parseOutcomes(body: Buffer | undefined, expected: number, maxByt
     if (!valid) return `outcome ${i} has an invalid code or value`
   }
   return value as CommandOutcome[]
-}
-
-/** Counts of command outcomes. */
-export interface OutcomeCounts {
-  ok: number
-  unknown: number
-  failed: number
-  timeout: number
-  lost: number
-}
-
-/** Tallies outcomes and remembers which batches are finished. */
-export class ResultTally {
-  readonly counts: OutcomeCounts = { ok: 0, unknown: 0, failed: 0, timeout: 0, lost: 0 }
-  /** Sum of the numeric values of code 0, as the original printed it. */
-  total = 0
-  /** Results that arrived for a batch already finished, dropped. */
-  duplicates = 0
-  private readonly finished = new BitSet()
-
-  isFinished(seq: number): boolean {
-    return this.finished.has(seq)
-  }
-
-  /** Counts a batch's outcomes once; returns false (and counts a duplicate) if it was already finished. */
-  recordOutcomes(seq: number, outcomes: readonly CommandOutcome[]): boolean {
-    if (!this.markFinished(seq)) return false
-    for (const [code, value] of outcomes) {
-      switch (code) {
-        case ResultCode.Ok:
-          this.counts.ok++
-          if (typeof value === 'number' && Number.isFinite(value)) this.total += value
-          break
-        case ResultCode.Unknown:
-          this.counts.unknown++
-          break
-        case ResultCode.Failed:
-          this.counts.failed++
-          break
-        case ResultCode.Timeout:
-          this.counts.timeout++
-          break
-      }
-    }
-    return true
-  }
-
-  /** Counts a batch's commands as lost; returns false if it was already finished. */
-  recordLost(seq: number, commands: number): boolean {
-    if (!this.markFinished(seq)) return false
-    this.counts.lost += commands
-    return true
-  }
-
-  private markFinished(seq: number): boolean {
-    if (this.finished.has(seq)) {
-      this.duplicates++
-      return false
-    }
-    this.finished.add(seq)
-    return true
-  }
 }

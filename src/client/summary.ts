@@ -1,20 +1,10 @@
 /**
  * The client's run summary: the numbers, and the text printed on stdout.
  */
-import type { OutcomeCounts } from './results.js'
+import type { LostBreakdown, OutcomeCounts } from './tally.js'
 import { terminalSafe } from '../util/terminal-text.js'
 
-/** Why batches were lost. */
-export interface LostBreakdown {
-  /** Never handed to a gateway, or a resend that never left: the send retries ran out. */
-  unsent: number
-  /** Rejected by a gateway, by reason. */
-  rejected: Record<string, number>
-  /** Sent, but no result came within the result timeout and all resends. */
-  noResult: number
-  /** Not finished when the run was interrupted: waiting for a result, or not sent yet. */
-  interrupted: number
-}
+export type { LostBreakdown, OutcomeCounts }
 
 /** Everything a run did, as `run()` returns it and `--json` prints it. */
 export interface RunSummary {

@@ -17,6 +17,7 @@ import { isUtf8 } from 'node:buffer'
 import { addAbortSignal, type Readable } from 'node:stream'
 import { InputError, errorMessage } from '../errors.js'
 import { openTracked } from '../util/pending-opens.js'
+import { unlessAborted } from '../util/abortable.js'
 
 /** The path that means standard input, where it is accepted (`stdin: true`). */
 export const STDIN_PATH = '-'
@@ -75,26 +76,6 @@ function pushDecodedLines(text: string, number: number, maxLineBytes: number, li
     if (nl === -1) return number
     from = nl + 1
   }
-}
-
-/** `promise`, or `'aborted'` as soon as `signal` aborts, whichever comes first. */
-function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T | 'aborted'> {
-  if (signal === undefined) return promise
-  if (signal.aborted) return Promise.resolve('aborted')
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => resolve('aborted')
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(error)
-      },
-    )
-  })
 }
 
 function fstatAsync(fd: number): Promise<Stats> {

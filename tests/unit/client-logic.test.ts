@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { Batcher, type Batch } from '../../src/client/batcher.js'
-import { ResultTally, parseOutcomes } from '../../src/client/results.js'
+import { parseOutcomes } from '../../src/client/results.js'
 import { formatSummary, type RunSummary } from '../../src/client/summary.js'
 import { decodeTrusted, encode } from '../../src/protocol/codec.js'
 import { outcomesBody } from '../../src/protocol/frames.js'
@@ -162,70 +162,6 @@ describe('parseOutcomes on an unusable result body', () => {
 
   it('names the counts when the length is wrong', () => {
     expect(parseOutcomes(outcomesBody([[0, 1]]), 2, MAX_BYTES)).toBe('result has 1 outcomes for 2 commands')
-  })
-})
-
-describe('a ResultTally', () => {
-  it('counts each code once per command', () => {
-    const tally = new ResultTally()
-    tally.recordOutcomes(1, [[0, 5], [0, 7], [1, null], [2, 'x'], [3, null], [3, null]])
-    expect(tally.counts).toEqual({ ok: 2, unknown: 1, failed: 1, timeout: 2, lost: 0 })
-  })
-
-  it('sums only the numeric values of code 0 into total', () => {
-    const tally = new ResultTally()
-    tally.recordOutcomes(1, [
-      [0, 5],
-      [0, -2],
-      [0, 0.5],
-      [0, '100'],
-      [0, null],
-      [0, { n: 100 }],
-      [0, Number.POSITIVE_INFINITY],
-      [0, Number.NaN],
-      [2, 'x'],
-    ])
-    tally.recordOutcomes(2, [[0, 10]])
-    expect(tally.total).toBe(13.5)
-  })
-
-  it('counts a second result for the same batch as a duplicate and does not tally it', () => {
-    const tally = new ResultTally()
-    expect(tally.recordOutcomes(1, [[0, 1], [0, 1]])).toBe(true)
-    expect(tally.recordOutcomes(1, [[0, 1], [0, 1]])).toBe(false)
-    expect(tally.duplicates).toBe(1)
-    expect(tally.counts.ok).toBe(2)
-    expect(tally.total).toBe(2)
-  })
-
-  it('counts lost commands once per batch', () => {
-    const tally = new ResultTally()
-    expect(tally.recordLost(3, 16)).toBe(true)
-    expect(tally.recordLost(4, 5)).toBe(true)
-    expect(tally.counts.lost).toBe(21)
-  })
-
-  it('counts recordLost after a result as a duplicate and loses nothing', () => {
-    const tally = new ResultTally()
-    tally.recordOutcomes(1, [[0, 1]])
-    expect(tally.recordLost(1, 1)).toBe(false)
-    expect(tally.duplicates).toBe(1)
-    expect(tally.counts).toEqual({ ok: 1, unknown: 0, failed: 0, timeout: 0, lost: 0 })
-  })
-
-  it('drops a result that arrives after its batch was counted lost', () => {
-    const tally = new ResultTally()
-    tally.recordLost(1, 2)
-    expect(tally.recordOutcomes(1, [[0, 1], [0, 1]])).toBe(false)
-    expect(tally.counts).toEqual({ ok: 0, unknown: 0, failed: 0, timeout: 0, lost: 2 })
-    expect(tally.total).toBe(0)
-  })
-
-  it('knows which batches are finished, including far-apart sequence numbers', () => {
-    const tally = new ResultTally()
-    tally.recordOutcomes(1, [[0, 1]])
-    tally.recordLost(1_000_000, 1)
-    expect([1, 2, 999_999, 1_000_000].map((seq) => tally.isFinished(seq))).toEqual([true, false, false, true])
   })
 })
 

@@ -1,0 +1,86 @@
+/**
+ * The results side of the client, a thin adapter: the PULL socket it binds
+ * (its `replyTo`), the read loop, and the header checks. Only a valid
+ * `result` or `rejected` for this client and a batch id of ours gets past it;
+ * everything else is dropped with a rate-limited warning. The body of a
+ * result is checked later, against the batch it answers.
+ */
+import { Pull } from 'zeromq'
+import { ConfigError, errorMessage } from '../errors.js'
+import { RateLimitedLog, type Logger } from '../log.js'
+import type { RejectedHeader, ResultHeader } from '../protocol/types.js'
+import { validateClientInboundHeader } from '../protocol/validate.js'
+import { isWildcardHost } from '../transport/endpoint.js'
+import { receiveLoop } from '../transport/receive-loop.js'
+import { background } from '../util/background.js'
+
+/** Where the messages that pass the checks go, by batch sequence number. */
+export interface ResultsHandler {
+  result(seq: number, header: ResultHeader, body: Buffer | undefined): void
+  rejected(seq: number, header: RejectedHeader): void
+}
+
+export interface ResultsPortOptions {
+  readonly bind: string
+  /** `replyTo` to announce instead of the bound endpoint; required when that listens on every interface. */
+  readonly advertise?: string
+  readonly maxMessageBytes: number
+  readonly logger: Logger
+}
+
+/** Batches carry their sequence number as a decimal id; anything else is not ours. */
+const BATCH_ID = /^[1-9][0-9]{0,15}$/
+
+export class ResultsPort {
+  private readonly malformed: RateLimitedLog
+
+  private constructor(
+    private readonly socket: Pull,
+    /** The endpoint workers send results to. */
+    readonly replyTo: string,
+    private readonly logger: Logger,
+  ) {
+    this.malformed = new RateLimitedLog(logger)
+  }
+
+  /** Binds the results socket; throws {@link ConfigError} `ERR_ENDPOINT` when it cannot, or when a wildcard bind has no `advertise`. */
+  static async bind(options: ResultsPortOptions): Promise<ResultsPort> {
+    const socket = new Pull({ linger: 0, maxMessageSize: options.maxMessageBytes })
+    try {
+      await socket.bind(options.bind)
+    } catch (error) {
+      socket.close()
+      throw new ConfigError('ERR_ENDPOINT', `cannot bind results socket ${options.bind}: ${errorMessage(error)}`, { cause: error })
+    }
+    const bound = socket.lastEndpoint ?? options.bind
+    if (options.advertise === undefined && isWildcardHost(bound)) {
+      socket.close()
+      throw new ConfigError(
+        'ERR_ENDPOINT',
+        `results socket ${options.bind} listens on every interface; pass an address workers can reach with --advertise (e.g. tcp://<this-host>:${bound.split(':').pop()})`,
+      )
+    }
+    return new ResultsPort(socket, options.advertise ?? bound, options.logger)
+  }
+
+  /** Starts reading; messages for `clientId` go to `handler` until {@link close}. */
+  start(clientId: string, handler: ResultsHandler): void {
+    const onMessage = (frames: Buffer[]): void => {
+      const validated = validateClientInboundHeader(frames[0]!)
+      if (!validated.ok) return this.malformed.warn({ reason: validated.reason }, 'malformed message on results socket')
+      const header = validated.header
+      if (header.client !== clientId || !BATCH_ID.test(header.id)) {
+        return this.malformed.warn({ id: header.id, client: header.client }, 'message for another client or run dropped')
+      }
+      const seq = Number(header.id)
+      if (header.type === 'result') handler.result(seq, header, frames[1])
+      else handler.rejected(seq, header)
+    }
+    background(receiveLoop(this.socket, onMessage, { logger: this.logger, what: 'results' }), this.logger, 'results loop')
+  }
+
+  close(): void {
+    this.socket.close()
+    this.malformed.flush()
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * The client's input stages: an iterable of { address, command } read as a
+ * commands file is (src/data/command-items.ts), the source checks of
+ * src/client/input.ts, and commands → batches (batchesOf).
+ */
+import { describe, expect, it } from 'vitest'
+import { Batcher, batchesOf } from '../../src/client/batcher.js'
+import { assertSource, checkStrict, readInput, sourceName } from '../../src/client/input.js'
+import type { BadLine } from '../../src/data/bad-lines.js'
+import { readCommandItems } from '../../src/data/command-items.js'
+import type { CommandLine } from '../../src/data/commands-file.js'
+import { silentLogger } from '../../src/log.js'
+
+async function collect<T>(chunks: AsyncIterable<readonly T[]>): Promise<T[]> {
+  const all: T[] = []
+  for await (const chunk of chunks) all.push(...chunk)
+  return all
+}
+
+async function* slowly<T>(items: readonly T[]): AsyncGenerator<T> {
+  for (const item of items) {
+    await new Promise((resolve) => setImmediate(resolve))
+    yield item
+  }
+}
+
+describe('an async iterable of commands', () => {
+  it('gives each command its 1-based position as its line, bad items included in the count', async () => {
+    const bad: BadLine[] = []
+    const items = [
+      { address: '10.0.0.1', command: 'foo' },
+      { address: '10.0.0.300', command: 'foo' },
+      { address: 'db.example.com', command: 'ping' },
+      { address: '2001:db8::1', command: 'bar' },
+    ]
+    const commands = await collect(readCommandItems(slowly(items), { onBadLine: (b) => bad.push(b) }))
+    expect(commands).toEqual([
+      { line: 1, address: '10.0.0.1', command: 'foo' },
+      { line: 3, address: 'db.example.com', command: 'ping' },
+      { line: 4, address: '2001:db8::1', command: 'bar' },
+    ])
+    expect(bad).toEqual([{ path: '<iterable>', line: 2, reason: '"10.0.0.300" is not a valid IPv4 address' }])
+  })
+
+  it.each([
+    { what: 'null', item: null, reason: /expected an \{ address, command \} object, got null/ },
+    { what: 'a string', item: '10.0.0.1:foo', reason: /got string/ },
+    { what: 'a numeric address', item: { address: 1, command: 'foo' }, reason: /address is not a string/ },
+    { what: 'no command', item: { address: '10.0.0.1' }, reason: /command is not a string/ },
+    { what: 'an empty address', item: { address: '', command: 'foo' }, reason: /address is empty/ },
+    { what: 'a command with a space', item: { address: '10.0.0.1', command: 'rm -rf' }, reason: /not a token/ },
+  ])('skips $what as a bad line with a reason', async ({ item, reason }) => {
+    const bad: BadLine[] = []
+    const commands = await collect(readCommandItems(slowly([item as never, { address: '10.0.0.1', command: 'ok' }]), { onBadLine: (b) => bad.push(b) }))
+    expect(commands).toEqual([{ line: 2, address: '10.0.0.1', command: 'ok' }])
+    expect(bad).toHaveLength(1)
+    expect(bad[0]!.line).toBe(1)
+    expect(bad[0]!.reason).toMatch(reason)
+  })
+
+  it('ends at once when the signal aborts while next() is pending for ever, and asks the iterator to return', async () => {
+    let returned = false
+    const never: AsyncIterable<{ address: string; command: string }> = {
+      [Symbol.asyncIterator]: () => ({
+        next: () => new Promise(() => undefined),
+        return: async () => {
+          returned = true
+          return { done: true, value: undefined }
+        },
+      }),
+    }
+    const controller = new AbortController()
+    const reading = collect(readCommandItems(never, { signal: controller.signal }))
+    await new Promise((resolve) => setImmediate(resolve))
+    controller.abort()
+    await expect(reading).resolves.toEqual([])
+    expect(returned).toBe(true)
+  })
+
+  it('rejects with ERR_INPUT_UNREADABLE naming <iterable> when the iterator throws, keeping the cause', async () => {
+    const cause = new Error('queue closed')
+    async function* failing(): AsyncGenerator<{ address: string; command: string }> {
+      yield { address: '10.0.0.1', command: 'foo' }
+      throw cause
+    }
+    await expect(collect(readCommandItems(failing()))).rejects.toMatchObject({
+      code: 'ERR_INPUT_UNREADABLE',
+      path: '<iterable>',
+      message: 'cannot read <iterable>: queue closed',
+      cause,
+    })
+  })
+})
+
+describe('a synchronous iterable of commands (an array)', () => {
+  it('is read in chunks, numbered by position', async () => {
+    const items = Array.from({ length: 2500 }, (_, i) => ({ address: '10.0.0.1', command: `c${i}` }))
+    const chunks: CommandLine[][] = []
+    for await (const chunk of readCommandItems(items)) chunks.push(chunk)
+    expect(chunks.map((c) => c.length)).toEqual([1024, 1024, 452])
+    expect(chunks.flat().map((c) => c.line)).toEqual(Array.from({ length: 2500 }, (_, i) => i + 1))
+  })
+})
+
+describe('the source given to run()', () => {
+  it.each([{ source: 'commands.txt' }, { source: '-' }, { source: [] }, { source: slowly([]) }])('accepts $source', ({ source }) => {
+    expect(() => assertSource(source)).not.toThrow()
+  })
+
+  it.each([{ source: 42 }, { source: null }, { source: { address: '10.0.0.1', command: 'foo' } }])('refuses $source with ConfigError', ({ source }) => {
+    expect(() => assertSource(source)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }))
+  })
+
+  it('is named by its path, <stdin> for -, and <iterable> otherwise', () => {
+    expect([sourceName('c.txt'), sourceName('-'), sourceName([])]).toEqual(['c.txt', '<stdin>', '<iterable>'])
+  })
+
+  it('refuses strict for an iterable, which can be read only once, before reading any of it', async () => {
+    let read = false
+    const items = {
+      [Symbol.iterator]: function* () {
+        read = true
+        yield { address: '10.0.0.1', command: 'foo' }
+      },
+    }
+    await expect(checkStrict(items, { logger: silentLogger(), signal: new AbortController().signal })).rejects.toMatchObject({
+      code: 'ERR_INVALID_OPTION',
+      message: expect.stringContaining('<iterable> can be iterated only once'),
+    })
+    expect(read).toBe(false)
+  })
+
+  it('reports bad items to onBadLine through readInput, as for a file', async () => {
+    const bad: BadLine[] = []
+    const commands = await collect(
+      readInput([{ address: 'x y', command: 'foo' }], { logger: silentLogger(), signal: new AbortController().signal, onBadLine: (b) => bad.push(b) }),
+    )
+    expect(commands).toEqual([])
+    expect(bad.map((b) => [b.path, b.line])).toEqual([['<iterable>', 1]])
+  })
+})
+
+describe('batchesOf, commands → batches', () => {
+  const command = (n: number): CommandLine => ({ line: n, address: '10.0.0.1', command: `c${n}` })
+  async function* chunks(...sizes: number[]): AsyncGenerator<CommandLine[]> {
+    let n = 0
+    for (const size of sizes) yield Array.from({ length: size }, () => command(++n))
+  }
+
+  it('cuts batches across chunk boundaries and flushes the partial last one', async () => {
+    const batcher = new Batcher(3)
+    const batches = []
+    for await (const batch of batchesOf(chunks(2, 2, 3), batcher)) batches.push(batch)
+    expect(batches.map((b) => b.commands?.map((c) => c.line))).toEqual([[1, 2, 3], [4, 5, 6], [7]])
+    expect([batcher.count, batcher.commandCount]).toEqual([3, 7])
+  })
+
+  it('takes no chunk that arrives after the signal aborted, and still flushes what it holds', async () => {
+    const controller = new AbortController()
+    const batcher = new Batcher(3)
+    const batches = []
+    for await (const batch of batchesOf(chunks(2, 2, 3), batcher, controller.signal)) {
+      batches.push(batch)
+      controller.abort() // after the first batch (taken from the second chunk)
+    }
+    expect(batches.map((b) => b.size)).toEqual([3, 1])
+    expect(batcher.commandCount).toBe(4)
+  })
+})
