@@ -184,6 +184,31 @@ describe('decodeUntrusted on values msgpackr would turn into objects', () => {
   })
 })
 
+describe('decodeUntrusted on every extension tag', () => {
+  // CGP/1 forbids extension types anywhere; msgpackr would decode some (a timestamp into a Date).
+  const extensions = [
+    { tag: 'fixext 1 (0xd4)', ext: [0xd4, 0x01, 0x00] },
+    { tag: 'fixext 2 (0xd5)', ext: [0xd5, 0x01, 0x00, 0x00] },
+    { tag: 'fixext 4 (0xd6), the 32-bit timestamp', ext: [0xd6, 0xff, 0x00, 0x00, 0x00, 0x01] },
+    { tag: 'fixext 8 (0xd7), the 64-bit timestamp', ext: [0xd7, 0xff, 0, 0, 0, 0, 0, 0, 0, 1] },
+    { tag: 'fixext 16 (0xd8)', ext: [0xd8, 0x01, ...Array<number>(16).fill(0)] },
+    { tag: 'ext 8 (0xc7), the 96-bit timestamp', ext: [0xc7, 0x0c, 0xff, ...Array<number>(12).fill(0)] },
+    { tag: 'ext 16 (0xc8)', ext: [0xc8, 0x00, 0x02, 0x05, 0xaa, 0xbb] },
+    { tag: 'ext 32 (0xc9)', ext: [0xc9, 0x00, 0x00, 0x00, 0x01, 0x05, 0xaa] },
+  ]
+  const places = [
+    { where: 'at the top level', frame: (ext: number[]) => bytes(ext) },
+    { where: 'as a map value', frame: (ext: number[]) => bytes(fixmap(1), fixstr('k'), ext) },
+    { where: 'as a map key', frame: (ext: number[]) => bytes(fixmap(1), ext, 1) },
+    { where: 'in a result body', frame: (ext: number[]) => bytes(fixarray(2), fixarray(2), 0, 1, fixarray(2), 0, ext) },
+  ]
+  const cases = extensions.flatMap(({ tag, ext }) => places.map(({ where, frame }) => ({ tag, where, frame: frame(ext) })))
+
+  it.each(cases)('reports $tag $where', ({ frame }) => {
+    expect(decodeUntrusted(frame, MAX_BYTES, MAX_DEPTH)).toEqual({ ok: false, reason: 'extension types are not allowed' })
+  })
+})
+
 describe('decodeUntrusted on nesting', () => {
   it('rejects a frame nested deeper than maxDepth', () => {
     const frame = bytes(Array(MAX_DEPTH + 1).fill(fixarray(1)), 1)
