@@ -40,24 +40,26 @@ function readToken(buf: Uint8Array, pos: number): boolean {
   if (buf.length - pos < head) return false
   token.family = tagFamily[b]! as Family
   token.head = head
-  switch (tagLengthBytes[b]) {
-    case 0:
-      token.size = tagFixed[b]!
-      break
-    case 1:
-      token.size = buf[pos + 1]!
-      break
-    case 2:
-      token.size = (buf[pos + 1]! << 8) | buf[pos + 2]!
-      break
-    default:
-      token.size = buf[pos + 1]! * 0x1000000 + ((buf[pos + 2]! << 16) | (buf[pos + 3]! << 8) | buf[pos + 4]!)
-  }
+  token.size = sizeOf(buf, pos, b)
   return true
 }
 
-/** remaining[d] = values still to read at depth d; reused by every walk (they are synchronous). */
-let remaining = new Float64Array(32)
+/** The payload size or element count of the token at `pos` whose tag is `b` (its head is in the frame). */
+function sizeOf(buf: Uint8Array, pos: number, b: number): number {
+  switch (tagLengthBytes[b]) {
+    case 0:
+      return tagFixed[b]!
+    case 1:
+      return buf[pos + 1]!
+    case 2:
+      return (buf[pos + 1]! << 8) | buf[pos + 2]!
+    default:
+      return buf[pos + 1]! * 0x1000000 + ((buf[pos + 2]! << 16) | (buf[pos + 3]! << 8) | buf[pos + 4]!)
+  }
+}
+
+/** Values left to read in each enclosing container; reused by every walk (they are synchronous). */
+let outer = new Float64Array(32)
 
 /**
  * Walks one MessagePack value starting at `start` and returns the position
@@ -67,37 +69,40 @@ let remaining = new Float64Array(32)
  * reader that has already noted the refusal and still wants the rest.
  */
 export function skipValue(buf: Uint8Array, start: number, maxDepth: number, extensions: 'refuse' | 'skip' = 'refuse'): number | string {
-  if (remaining.length <= maxDepth) remaining = new Float64Array(maxDepth + 1)
-  let depth = 0
-  remaining[0] = 1
+  if (outer.length <= maxDepth) outer = new Float64Array(maxDepth + 1)
+  const end = buf.length
+  let depth = 0 // containers around the value being read
+  let left = 1 // values still to read in the innermost container (or the one top-level value)
   let pos = start
   for (;;) {
-    if (remaining[depth] === 0) {
+    while (left === 0) {
       if (depth === 0) return pos
-      depth--
-      continue
+      left = outer[--depth]!
     }
-    remaining[depth]!--
-    if (!readToken(buf, pos)) return 'truncated'
-    pos += token.head
-    const size = token.size
-    switch (token.family) {
-      case Family.Array:
-      case Family.Map: {
-        const items = token.family === Family.Map ? size * 2 : size
-        // Every value takes at least one byte, so a larger claim is a lie.
-        if (items > buf.length - pos) return 'length claims more items than the frame holds'
-        if (depth >= maxDepth) return `nested deeper than ${maxDepth}`
-        if (items > 0) remaining[++depth] = items
-        break
+    left--
+    if (pos >= end) return 'truncated'
+    const b = buf[pos]!
+    const head = tagHead[b]!
+    if (end - pos < head) return 'truncated'
+    const family = tagFamily[b]!
+    const size = sizeOf(buf, pos, b)
+    pos += head
+    if (family === Family.Array || family === Family.Map) {
+      const items = family === Family.Map ? size * 2 : size
+      // Every value takes at least one byte, so a larger claim is a lie.
+      if (items > end - pos) return 'length claims more items than the frame holds'
+      if (depth >= maxDepth) return `nested deeper than ${maxDepth}`
+      if (items > 0) {
+        outer[depth++] = left
+        left = items
       }
-      case Family.Invalid:
-        return 'invalid type byte'
-      default:
-        // Scalars, strings, bins; and extensions, as opaque bytes, when skipped.
-        if (token.family === Family.Ext && extensions === 'refuse') return EXTENSION_REFUSED
-        if (size > buf.length - pos) return 'length claims more bytes than the frame holds'
-        pos += size
+    } else if (family === Family.Invalid) {
+      return 'invalid type byte'
+    } else {
+      // Scalars, strings, bins; and extensions, as opaque bytes, when skipped.
+      if (family === Family.Ext && extensions === 'refuse') return EXTENSION_REFUSED
+      if (size > end - pos) return 'length claims more bytes than the frame holds'
+      pos += size
     }
   }
 }
