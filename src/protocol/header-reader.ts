@@ -1,24 +1,53 @@
 /**
- * Reads a CGP/1 header: a MessagePack map with string keys. Only the fields
- * CGP/1 defines are decoded, and only as scalars; the values of every other
- * key are skipped unread, whatever they hold (extension types included),
- * because the protocol says unknown keys MUST be ignored. Nothing here calls
- * msgpackr, so no extension handler ever sees untrusted bytes.
+ * Reads a CGP/1 header: a MessagePack map with string keys, in one pass.
+ * Only the fields CGP/1 defines are decoded, and only as scalars; the values
+ * of every other key are walked and skipped, because the protocol says
+ * unknown keys MUST be ignored. An extension type anywhere makes the header
+ * malformed (CGP/1 forbids them), but the walk goes on to the end so that the
+ * fields can still name who to answer `rejected` `malformed`.
+ *
+ * Hand-written rather than msgpackr's unpack after the scanner's walk, which
+ * it beats on every header (bench/micro/header-read.mjs), and because msgpackr
+ * cannot say what CGP/1 needs to know: it reads the float 1.0 as the integer 1
+ * and turns a bin or array key spelling "client" into the key "client".
  */
-import { peekToken, skipValue } from './msgpack-scan.js'
+import { EXTENSION_REFUSED, peekToken, skipValue } from './msgpack-scan.js'
+import { Family, Fix, Tag } from './msgpack-tags.js'
+import { REJECT_REASONS } from './types.js'
+
+/**
+ * Words matched by their UTF-8 bytes, so that a string on the wire that is
+ * one of them costs no decoding: the result is the interned constant.
+ */
+class Vocabulary {
+  private readonly byLength: { readonly word: string; readonly utf8: Uint8Array }[][] = []
+
+  constructor(words: readonly string[]) {
+    for (const word of words) {
+      const utf8 = Buffer.from(word, 'utf8')
+      ;(this.byLength[utf8.length] ??= []).push({ word, utf8 })
+    }
+  }
+
+  /** The word whose bytes are `buf[start, start + length)`, or undefined. */
+  find(buf: Uint8Array, start: number, length: number): string | undefined {
+    const candidates = this.byLength[length]
+    if (candidates === undefined) return undefined
+    next: for (const { word, utf8 } of candidates) {
+      for (let i = 0; i < length; i++) if (buf[start + i] !== utf8[i]) continue next
+      return word
+    }
+    return undefined
+  }
+}
 
 /** The keys CGP/1 defines in any header. */
-const KNOWN_KEYS: ReadonlySet<string> = new Set([
-  'v',
-  'type',
-  'id',
-  'client',
-  'replyTo',
-  'attempt',
-  'worker',
-  'capacity',
-  'reason',
-  'retryable',
+const KNOWN_KEYS = new Vocabulary(['v', 'type', 'id', 'client', 'replyTo', 'attempt', 'worker', 'capacity', 'reason', 'retryable'])
+
+/** The values of `type` and `reason` that CGP/1 defines; any other string is decoded. */
+const KNOWN_VALUES = new Vocabulary([
+  ...['task', 'abort', 'result', 'rejected', 'ready', 'done', 'heartbeat', 'stop', 'cancel', 'bye'],
+  ...REJECT_REASONS,
 ])
 
 /** Stands for a known key whose value is not a scalar; validation then reports its type. */
@@ -39,76 +68,137 @@ export class WireFloat {
 export type HeaderScalar = string | number | boolean | null | WireFloat | typeof NOT_A_SCALAR
 export type HeaderFields = Record<string, HeaderScalar>
 
-export type HeaderRead = { readonly ok: true; readonly fields: HeaderFields } | { readonly ok: false; readonly reason: string }
+/**
+ * A header that failed to read. `fields` is present when the frame was a
+ * whole map that broke a rule of CGP/1 rather than of MessagePack (it held an
+ * extension type): then the known fields could still be read.
+ */
+export type HeaderRead =
+  | { readonly ok: true; readonly fields: HeaderFields }
+  | { readonly ok: false; readonly reason: string; readonly fields?: HeaderFields }
 
 /** Reads the fields of a header frame; never throws. */
 export function readHeader(frame: Uint8Array, maxBytes: number, maxDepth: number): HeaderRead {
   if (frame.length > maxBytes) return { ok: false, reason: `frame of ${frame.length} bytes exceeds ${maxBytes}` }
   const map = peekToken(frame, 0)
   if (map === undefined) return { ok: false, reason: frame.length === 0 ? 'empty frame' : 'truncated' }
-  if (map.kind !== 'map') {
+  if (map.family !== Family.Map) {
     // Tell a non-map from garbage: walk it as a plain value first.
-    const end = skipValue(frame, 0, maxDepth, false)
+    const end = skipValue(frame, 0, maxDepth)
     return { ok: false, reason: typeof end === 'string' ? end : 'not a map' }
   }
   // Copied out: peekToken reuses one object, and the loop peeks again.
   const entries = map.size
   let pos = map.head
   if (entries * 2 > frame.length - pos) return { ok: false, reason: 'length claims more items than the frame holds' }
-  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength)
   const fields: HeaderFields = {}
+  sawExtension = false
   for (let i = 0; i < entries; i++) {
     const key = peekToken(frame, pos)
     if (key === undefined) return { ok: false, reason: 'truncated' }
-    if (key.kind !== 'str') {
-      // Not a key CGP/1 could define, so an unknown key: skip it and its value.
-      const keyEnd = skipValue(frame, pos, maxDepth - 1, true)
+    let name: string | undefined
+    if (key.family === Family.Str) {
+      const start = pos + key.head
+      pos = start + key.size
+      if (pos > frame.length) return { ok: false, reason: 'length claims more bytes than the frame holds' }
+      name = KNOWN_KEYS.find(frame, start, key.size)
+    } else {
+      // Not a key CGP/1 could define, so an unknown key: skip it, then its value.
+      const keyEnd = valueEnd(frame, pos, maxDepth - 1)
       if (typeof keyEnd === 'string') return { ok: false, reason: keyEnd }
-      const valueEnd = skipValue(frame, keyEnd, maxDepth - 1, true)
-      if (typeof valueEnd === 'string') return { ok: false, reason: valueEnd }
-      pos = valueEnd
-      continue
+      pos = keyEnd
     }
-    const keyStart = pos + key.head
-    const keyEnd = keyStart + key.size
-    if (keyEnd > frame.length) return { ok: false, reason: 'length claims more bytes than the frame holds' }
-    const name = Buffer.from(frame.buffer, frame.byteOffset + keyStart, key.size).toString('utf8')
-    pos = keyEnd
-    const valueEnd = skipValue(frame, pos, maxDepth - 1, true)
-    if (typeof valueEnd === 'string') return { ok: false, reason: valueEnd }
-    if (KNOWN_KEYS.has(name)) fields[name] = readScalar(frame, view, pos)
-    pos = valueEnd
+    const end = valueEnd(frame, pos, maxDepth - 1)
+    if (typeof end === 'string') return { ok: false, reason: end }
+    if (name !== undefined) fields[name] = readScalar(frame, pos)
+    pos = end
   }
-  return pos === frame.length ? { ok: true, fields } : { ok: false, reason: 'trailing bytes after the value' }
+  if (pos !== frame.length) return { ok: false, reason: 'trailing bytes after the value' }
+  return sawExtension ? { ok: false, reason: EXTENSION_REFUSED, fields } : { ok: true, fields }
+}
+
+/** Set by {@link valueEnd} when it stepped over an extension type; reset by each readHeader (which is synchronous). */
+let sawExtension = false
+
+/**
+ * The end of the value at `pos`, or a reason when it is broken. An extension
+ * type is noted in `sawExtension` and stepped over, so that the fields after
+ * it are still read.
+ */
+function valueEnd(frame: Uint8Array, pos: number, maxDepth: number): number | string {
+  const value = peekToken(frame, pos)
+  if (value === undefined) return 'truncated'
+  // Most header values are scalars and strings: their end is in their tag.
+  if (value.family !== Family.Array && value.family !== Family.Map && value.family !== Family.Ext && value.family !== Family.Invalid) {
+    const end = pos + value.head + value.size
+    return end <= frame.length ? end : 'length claims more bytes than the frame holds'
+  }
+  const end = skipValue(frame, pos, maxDepth)
+  if (end !== EXTENSION_REFUSED) return end
+  sawExtension = true
+  return skipValue(frame, pos, maxDepth, 'skip')
 }
 
 /** Decodes the scalar at `pos` (already walked, so in bounds). */
-function readScalar(buf: Uint8Array, view: DataView, pos: number): HeaderScalar {
+function readScalar(buf: Uint8Array, pos: number): HeaderScalar {
   const b = buf[pos]!
-  if (b <= 0x7f) return b
-  if (b >= 0xe0) return b - 0x100
-  if (b >= 0xa0 && b <= 0xbf) return text(buf, pos + 1, b & 0x1f)
+  if (b <= Fix.PositiveIntMax) return b
+  if (b >= Fix.NegativeInt) return b - 0x100
+  if (b >= Fix.Str && b <= Fix.Str + Fix.StrMaxBytes) return text(buf, pos + 1, b - Fix.Str)
   switch (b) {
-    case 0xc0: return null
-    case 0xc2: return false
-    case 0xc3: return true
-    case 0xcc: return view.getUint8(pos + 1)
-    case 0xcd: return view.getUint16(pos + 1)
-    case 0xce: return view.getUint32(pos + 1)
-    case 0xcf: return Number(view.getBigUint64(pos + 1))
-    case 0xd0: return view.getInt8(pos + 1)
-    case 0xd1: return view.getInt16(pos + 1)
-    case 0xd2: return view.getInt32(pos + 1)
-    case 0xd3: return Number(view.getBigInt64(pos + 1))
-    case 0xca: return new WireFloat(view.getFloat32(pos + 1))
-    case 0xcb: return new WireFloat(view.getFloat64(pos + 1))
-    case 0xd9: return text(buf, pos + 2, view.getUint8(pos + 1))
-    case 0xda: return text(buf, pos + 3, view.getUint16(pos + 1))
-    case 0xdb: return text(buf, pos + 5, view.getUint32(pos + 1))
+    case Tag.Nil: return null
+    case Tag.False: return false
+    case Tag.True: return true
+    case Tag.Uint8: return buf[pos + 1]!
+    case Tag.Uint16: return u16(buf, pos + 1)
+    case Tag.Uint32: return u32(buf, pos + 1)
+    case Tag.Uint64: return Number(view(buf).getBigUint64(pos + 1))
+    case Tag.Int8: return (buf[pos + 1]! << 24) >> 24
+    case Tag.Int16: return (u16(buf, pos + 1) << 16) >> 16
+    case Tag.Int32: return u32(buf, pos + 1) | 0
+    case Tag.Int64: return Number(view(buf).getBigInt64(pos + 1))
+    case Tag.Float32: return new WireFloat(view(buf).getFloat32(pos + 1))
+    case Tag.Float64: return new WireFloat(view(buf).getFloat64(pos + 1))
+    case Tag.Str8: return text(buf, pos + 2, buf[pos + 1]!)
+    case Tag.Str16: return text(buf, pos + 3, u16(buf, pos + 1))
+    case Tag.Str32: return text(buf, pos + 5, u32(buf, pos + 1))
     default: return NOT_A_SCALAR
   }
 }
 
+function u16(buf: Uint8Array, pos: number): number {
+  return (buf[pos]! << 8) | buf[pos + 1]!
+}
+
+function u32(buf: Uint8Array, pos: number): number {
+  return buf[pos]! * 0x1000000 + ((buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!)
+}
+
+/** Only the rare 64-bit and float fields need one, so it is not made for every header. */
+function view(buf: Uint8Array): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+}
+
+/** Strings up to this many bytes are decoded in JavaScript when they are ASCII: cheaper than a call into C++. */
+const SHORT_TEXT = 8
+
 function text(buf: Uint8Array, start: number, length: number): string {
+  const known = KNOWN_VALUES.find(buf, start, length)
+  if (known !== undefined) return known
+  if (length <= SHORT_TEXT) {
+    let ascii = ''
+    for (let i = start, end = start + length; i < end; i++) {
+      const c = buf[i]!
+      if (c >= 0x80) return utf8(buf, start, length)
+      ascii += String.fromCharCode(c)
+    }
+    return ascii
+  }
+  return utf8(buf, start, length)
+}
+
+function utf8(buf: Uint8Array, start: number, length: number): string {
+  // Frames from ZeroMQ are Buffers, which decode a slice of themselves without a new view object.
+  if (Buffer.isBuffer(buf)) return buf.toString('utf8', start, start + length)
   return Buffer.from(buf.buffer, buf.byteOffset + start, length).toString('utf8')
 }

@@ -87,8 +87,8 @@ function readableString(value: unknown, maxBytes: number): string | undefined {
 
 function validateHeader<H extends Header>(frame: Uint8Array, accepted: ReadonlySet<HeaderType>): Validated<H> {
   const read = readHeader(frame, Limits.headerBytes, Limits.headerDepth)
-  if (!read.ok) return { ok: false, reason: `header: ${read.reason}` }
-  const fields: Record<string, unknown> = read.fields
+  // A whole map that broke a CGP/1 rule still has readable fields, to say who to answer.
+  const fields: Record<string, unknown> = read.fields ?? {}
   const fail = (reason: string): Validated<H> => {
     const replyTo = fields.replyTo
     if (!isBoundedString(replyTo, Limits.replyToBytes) || !isConnectableEndpoint(replyTo)) return { ok: false, reason }
@@ -100,6 +100,7 @@ function validateHeader<H extends Header>(frame: Uint8Array, accepted: ReadonlyS
       client: readableString(fields.client, Limits.idBytes),
     }
   }
+  if (!read.ok) return fail(`header: ${read.reason}`)
   if (fields.v !== 1) return fail(`header "v" must be 1, got ${preview(fields.v)}`)
   const type = fields.type
   if (typeof type !== 'string' || !accepted.has(type as HeaderType)) {

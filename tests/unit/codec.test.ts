@@ -4,7 +4,7 @@ import { decodeTrusted, decodeUntrusted, encode, type Decoded } from '../../src/
 import { commandListBody, commandsBody, outcomesBody, resultFrame, taskFrame } from '../../src/protocol/frames.js'
 import { scanCommandPairs } from '../../src/protocol/msgpack-scan.js'
 import { Limits } from '../../src/protocol/limits.js'
-import { bytes, fixarray, fixmap, fixstr, map16, str8 } from './support/raw-msgpack.js'
+import { bytes, fixarray, fixmap, fixstr, map16, str16, str8 } from './support/raw-msgpack.js'
 import { seededRandom } from '../helpers/random.js'
 
 const MAX_BYTES = Limits.headerBytes
@@ -184,6 +184,31 @@ describe('decodeUntrusted on values msgpackr would turn into objects', () => {
   })
 })
 
+describe('decodeUntrusted on every extension tag', () => {
+  // CGP/1 forbids extension types anywhere; msgpackr would decode some (a timestamp into a Date).
+  const extensions = [
+    { tag: 'fixext 1 (0xd4)', ext: [0xd4, 0x01, 0x00] },
+    { tag: 'fixext 2 (0xd5)', ext: [0xd5, 0x01, 0x00, 0x00] },
+    { tag: 'fixext 4 (0xd6), the 32-bit timestamp', ext: [0xd6, 0xff, 0x00, 0x00, 0x00, 0x01] },
+    { tag: 'fixext 8 (0xd7), the 64-bit timestamp', ext: [0xd7, 0xff, 0, 0, 0, 0, 0, 0, 0, 1] },
+    { tag: 'fixext 16 (0xd8)', ext: [0xd8, 0x01, ...Array<number>(16).fill(0)] },
+    { tag: 'ext 8 (0xc7), the 96-bit timestamp', ext: [0xc7, 0x0c, 0xff, ...Array<number>(12).fill(0)] },
+    { tag: 'ext 16 (0xc8)', ext: [0xc8, 0x00, 0x02, 0x05, 0xaa, 0xbb] },
+    { tag: 'ext 32 (0xc9)', ext: [0xc9, 0x00, 0x00, 0x00, 0x01, 0x05, 0xaa] },
+  ]
+  const places = [
+    { where: 'at the top level', frame: (ext: number[]) => bytes(ext) },
+    { where: 'as a map value', frame: (ext: number[]) => bytes(fixmap(1), fixstr('k'), ext) },
+    { where: 'as a map key', frame: (ext: number[]) => bytes(fixmap(1), ext, 1) },
+    { where: 'in a result body', frame: (ext: number[]) => bytes(fixarray(2), fixarray(2), 0, 1, fixarray(2), 0, ext) },
+  ]
+  const cases = extensions.flatMap(({ tag, ext }) => places.map(({ where, frame }) => ({ tag, where, frame: frame(ext) })))
+
+  it.each(cases)('reports $tag $where', ({ frame }) => {
+    expect(decodeUntrusted(frame, MAX_BYTES, MAX_DEPTH)).toEqual({ ok: false, reason: 'extension types are not allowed' })
+  })
+})
+
 describe('decodeUntrusted on nesting', () => {
   it('rejects a frame nested deeper than maxDepth', () => {
     const frame = bytes(Array(MAX_DEPTH + 1).fill(fixarray(1)), 1)
@@ -243,6 +268,33 @@ describe('commandsBody and commandListBody', () => {
       expect(JSON.stringify(new Unpackr({ mapsAsObjects: true }).unpack(fromPairs))).toBe(JSON.stringify(pairs))
       expect(scanCommandPairs(fromPairs, 100_000)).toBe(n)
     }
+  })
+})
+
+describe('the bytes of a task body', () => {
+  // Pinned byte for byte: the shortest standard forms, as the hand-written encoder wrote them before
+  // msgpackr took over, so that no reader of this project or another sees a change.
+  it('uses fixarray, fixstr, str8 and str16 exactly where the lengths call for them', () => {
+    const pairs: [string, string][] = [['a'.repeat(31), 'b'.repeat(32)], ['c'.repeat(255), 'd'.repeat(256)], ['é'.repeat(16), '']]
+    const expected = bytes(fixarray(3), fixarray(2), fixstr('a'.repeat(31)), str8('b'.repeat(32)), fixarray(2), str8('c'.repeat(255)), str16('d'.repeat(256)), fixarray(2), str8('é'.repeat(16)), fixstr(''))
+    expect(commandsBody(pairs).equals(expected)).toBe(true)
+    expect(commandListBody(pairs.map(([address, command]) => ({ address, command }))).equals(expected)).toBe(true)
+  })
+
+  it('uses array16 from 16 pairs and array32 above 65 535', () => {
+    const pair = ['h', 'c'] as [string, string]
+    expect([...commandsBody(Array<[string, string]>(15).fill(pair)).subarray(0, 1)]).toEqual([0x9f])
+    expect([...commandsBody(Array<[string, string]>(16).fill(pair)).subarray(0, 3)]).toEqual([0xdc, 0x00, 0x10])
+    expect([...commandsBody(Array<[string, string]>(65_536).fill(pair)).subarray(0, 5)]).toEqual([0xdd, 0x00, 0x01, 0x00, 0x00])
+  })
+
+  it('is a buffer of its own, not a view of the larger one the encoder reuses (the client keeps it for resends)', () => {
+    encode(Array(20_000).fill(['10.0.0.1', 'foo'])) // grows msgpackr's shared buffer well past 8 KiB
+    const large = commandsBody(Array<[string, string]>(5_000).fill(['10.0.0.1', 'foo']))
+    expect(large.buffer.byteLength).toBe(large.length)
+    const small = commandListBody([{ address: '10.0.0.1', command: 'foo' }])
+    expect(small.buffer.byteLength).toBeLessThanOrEqual(Buffer.poolSize)
+    expect(decodeTrusted(small)).toEqual([['10.0.0.1', 'foo']])
   })
 })
 

@@ -127,29 +127,66 @@ describe('scanMsgpack on a frame cut short', () => {
   })
 })
 
-describe('scanMsgpack on extension types', () => {
-  // Minimal well-formed extensions: tag, (length), type byte, data.
-  const extensions = [
-    { tag: 'fixext1 (0xd4)', frame: bytes(0xd4, 0x01, Array(1).fill(0)) },
-    { tag: 'fixext2 (0xd5)', frame: bytes(0xd5, 0x01, Array(2).fill(0)) },
-    { tag: 'fixext4 (0xd6)', frame: bytes(0xd6, 0xff, Array(4).fill(0)) }, // the timestamp msgpackr would turn into a Date
-    { tag: 'fixext8 (0xd7)', frame: bytes(0xd7, 0x01, Array(8).fill(0)) },
-    { tag: 'fixext16 (0xd8)', frame: bytes(0xd8, 0x01, Array(16).fill(0)) },
-    { tag: 'ext8 (0xc7)', frame: bytes(0xc7, 0x01, 0x01, 0x00) },
-    { tag: 'ext16 (0xc8)', frame: bytes(0xc8, 0x00, 0x01, 0x01, 0x00) },
-    { tag: 'ext32 (0xc9)', frame: bytes(0xc9, 0x00, 0x00, 0x00, 0x01, 0x01, 0x00) },
-  ]
+/** Minimal well-formed extensions, one per tag: tag, (length), type byte, data. */
+const EXTENSIONS = [
+  { tag: 'fixext 1 (0xd4)', frame: bytes(0xd4, 0x01, Array(1).fill(0)) },
+  { tag: 'fixext 2 (0xd5)', frame: bytes(0xd5, 0x01, Array(2).fill(0)) },
+  { tag: 'fixext 4 (0xd6), the 32-bit timestamp', frame: bytes(0xd6, 0xff, Array(4).fill(0)) }, // msgpackr would make a Date
+  { tag: 'fixext 8 (0xd7), the 64-bit timestamp', frame: bytes(0xd7, 0xff, Array(8).fill(0)) },
+  { tag: 'fixext 16 (0xd8)', frame: bytes(0xd8, 0x01, Array(16).fill(0)) },
+  { tag: 'ext 8 (0xc7)', frame: bytes(0xc7, 0x01, 0x01, 0x00) },
+  { tag: 'ext 8 (0xc7), the 96-bit timestamp', frame: bytes(0xc7, 0x0c, 0xff, Array(12).fill(0)) },
+  { tag: 'ext 16 (0xc8)', frame: bytes(0xc8, 0x00, 0x01, 0x01, 0x00) },
+  { tag: 'ext 32 (0xc9)', frame: bytes(0xc9, 0x00, 0x00, 0x00, 0x01, 0x01, 0x00) },
+  { tag: 'an empty ext 8 (0xc7)', frame: bytes(0xc7, 0x00, 0x01) },
+  { tag: 'fixext 1 (0xd4) of type 0x72, a msgpackr record', frame: bytes(0xd4, 0x72, 0x40) },
+]
 
-  it.each(extensions)('rejects $tag at the top level', ({ frame }) => {
+describe('scanMsgpack on extension types', () => {
+  it.each(EXTENSIONS)('rejects $tag at the top level', ({ frame }) => {
     expect(scanMsgpack(frame, DEPTH)).toBe('extension types are not allowed')
   })
 
-  it.each(extensions)('rejects $tag as a map value', ({ frame }) => {
+  it.each(EXTENSIONS)('rejects $tag as a map value', ({ frame }) => {
     expect(scanMsgpack(bytes(fixmap(1), fixstr('v'), frame), DEPTH)).toBe('extension types are not allowed')
   })
 
-  it.each(extensions)('rejects $tag as an array item after valid items', ({ frame }) => {
+  it.each(EXTENSIONS)('rejects $tag as a map key', ({ frame }) => {
+    expect(scanMsgpack(bytes(fixmap(1), frame, 1), DEPTH)).toBe('extension types are not allowed')
+  })
+
+  it.each(EXTENSIONS)('rejects $tag as an array item after valid items', ({ frame }) => {
     expect(scanMsgpack(bytes(fixarray(3), 1, fixstr('x'), frame), DEPTH)).toBe('extension types are not allowed')
+  })
+
+  it.each(EXTENSIONS)('rejects $tag nested as deep as the limit allows', ({ frame }) => {
+    expect(scanMsgpack(bytes(Array(DEPTH - 1).fill(fixarray(1)), frame), DEPTH)).toBe('extension types are not allowed')
+  })
+})
+
+describe('scanCommandPairs on extension types', () => {
+  const ADDRESS = fixstr('10.0.0.1')
+  const COMMAND = fixstr('foo')
+  const places = [
+    { where: 'as the body', body: (ext: Buffer) => ext },
+    { where: 'as a pair', body: (ext: Buffer) => bytes(fixarray(2), fixarray(2), ADDRESS, COMMAND, ext) },
+    { where: 'as the address', body: (ext: Buffer) => bytes(fixarray(1), fixarray(2), ext, COMMAND) },
+    { where: 'as the command', body: (ext: Buffer) => bytes(fixarray(2), fixarray(2), ADDRESS, COMMAND, fixarray(2), ADDRESS, ext) },
+  ]
+  const cases = EXTENSIONS.flatMap(({ tag, frame }) => places.map(({ where, body }) => ({ tag, where, body: body(frame) })))
+
+  it.each(cases)('refuses $tag $where, and names it', ({ body }) => {
+    expect(scanCommandPairs(body, 10_000)).toBe('extension types are not allowed')
+  })
+
+  it('does not call a tag byte alone, cut before its type byte, an extension', () => {
+    expect(scanCommandPairs(bytes(fixarray(1), fixarray(2), ADDRESS, 0xd4), 10_000)).toBe('command 0 has a command that is not a string')
+  })
+
+  it('does not carry a refusal over to the next body', () => {
+    expect(scanCommandPairs(bytes(0xd4, 0x01, 0x00), 10)).toBe('extension types are not allowed')
+    expect(scanCommandPairs(Buffer.alloc(0), 10)).toBe('body is not an array')
+    expect(scanCommandPairs(bytes(fixarray(1), 0xc9, 0x00, 0x00), 10)).toBe('command 0 is not an [address, command] pair')
   })
 })
 

@@ -377,34 +377,63 @@ describe('a malformed header whose replyTo is unusable', () => {
   })
 })
 
-describe('a header with an unknown key holding an extension type', () => {
-  it('is accepted: unknown keys MUST be ignored, whatever they hold', () => {
-    // {v: 1, type: 'abort', client: 'client-a', at: <timestamp ext -1>}
-    const frame = bytes(fixmap(4), fixstr('v'), 1, fixstr('type'), fixstr('abort'), fixstr('client'), fixstr('client-a'), fixstr('at'), 0xd6, 0xff, 0, 0, 0, 1)
-    expect(validateIntakeHeader(frame)).toMatchObject({ ok: true, header: VALID.abort })
+/** One minimal, well-formed value of each extension tag (the timestamp, type -1, among them). */
+const EXTENSIONS = [
+  { tag: 'fixext 1 (0xd4)', value: [0xd4, 0x01, 0x00] },
+  { tag: 'fixext 2 (0xd5)', value: [0xd5, 0x01, 0x00, 0x00] },
+  { tag: 'fixext 4, the 32-bit timestamp (0xd6, type -1)', value: [0xd6, 0xff, 0x00, 0x00, 0x00, 0x01] },
+  { tag: 'fixext 8, the 64-bit timestamp (0xd7, type -1)', value: [0xd7, 0xff, ...Array<number>(8).fill(0)] },
+  { tag: 'fixext 16 (0xd8)', value: [0xd8, 0x01, ...Array<number>(16).fill(0)] },
+  { tag: 'ext 8 (0xc7)', value: [0xc7, 0x03, 0x05, 0xaa, 0xbb, 0xcc] },
+  { tag: 'ext 16 (0xc8)', value: [0xc8, 0x00, 0x01, 0x05, 0xaa] },
+  { tag: 'ext 32, the 96-bit timestamp (0xc9, type -1)', value: [0xc9, 0x00, 0x00, 0x00, 0x0c, 0xff, ...Array<number>(12).fill(0)] },
+]
+
+/** Where in a header an extension can sit; each builds the 4-entry `abort` map around it. */
+const PLACES: readonly { where: string; entry: (ext: number[]) => (number | number[] | Buffer)[] }[] = [
+  { where: 'as the value of an unknown key', entry: (ext) => [fixstr('at'), ext] },
+  { where: 'inside an array under an unknown key', entry: (ext) => [fixstr('x'), 0x92, 0x01, ext] },
+  { where: 'inside a map under an unknown key', entry: (ext) => [fixstr('x'), fixmap(1), fixstr('y'), ext] },
+  { where: 'under a non-string key', entry: (ext) => [0x07, ext] },
+  { where: 'as a key', entry: (ext) => [ext, 0x01] },
+]
+
+describe('a header holding an extension type anywhere (CGP/1: malformed)', () => {
+  const cases = EXTENSIONS.flatMap(({ tag, value }) => PLACES.map(({ where, entry }) => ({ tag, where, value, entry })))
+
+  it.each(cases)('is rejected for $tag $where', ({ value, entry }) => {
+    const frame = bytes(fixmap(4), fixstr('v'), 1, fixstr('type'), fixstr('abort'), fixstr('client'), fixstr('client-a'), ...entry(value))
+    for (const { validate } of ROLES) {
+      expect(validate(frame)).toEqual({ ok: false, reason: 'header: extension types are not allowed' })
+    }
   })
 
-  it('is rejected when a known field holds one', () => {
-    const frame = bytes(fixmap(3), fixstr('v'), 1, fixstr('type'), fixstr('abort'), fixstr('client'), 0xd6, 0xff, 0, 0, 0, 1)
-    expect(validateIntakeHeader(frame)).toMatchObject({ ok: false, reason: expect.stringContaining('"client"') })
+  it.each(EXTENSIONS)('is rejected for $tag as the value of a known field', ({ value }) => {
+    const frame = bytes(fixmap(3), fixstr('v'), 1, fixstr('type'), fixstr('abort'), fixstr('client'), value)
+    expect(validateIntakeHeader(frame)).toEqual({ ok: false, reason: 'header: extension types are not allowed' })
   })
 
-  it.each([
-    { where: 'inside an array', value: [0x92, 0x01, 0xd4, 0x01, 0x00] },
-    { where: 'as an ext8 with a 3-byte payload', value: [0xc7, 0x03, 0x05, 0xaa, 0xbb, 0xcc] },
-    { where: 'under a non-string key', key: [0x07], value: [0xd5, 0x01, 0x00, 0x00] },
-    { where: 'as the key itself', key: [0xd4, 0x01, 0x00], value: [0x01] },
-  ])('is accepted when the extension sits $where', ({ key, value }) => {
-    const frame = bytes(fixmap(4), fixstr('v'), 1, fixstr('type'), fixstr('abort'), fixstr('client'), fixstr('client-a'), key ?? fixstr('x'), value)
-    expect(validateIntakeHeader(frame)).toMatchObject({ ok: true, header: VALID.abort })
+  it.each(EXTENSIONS)('still names replyTo, id and client of a task holding $tag, so it can be answered malformed', ({ value }) => {
+    const entries = Object.entries(VALID.task).flatMap(([key, field]) => [fixstr(key), encode(field)])
+    const frame = bytes(fixmap(7), ...entries, fixstr('trace'), value)
+    expect(validateIntakeHeader(frame)).toEqual({
+      ok: false,
+      reason: 'header: extension types are not allowed',
+      replyTo: REPLY_TO,
+      id: '17',
+      client: 'client-a',
+    })
   })
 
   it.each([
     { what: 'cut short', value: [0xd6, 0xff, 0x00] },
     { what: 'an ext32 claiming 0xffffffff bytes', value: [0xc9, 0xff, 0xff, 0xff, 0xff, 0x01, 0x00] },
-  ])('is rejected when the extension is $what', ({ value }) => {
-    const frame = bytes(fixmap(4), fixstr('v'), 1, fixstr('type'), fixstr('abort'), fixstr('client'), fixstr('client-a'), fixstr('x'), value)
-    expect(validateIntakeHeader(frame)).toEqual({ ok: false, reason: expect.stringMatching(/^header: /) })
+    { what: 'an ext8 claiming more bytes than follow', value: [0xc7, 0x09, 0x01, 0x00] },
+  ])('is rejected as broken MessagePack, with nobody to answer, when the extension is $what', ({ value }) => {
+    const frame = bytes(fixmap(4), fixstr('v'), 1, fixstr('type'), fixstr('task'), fixstr('replyTo'), fixstr(REPLY_TO), fixstr('x'), value)
+    const result = validateIntakeHeader(frame)
+    expect(result).toEqual({ ok: false, reason: expect.stringMatching(/^header: /) })
+    expect(result.ok === false && result.reason).not.toBe('header: extension types are not allowed')
   })
 })
 
@@ -495,3 +524,54 @@ describe('a header written by hand in forms msgpackr does not produce', () => {
     expect(validateWorkerHeader(frame)).toMatchObject({ ok: false, reason: expect.stringContaining('"capacity"') })
   })
 })
+
+describe('the header reader on text and keys', () => {
+  // Short ASCII text is decoded in JavaScript, the rest by Node's UTF-8 decoder; both must read alike.
+  it.each([
+    { what: 'non-ASCII ids', id: 'é€😀', client: 'клиент' },
+    { what: 'an ASCII id of 64 bytes and a client of 65', id: 'i'.repeat(64), client: 'c'.repeat(65) },
+    { what: 'a 64-byte id ending in a 2-byte character', id: `${'i'.repeat(62)}é`, client: 'c' },
+    { what: 'a NUL and DEL in an id', id: 'a\u0000b\u007f', client: 'c' },
+    { what: 'the longest id CGP/1 allows', id: 'x'.repeat(128), client: 'é'.repeat(64) },
+  ])('reads $what as they were written', ({ id, client }) => {
+    for (const str of [fixstrOrStr8, str8, str16, str32]) {
+      const frame = bytes(fixmap(6), str('v'), 1, str('type'), str('task'), str('id'), str(id), str('client'), str(client), str('replyTo'), str(REPLY_TO), str('attempt'), 1)
+      expect(validateIntakeHeader(frame)).toEqual({ ok: true, header: { ...VALID.task, id, client } })
+    }
+  })
+
+  it.each([
+    { key: 'Client', why: 'differs in case' },
+    { key: 'clienT', why: 'differs in its last byte' },
+    { key: 'clien', why: 'is a prefix' },
+    { key: 'clients', why: 'has one byte more' },
+    { key: 'cliënt', why: 'has the same characters but not the same bytes' },
+  ])('does not take a key that $why for a known key', ({ key }) => {
+    const frame = bytes(fixmap(3), fixstr('v'), 1, fixstr('type'), fixstr('abort'), fixstr(key), fixstr('client-a'))
+    expect(validateIntakeHeader(frame)).toMatchObject({ ok: false, reason: expect.stringContaining('"client"') })
+  })
+
+  it.each([
+    { form: 'int8', attempt: [0xd0, 0xff], shown: '-1' },
+    { form: 'int16', attempt: [0xd1, 0x80, 0x00], shown: '-32768' },
+    { form: 'int32', attempt: [0xd2, 0xff, 0xff, 0xff, 0xfe], shown: '-2' },
+    { form: 'uint32', attempt: [0xce, 0xff, 0xff, 0xff, 0xff], shown: '4294967295' },
+    { form: 'negative fixint', attempt: [0xe0], shown: '-32' },
+  ])('reads an attempt written as $form with its sign', ({ attempt, shown }) => {
+    const entries = Object.entries({ ...VALID.task, attempt: 0 }).flatMap(([key, field]) => [fixstr(key), key === 'attempt' ? attempt : encode(field)])
+    expect(validateIntakeHeader(bytes(fixmap(6), ...entries))).toMatchObject({ ok: false, reason: expect.stringContaining(`got ${shown}`) })
+  })
+
+  it('reads int16 and int32 attempts that are in range', () => {
+    for (const attempt of [[0xd1, 0x00, 0x07], [0xd2, 0x00, 0x0f, 0x42, 0x40]]) {
+      const entries = Object.entries(VALID.task).flatMap(([key, field]) => [fixstr(key), key === 'attempt' ? attempt : encode(field)])
+      const result = validateIntakeHeader(bytes(fixmap(6), ...entries))
+      expect(result).toMatchObject({ ok: true, header: { attempt: attempt.length === 3 ? 7 : 1_000_000 } })
+    }
+  })
+})
+
+/** fixstr when the text fits one, else str8: a header a minimal encoder would write. */
+function fixstrOrStr8(text: string): Buffer {
+  return Buffer.byteLength(text) <= 31 ? fixstr(text) : str8(text)
+}
