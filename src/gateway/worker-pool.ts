@@ -13,13 +13,12 @@ import type { ForkedWorkerConfig } from '../worker/main.js'
 import type { Logger } from '../log.js'
 import { CRASH_EXIT_CODE, writeCrashReport } from '../util/crash-report.js'
 import { CONFIG_EXIT_CODE } from '../worker/exit-codes.js'
+import { monotonicClock, type Clock } from '../util/clock.js'
+import { ForkBackoff } from './fork-backoff.js'
 
 /** Compiled entry point of a forked worker. */
 export const WORKER_ENTRY = fileURLToPath(new URL('../worker/main.js', import.meta.url))
 
-/** A worker that exits sooner than this after its fork, without saying ready, counts as a crash. */
-const CRASH_WINDOW_MS = 5000
-const MAX_BACKOFF_MS = 30_000
 
 export interface ForkedWorker {
   readonly id: string
@@ -38,14 +37,14 @@ export interface WorkerPoolEvents {
 export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   private readonly children = new Map<string, ForkedWorker>()
   private sequence = 0
-  private crashes = 0
-  private backoffUntil = 0
+  private readonly backoff = new ForkBackoff()
 
   constructor(
     private readonly config: Omit<ForkedWorkerConfig, 'id'>,
     private readonly idPrefix: string,
     private readonly logger: Logger,
     private readonly entry: string = WORKER_ENTRY,
+    private readonly clock: Clock = monotonicClock,
   ) {
     super()
   }
@@ -75,13 +74,13 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     const child = this.children.get(id)
     if (child !== undefined && !child.ready) {
       child.ready = true
-      this.crashes = 0
+      this.backoff.workerReady()
     }
   }
 
   /** Forks one worker, unless crash back-off is in force. */
   spawn(): ForkedWorker | undefined {
-    if (Date.now() < this.backoffUntil) return undefined
+    if (!this.backoff.mayFork(this.clock())) return undefined
     // Unguessable, so no remote worker can say ready under a fork's id before the fork does.
     const id = `${this.idPrefix}-w${++this.sequence}-${randomBytes(4).toString('hex')}`
     const config: ForkedWorkerConfig = { ...this.config, id }
@@ -94,7 +93,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     })
     if (child.pid === undefined) {
       this.logger.error({ id }, 'fork failed')
-      this.noteCrash()
+      this.logBackoff(this.backoff.forkFailed(this.clock()))
       return undefined
     }
     const pid = child.pid
@@ -103,7 +102,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       id,
       pid,
       process: child,
-      forkedAt: Date.now(),
+      forkedAt: this.clock(),
       ready: false,
       exited: new Promise((resolve) => (markExited = resolve)),
     }
@@ -117,10 +116,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
         writeCrashReport('gateway', `forked worker ${id} (pid ${pid}) exited with code ${code}\n`)
       }
       if (code === CONFIG_EXIT_CODE) this.logger.error({ id, pid }, 'worker could not load its executor (its log line says why)')
-      // Exit 0 is a worker that left on the poison pill (it said ready after shutdown began), not a crash.
-      // A configuration exit backs off however long the loading took: the next fork fails alike.
-      const booting = Date.now() - worker.forkedAt < CRASH_WINDOW_MS || code === CONFIG_EXIT_CODE
-      if (!worker.ready && code !== 0 && booting) this.noteCrash()
+      const pauseMs = this.backoff.workerExited({ forkedAt: worker.forkedAt, ready: worker.ready, code, configFailure: code === CONFIG_EXIT_CODE }, this.clock())
+      if (pauseMs !== undefined) this.logBackoff(pauseMs)
       this.emit('exit', { id, pid, code, signal, ready: worker.ready })
       markExited()
     })
@@ -143,10 +140,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     await Promise.all([...this.children.values()].map((child) => child.exited))
   }
 
-  private noteCrash(): void {
-    this.crashes++
-    const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** (this.crashes - 1))
-    this.backoffUntil = Date.now() + delay
-    this.logger.warn({ crashes: this.crashes, retryInMs: delay }, 'worker died during start-up; backing off')
+  private logBackoff(retryInMs: number): void {
+    this.logger.warn({ crashes: this.backoff.bootDeaths, retryInMs }, 'worker died during start-up; backing off')
   }
 }

@@ -11,6 +11,7 @@ import { Push } from 'zeromq'
 import { Sender } from './sender.js'
 import { SendError, errorMessage } from '../errors.js'
 import { withDefaults } from '../util/options.js'
+import { monotonicClock, type Clock } from '../util/clock.js'
 
 export interface ReplySocketsOptions {
   /**
@@ -48,6 +49,8 @@ export interface ReplySocketsOptions {
    * @default 2000
    */
   readonly lingerMs?: number
+  /** What idleness is measured on; tests pass a fake one. @default the monotonic clock */
+  readonly clock?: Clock
 }
 
 export const replySocketsDefaults = {
@@ -58,6 +61,7 @@ export const replySocketsDefaults = {
   sendHighWaterMark: 1000,
   maxBacklog: 10_000,
   lingerMs: 2000,
+  clock: monotonicClock,
 } as const
 
 interface Entry {
@@ -109,7 +113,7 @@ export class ReplySockets {
       this.entries.delete(endpoint)
       this.entries.set(endpoint, entry)
     }
-    entry.lastUsed = Date.now()
+    entry.lastUsed = this.options.clock()
     const used = entry
     return used.sender.send(frames).catch((error: unknown) => {
       if (error instanceof SendError && error.code === 'ERR_SEND_RETRIES_EXHAUSTED') this.discard(endpoint, used, 0)
@@ -140,12 +144,12 @@ export class ReplySockets {
     if (this.closed) return
     this.closed = true
     clearInterval(this.sweeper)
-    const started = Date.now()
+    const started = this.options.clock()
     let timer: NodeJS.Timeout | undefined
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, lingerMs)))
     await Promise.race([Promise.all([...this.entries.values()].map((entry) => entry.sender.drained())), deadline])
     clearTimeout(timer)
-    const remaining = Math.max(0, lingerMs - (Date.now() - started))
+    const remaining = Math.max(0, lingerMs - (this.options.clock() - started))
     for (const [endpoint, entry] of this.entries) this.discard(endpoint, entry, remaining)
   }
 
@@ -168,7 +172,7 @@ export class ReplySockets {
       retryDelayMs: this.options.retryDelayMs,
       maxBacklog: this.options.maxBacklog,
     })
-    const entry: Entry = { socket, sender, lastUsed: Date.now() }
+    const entry: Entry = { socket, sender, lastUsed: this.options.clock() }
     this.entries.set(endpoint, entry)
     this.opened++
     if (this.entries.size > this.options.maxSockets) {
@@ -187,8 +191,9 @@ export class ReplySockets {
     }
   }
 
-  private sweep(): void {
-    const cutoff = Date.now() - this.options.idleMs
+  /** Closes the sockets idle for `idleMs` with nothing waiting; runs every `idleMs / 2` by itself. */
+  sweep(): void {
+    const cutoff = this.options.clock() - this.options.idleMs
     for (const [endpoint, entry] of this.entries) {
       if (entry.lastUsed > cutoff) break // LRU order: the rest are newer
       if (entry.sender.backlog === 0) this.discard(endpoint, entry, this.options.lingerMs)
