@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module'
 import { pino, type Level, type Logger } from 'pino'
 import { terminalSafe } from './util/terminal-text.js'
+import { monotonicClock, type Clock } from './util/clock.js'
 
 export type { Logger } from 'pino'
 
@@ -89,6 +90,7 @@ export class RateLimitedLog {
   constructor(
     private readonly logger: Logger,
     private readonly perSecond = 10,
+    private readonly clock: Clock = monotonicClock,
   ) {}
 
   warn(fields: Record<string, unknown>, message: string): void {
@@ -100,7 +102,7 @@ export class RateLimitedLog {
   }
 
   private write(level: 'info' | 'warn', fields: Record<string, unknown>, message: string): void {
-    const now = performance.now()
+    const now = this.clock()
     if (now - this.windowStart >= 1000) {
       this.flush()
       this.windowStart = now
