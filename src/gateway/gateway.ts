@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
+import { setTimeout as delay } from 'node:timers/promises'
 import { errorMessage } from '../errors.js'
 import { warmUpCodec } from '../protocol/warm-up.js'
 import { assertBindable, removeStaleIpcFiles, uniqueIpcEndpoint } from '../transport/endpoint.js'
@@ -245,8 +246,4 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const deadline = this.clock() + ms
     while (this.clock() < deadline && !this.core.drained) await delay(20)
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }
