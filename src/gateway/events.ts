@@ -1,0 +1,77 @@
+/**
+ * What a gateway tells the world: its events and its counters. The core
+ * raises the events and keeps the counters; `Gateway` re-exports both types.
+ */
+import type { RejectReason } from '../protocol/types.js'
+
+export type WorkerLossReason = 'heartbeat' | 'exited' | 'unreachable' | 'hold-timeout'
+
+/** Events of a {@link Gateway}. */
+export interface GatewayEvents {
+  /** Both sockets are bound. */
+  listening: [endpoints: { endpoint: string; workersEndpoint: string }]
+  /** A worker process was forked. */
+  'worker:spawn': [worker: { id: string; pid: number }]
+  /** A worker (forked or remote) said `ready`; `capacity` is what it may hold (its declared one, capped). */
+  'worker:ready': [worker: { id: string; capacity: number }]
+  /** A `ready` was refused: its worker id belongs to another live connection, or too many workers are connected. */
+  'worker:refused': [worker: { id: string; reason: 'id-in-use' | 'too-many-workers' }]
+  /** A worker was lost; what it held went back to the queue or was rejected. */
+  'worker:lost': [worker: { id: string; reason: WorkerLossReason; requeued: number }]
+  /** An idle forked worker beyond `minWorkers` was sent the poison pill. */
+  'worker:retire': [worker: { id: string; idleMs: number }]
+  /** A forked worker process exited. */
+  'worker:exit': [worker: { id: string; pid: number; code: number | null; signal: string | null }]
+  /** A batch was rejected. */
+  'batch:rejected': [batch: { id: string; client: string; reason: RejectReason }]
+  /** A client's `abort` removed its queued batches (and later ones that arrive from it). */
+  abort: [abort: { client: string; dropped: number }]
+  /** A message was malformed; it was counted and dropped (or answered `rejected`). */
+  malformed: [message: { source: 'intake' | 'workers'; reason: string }]
+  /** Shutdown began. */
+  closing: []
+  /** Everything is closed and every forked worker has exited. */
+  closed: []
+}
+
+/** Raises one gateway event; the core's only way to reach listeners. */
+export type Emit = <K extends keyof GatewayEvents>(event: K, ...args: GatewayEvents[K]) => void
+
+/** Counters of a gateway, for monitoring and tests. */
+export interface GatewayStats {
+  received: number
+  malformed: number
+  duplicates: number
+  /** Resends of a batch a worker still held, run again beside it on another worker. */
+  speculative: number
+  dispatched: number
+  completed: number
+  requeued: number
+  aborted: number
+  rejected: Record<RejectReason, number>
+  /** Rejections that could not be handed to their client's socket (gone, evicted, never there). */
+  undelivered: number
+  workersSpawned: number
+  workersLost: number
+  /** `ready` messages refused (an id in use by another connection, or too many workers). */
+  workersRefused: number
+}
+
+/** Every counter at zero. */
+export function zeroStats(): GatewayStats {
+  return {
+    received: 0,
+    malformed: 0,
+    duplicates: 0,
+    speculative: 0,
+    dispatched: 0,
+    completed: 0,
+    requeued: 0,
+    aborted: 0,
+    rejected: { malformed: 0, 'too-large': 0, 'queue-full': 0, 'shutting-down': 0, 'attempts-exhausted': 0, 'not-allowed': 0 },
+    undelivered: 0,
+    workersSpawned: 0,
+    workersLost: 0,
+    workersRefused: 0,
+  }
+}
