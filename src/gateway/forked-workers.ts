@@ -4,6 +4,7 @@
  * when the port listens on every interface.
  */
 import type { Logger } from '../log.js'
+import { forkedWorkerOptions } from '../options/forked.js'
 import { isWildcardHost } from '../transport/endpoint.js'
 import type { ResolvedGatewayOptions } from './options.js'
 import { WorkerPool } from './worker-pool.js'
@@ -11,19 +12,7 @@ import { WorkerPool } from './worker-pool.js'
 export function forkedWorkers(o: ResolvedGatewayOptions, workersEndpoint: string, idPrefix: string, logger: Logger): WorkerPool {
   const gateway = isWildcardHost(workersEndpoint) ? workersEndpoint.replace(/^tcp:\/\/.*:([0-9]+)$/, 'tcp://127.0.0.1:$1') : workersEndpoint
   return new WorkerPool(
-    {
-      gateway,
-      executor: o.executor!,
-      capacity: o.capacity,
-      concurrency: o.concurrency,
-      commandTimeoutMs: o.commandTimeoutMs,
-      heartbeatIntervalMs: o.heartbeatIntervalMs,
-      heartbeatLiveness: o.heartbeatLiveness,
-      maxBatch: o.maxBatch,
-      maxMessageBytes: o.maxMessageBytes,
-      logLevel: o.workerLogLevel ?? logger.level,
-      gatewayPid: process.pid,
-    },
+    { ...forkedWorkerOptions(o), gateway, logLevel: o.workerLogLevel ?? logger.level, gatewayPid: process.pid },
     idPrefix,
     logger,
   )

@@ -5,7 +5,8 @@
  * or was SIGKILLed) it leaves at once.
  */
 import { loadExecutor } from '../executors/load.js'
-import type { Executor, ExecutorSpec } from '../executors/types.js'
+import type { Executor } from '../executors/types.js'
+import type { ForkedWorkerOptions } from '../options/forked.js'
 import { createLogger } from '../log.js'
 import { errorMessage } from '../errors.js'
 import { Worker } from './worker.js'
@@ -15,18 +16,13 @@ import { CONFIG_EXIT_CODE } from './exit-codes.js'
 
 installCrashReport('worker')
 
-/** What the gateway passes to a forked worker. @internal */
-export interface ForkedWorkerConfig {
+/**
+ * What the gateway passes to a forked worker: the options its schema marks
+ * `forked` (see forkedWorkerOptions), and what is per worker or per process. @internal
+ */
+export type ForkedWorkerConfig = ForkedWorkerOptions & {
   readonly gateway: string
   readonly id: string
-  readonly executor: ExecutorSpec
-  readonly capacity: number
-  readonly concurrency: number
-  readonly commandTimeoutMs: number
-  readonly heartbeatIntervalMs: number
-  readonly heartbeatLiveness: number
-  readonly maxBatch: number
-  readonly maxMessageBytes: number
   readonly logLevel: string
   /** Pid of the forking gateway; a worker whose parent is anyone else has lost it. */
   readonly gatewayPid: number
@@ -80,19 +76,8 @@ async function main(): Promise<void> {
     process.exit(CONFIG_EXIT_CODE)
   }
   if (stopRequested) process.exit(0) // SIGTERM while loading: nothing held, nothing to finish
-  worker = new Worker({
-    gateway: config.gateway,
-    id: config.id,
-    executor,
-    capacity: config.capacity,
-    concurrency: config.concurrency,
-    commandTimeoutMs: config.commandTimeoutMs,
-    heartbeatIntervalMs: config.heartbeatIntervalMs,
-    heartbeatLiveness: config.heartbeatLiveness,
-    maxBatch: config.maxBatch,
-    maxMessageBytes: config.maxMessageBytes,
-    logger,
-  })
+  const { executor: _spec, logLevel: _level, gatewayPid: _pid, ...settings } = config
+  worker = new Worker({ ...settings, executor, logger })
   await worker.warmUp()
   worker.start()
   await worker.closed
