@@ -1,17 +1,34 @@
 /**
- * Public API of the command gateway. The CLIs are thin wrappers over these.
+ * Public API of the command gateway: the three roles, the executor seam, the
+ * errors, and the types a library user meets. The CLIs are thin wrappers over
+ * these. Nothing else is exported: frames, codec, validators and socket
+ * helpers are internals, imported from their own modules by the code (and the
+ * tests) that need them. tests/unit/public-api.test.ts pins the list.
  */
+
+// The client.
 export { Client, clientDefaults, type ClientOptions, type ClientEvents, type ClientProgress, type CommandRecord, type CommandSource, type CommandInput } from './client/client.js'
-export { formatSummary, type RunSummary, type LostBreakdown } from './client/summary.js'
-export { requestStatus, formatStatus, StatusError, type GatewayStatus, type WorkerStatus } from './gateway/status.js'
+export { formatSummary, type RunSummary, type OutcomeCounts, type LostBreakdown } from './client/summary.js'
+export type { BadLine } from './data/bad-lines.js'
+
+// The gateway, and its status view (what gateway-status prints).
 export { Gateway, gatewayDefaults, type GatewayOptions, type GatewayEvents, type GatewayStats, type WorkerLossReason } from './gateway/gateway.js'
+export { requestStatus, formatStatus, StatusError, type GatewayStatus, type WorkerStatus } from './gateway/status.js'
+
+// The worker.
 export { Worker, workerDefaults, type WorkerOptions, type WorkerEvents, type WorkerStats } from './worker/worker.js'
-export { deviceMapExecutor, type Executor } from './worker/executor.js'
-export { loadDeviceMap, parseDeviceLine, DeviceMap, type DeviceEntry, type LoadDeviceMapOptions } from './data/device-map.js'
-export { readCommands, parseCommandLine, type CommandLine, type ReadCommandsOptions } from './data/commands-file.js'
-export { formatBadLine, type BadLine } from './data/bad-lines.js'
-export { ReplySockets, replySocketsDefaults, type ReplySocketsOptions } from './transport/reply-sockets.js'
+export type { ReplySocketsOptions } from './transport/reply-sockets.js'
+
+// The executor seam and the built-in device-map executor module.
+export type { Executor, ExecutorContext, CreateExecutor, ExecutorSpec } from './executors/types.js'
+export { loadExecutor, type LoadExecutorOptions } from './executors/load.js'
+export { DEVICE_MAP_EXECUTOR, deviceMapSpec } from './executors/spec.js'
+export { default as createDeviceMapExecutor, deviceMapExecutor, type DeviceMapExecutorOptions } from './executors/device-map.js'
+export type { DeviceMap, DeviceEntry } from './data/device-map.js'
+
+// Errors: branch on `code` (or the class), never on `message`.
 export {
+  GatewayError,
   ConfigError,
   InputError,
   SendError,
@@ -20,16 +37,9 @@ export {
   type InputErrorCode,
   type SendErrorCode,
 } from './errors.js'
-export { encode, decodeUntrusted } from './protocol/codec.js'
-export { Limits } from './protocol/limits.js'
-export * from './protocol/types.js'
-export * from './protocol/frames.js'
-export {
-  validateIntakeHeader,
-  validateClientInboundHeader,
-  validateWorkerHeader,
-  validateGatewayHeader,
-  type Validated,
-} from './protocol/validate.js'
-export { scanMsgpack, scanCommandPairs } from './protocol/msgpack-scan.js'
+
+// CGP/1 as a library user meets it: outcome codes and rejection reasons.
+export { ResultCode, type CommandOutcome, type RejectReason } from './protocol/types.js'
+
+// Logging.
 export { createLogger, type Logger, type LoggerOptions } from './log.js'

@@ -3,7 +3,8 @@
  * library Client → Gateway (compiled, as shipped) → worker processes → Client.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Client, Gateway, decodeUntrusted, formatStatus, requestStatus, type CommandRecord, type GatewayOptions } from '../../dist/index.js'
+import { Client, Gateway, formatStatus, requestStatus, type CommandRecord, type GatewayOptions } from '../../dist/index.js'
+import { decodeUntrusted } from '../../dist/protocol/codec.js'
 import { Request } from 'zeromq'
 import { fixtures, type Fixtures } from '../helpers/data.js'
 import { expectAllGone, freePort, waitFor } from '../helpers/processes.js'
