@@ -66,6 +66,14 @@ export class UnknownCommandError extends GatewayError<'ERR_UNKNOWN_COMMAND'> {
   }
 }
 
+/** A status request (`gateway-status`, `requestStatus()`) that got no valid answer. */
+export class StatusError extends GatewayError<'ERR_STATUS'> {
+  override readonly name = 'StatusError'
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_STATUS', message, options)
+  }
+}
+
 /** The `code` of an error-like value, if it has a string one. */
 export function errorCode(error: unknown): string | undefined {
   if (typeof error === 'object' && error !== null && 'code' in error) {

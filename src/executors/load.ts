@@ -5,9 +5,10 @@
  * `ERR_EXECUTOR` that names the module and carries the cause: a forked
  * worker logs that one line and exits, and a CLI prints it and exits 2.
  */
+import { access, constants } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { isAbsolute, join, resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { ConfigError, errorMessage } from '../errors.js'
 import { DEVICE_MAP_EXECUTOR } from './spec.js'
 import type { CreateExecutor, Executor, ExecutorContext, ExecutorSpec } from './types.js'
@@ -90,6 +91,35 @@ export async function loadExecutor(spec: ExecutorSpec, context: ExecutorContext,
     throw fail(`createExecutor must return an executor, (address, command, signal) => Promise; it returned ${describe(executor)}`)
   }
   return executor as Executor
+}
+
+/**
+ * Fails early, in a process that forks workers rather than running commands,
+ * on what a forked worker would otherwise find only after its fork, and then
+ * again with every re-fork: a module file or a device map that is not there.
+ * It imports nothing, so no user code runs in the gateway. A package name is
+ * left to the workers (its resolution can depend on conditions only `import()` sees).
+ */
+export async function checkExecutorSpec(spec: ExecutorSpec, options: LoadExecutorOptions = {}): Promise<void> {
+  const name = JSON.stringify(spec.module)
+  const readable = async (path: string, what: string): Promise<void> => {
+    try {
+      await access(path, constants.R_OK)
+    } catch (error) {
+      throw new ConfigError('ERR_EXECUTOR', `executor module ${name}: ${what} ${path} cannot be read: ${errorMessage(error)}`, { cause: error })
+    }
+  }
+  if (typeof spec.module !== 'string' || spec.module.length === 0) {
+    throw new ConfigError('ERR_EXECUTOR', `executor module ${name}: module must be a non-empty string`)
+  }
+  if (spec.module === DEVICE_MAP_EXECUTOR) {
+    const file = (spec.options as { file?: unknown } | null | undefined)?.file
+    if (typeof file !== 'string') throw new ConfigError('ERR_EXECUTOR', `executor module ${name}: options.file must be the path of a device map`)
+    return readable(resolve(options.cwd ?? process.cwd(), file), 'device map')
+  }
+  if (BUILT_IN.has(spec.module)) return
+  const specifier = resolveExecutorModule(spec.module, options.cwd)
+  if (specifier.startsWith('file:') && isFilePath(spec.module)) await readable(fileURLToPath(specifier), 'file')
 }
 
 /** What a value is, for an error message: never the value itself, which may be large or secret. */

@@ -25,6 +25,7 @@ import type { GatewayStatus } from './status.js'
 import type { WorkerPool } from './worker-pool.js'
 import { forkedWorkers } from './forked-workers.js'
 import { WorkerPort } from './worker-port.js'
+import { checkExecutorSpec } from '../executors/load.js'
 export { gatewayDefaults, type GatewayOptions } from './options.js'
 export type { GatewayEvents, GatewayStats, WorkerLossReason } from './events.js'
 
@@ -164,6 +165,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   private async bindAndServe(): Promise<void> {
+    // A module file or map that is not there fails here, once, rather than in every re-fork.
+    if (this.options.maxWorkers > 0 && this.options.executor !== undefined) await checkExecutorSpec(this.options.executor)
     // Gateways killed by SIGKILL leave their worker port's file behind; sweep those up.
     const stale = await removeStaleIpcFiles(WORKER_PORT_PREFIX)
     if (stale > 0) this.logger.debug({ removed: stale }, 'socket files of gateways that are gone removed')

@@ -6,7 +6,7 @@
  */
 import { Reply, Request } from 'zeromq'
 import { decodeUntrusted, encode } from '../protocol/codec.js'
-import { errorMessage } from '../errors.js'
+import { StatusError, errorMessage } from '../errors.js'
 import type { Logger } from '../log.js'
 import { terminalSafe, terminalSafeValue } from '../util/terminal-text.js'
 
@@ -59,11 +59,7 @@ export interface GatewayStatus {
   }
 }
 
-/** No status came back from a gateway; the message names its endpoint. */
-export class StatusError extends Error {
-  override readonly name = 'StatusError'
-  readonly code = 'ERR_STATUS'
-}
+export { StatusError }
 
 /** A status request is a small map; anything bigger is not one. */
 const MAX_REQUEST_BYTES = 1024

@@ -14,7 +14,7 @@ import { Client, Gateway, type CommandRecord, type GatewayOptions } from '../../
 import { WORKER_ENTRY } from '../../dist/gateway/worker-pool.js'
 import { CONFIG_EXIT_CODE } from '../../dist/worker/exit-codes.js'
 import { fixtures, type Fixtures } from '../helpers/data.js'
-import { ROOT, expectAllGone, waitFor } from '../helpers/processes.js'
+import { ROOT, expectAllGone, freePort, waitFor } from '../helpers/processes.js'
 
 const TAGGING = 'tests/fixtures/tagging-executor.mjs'
 const FAILING = 'tests/fixtures/failing-executor.mjs'
@@ -153,5 +153,24 @@ describe('a gateway whose executor module never loads', () => {
     const reports = takeCrashReports()
     expect(reports.length).toBeGreaterThanOrEqual(4)
     for (const report of reports) expect(report).toMatch(new RegExp(`exited with code ${CONFIG_EXIT_CODE}`))
+  })
+})
+
+describe('a gateway whose executor module file is not there', () => {
+  it('start() rejects with ERR_EXECUTOR naming the module, before it binds or forks anything', async () => {
+    const port = await freePort()
+    const gateway = new Gateway({ bind: `tcp://127.0.0.1:${port}`, maxWorkers: 2, executor: { module: './no-such-executor.mjs' } })
+    const spawned: number[] = []
+    gateway.on('worker:spawn', ({ pid }) => spawned.push(pid))
+    const error = await gateway.start().catch((e: unknown) => e)
+    expect(error).toMatchObject({ name: 'ConfigError', code: 'ERR_EXECUTOR' })
+    expect((error as Error).message).toContain('executor module "./no-such-executor.mjs": file')
+    expect(spawned).toEqual([])
+    expect(gateway.workerPids).toEqual([])
+    // Nothing was bound: another gateway takes the same port at once.
+    const next = new Gateway({ bind: `tcp://127.0.0.1:${port}`, maxWorkers: 0 })
+    gateways.push(next)
+    await next.start()
+    expect(next.endpoint).toBe(`tcp://127.0.0.1:${port}`)
   })
 })

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { pino } from 'pino'
-import { loadExecutor, resolveExecutorModule } from '../../src/executors/load.js'
+import { checkExecutorSpec, loadExecutor, resolveExecutorModule } from '../../src/executors/load.js'
 import { deviceMapSpec } from '../../src/executors/spec.js'
 import { ConfigError } from '../../src/errors.js'
 import { fixtures, type Fixtures } from '../helpers/data.js'
@@ -143,5 +143,33 @@ describe('a createExecutor that fails', () => {
       code: 'ERR_EXECUTOR',
       message: 'executor module "throws-on-import.mjs": cannot be imported: broken install',
     })
+  })
+})
+
+describe('checkExecutorSpec, what a gateway checks before it forks anything', () => {
+  it('a module file that is not there is ERR_EXECUTOR naming the module and the path', async () => {
+    const error = await checkExecutorSpec({ module: './nowhere.mjs' }, { cwd: files.dir }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ConfigError)
+    expect(error).toMatchObject({ code: 'ERR_EXECUTOR' })
+    expect((error as Error).message).toContain('executor module "./nowhere.mjs": file')
+    expect((error as Error).message).toContain(join(files.dir, 'nowhere.mjs'))
+  })
+
+  it('a device map that is not there is ERR_EXECUTOR naming the map', async () => {
+    const error = await checkExecutorSpec(deviceMapSpec('gone.txt'), { cwd: files.dir }).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'ERR_EXECUTOR' })
+    expect((error as Error).message).toContain(`device map ${join(files.dir, 'gone.txt')} cannot be read`)
+  })
+
+  it('passes a module file and a device map that are there, without importing the module', async () => {
+    // A module that would throw if imported: the check must not run user code.
+    const name = await moduleFile('throws-on-import.mjs', 'throw new Error("imported")')
+    await expect(checkExecutorSpec({ module: `./${name}` }, { cwd: files.dir })).resolves.toBeUndefined()
+    await files.write('map.txt', ['10.0.0.1:ping:1:0'])
+    await expect(checkExecutorSpec(deviceMapSpec('map.txt'), { cwd: files.dir })).resolves.toBeUndefined()
+  })
+
+  it('leaves a package name to the workers', async () => {
+    await expect(checkExecutorSpec({ module: 'no-such-package-cgw' }, { cwd: files.dir })).resolves.toBeUndefined()
   })
 })

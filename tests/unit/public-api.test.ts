@@ -98,7 +98,7 @@ describe('the public API of zmq-command-gateway', () => {
   it('the values are what their names promise', async () => {
     const api = await import('zmq-command-gateway')
     for (const role of [api.Client, api.Gateway, api.Worker]) expect(typeof role).toBe('function')
-    for (const error of [api.ConfigError, api.InputError, api.SendError, api.UnknownCommandError]) {
+    for (const error of [api.ConfigError, api.InputError, api.SendError, api.UnknownCommandError, api.StatusError]) {
       expect(Object.getPrototypeOf(error)).toBe(api.GatewayError)
     }
     expect(api.ResultCode).toEqual({ Ok: 0, Unknown: 1, Failed: 2, Timeout: 3 })
