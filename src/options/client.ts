@@ -2,10 +2,9 @@
  * The client's options (`new Client()` and `run-client`), declared once.
  * Keys are ClientOptions' names; see types.ts for what each field feeds.
  */
-import type { Logger } from '../log.js'
 import { Limits } from '../protocol/limits.js'
 import { boolean, endpoint, endpoints, integer, libraryValue, text } from './kinds.js'
-import { Group, configFlag, logLevelFlag, workerSettings } from './shared.js'
+import { Group, configFlag, logLevelFlag, loggerOption, workerSettings } from './shared.js'
 import { defineSchema } from './types.js'
 
 export const clientSchema = defineSchema({
@@ -125,10 +124,7 @@ export const clientSchema = defineSchema({
     kind: libraryValue<() => Promise<void> | undefined>('a function', (v) => typeof v === 'function'),
     help: 'awaited before each new batch is sent',
   },
-  logger: {
-    kind: libraryValue<Logger>('a pino logger', (v) => typeof v === 'object' && v !== null),
-    help: 'where to log',
-  },
+  logger: loggerOption,
   logLevel: logLevelFlag('warn'),
   config: configFlag,
 })

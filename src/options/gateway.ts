@@ -4,11 +4,9 @@
  */
 import { availableParallelism } from 'node:os'
 import type { ExecutorSpec } from '../executors/types.js'
-import type { Logger } from '../log.js'
 import { Limits } from '../protocol/limits.js'
-import type { ReplySocketsOptions } from '../transport/reply-sockets.js'
 import { endpoint, integer, libraryValue, logLevel } from './kinds.js'
-import { Group, configFlag, executorFlags, logLevelFlag, workerSettings } from './shared.js'
+import { Group, configFlag, executorFlags, logLevelFlag, loggerOption, replyOption, workerSettings } from './shared.js'
 import { defineSchema } from './types.js'
 
 const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null
@@ -141,14 +139,8 @@ export const gatewaySchema = defineSchema({
     help: 'messages ZeroMQ buffers per client connection on the intake (ZMQ_RCVHWM)',
     group: Group.limits,
   },
-  reply: {
-    kind: libraryValue<ReplySocketsOptions>('an object', isObject),
-    help: 'options of the socket cache used to send rejected to clients',
-  },
-  logger: {
-    kind: libraryValue<Logger>('a pino logger', isObject),
-    help: 'where to log',
-  },
+  reply: replyOption('options of the socket cache used to send rejected to clients'),
+  logger: loggerOption,
   logLevel: logLevelFlag('info'),
   config: configFlag,
 })

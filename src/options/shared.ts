@@ -4,7 +4,9 @@
  * `--log-level` and `--config` the same way.
  */
 import { Limits } from '../protocol/limits.js'
-import { boolean, integer, json, logLevel, text } from './kinds.js'
+import type { Logger } from '../log.js'
+import type { ReplySocketsOptions } from '../transport/reply-sockets.js'
+import { boolean, integer, json, libraryValue, logLevel, text } from './kinds.js'
 import type { OptionSpec } from './types.js'
 
 /** Group headings shared by the roles. `undefined` lists a flag under commander's own `Options:`. */
@@ -138,3 +140,16 @@ export const configFlag = {
   cliOnly: true,
   inConfigFile: false,
 } as const
+
+const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null
+
+/** The library-only `logger` option every role has. */
+export const loggerOption = {
+  kind: libraryValue<Logger>('a pino logger', isObject),
+  help: 'where to log',
+}
+
+/** The library-only `reply` option: the reply-socket cache of a role that sends to clients. */
+export function replyOption(help: string) {
+  return { kind: libraryValue<ReplySocketsOptions>('an object', isObject), help }
+}

@@ -3,14 +3,11 @@
  * Keys are WorkerOptions' names; see types.ts for what each field feeds.
  */
 import type { Executor } from '../executors/types.js'
-import type { Logger } from '../log.js'
 import { Limits } from '../protocol/limits.js'
-import type { ReplySocketsOptions } from '../transport/reply-sockets.js'
 import { endpoint, integer, libraryValue, text } from './kinds.js'
-import { Group, configFlag, executorFlags, logLevelFlag, workerSettings } from './shared.js'
+import { Group, configFlag, executorFlags, logLevelFlag, loggerOption, replyOption, workerSettings } from './shared.js'
 import { defineSchema } from './types.js'
 
-const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null
 
 export const workerSchema = defineSchema({
   gateway: {
@@ -45,14 +42,8 @@ export const workerSchema = defineSchema({
     help: 'longest pause between reconnects to a lost gateway (pauses double from one heartbeat)',
     group: Group.timing,
   },
-  reply: {
-    kind: libraryValue<ReplySocketsOptions>('an object', isObject),
-    help: 'options of the reply-socket cache (sockets to clients)',
-  },
-  logger: {
-    kind: libraryValue<Logger>('a pino logger', isObject),
-    help: 'where to log',
-  },
+  reply: replyOption('options of the reply-socket cache (sockets to clients)'),
+  logger: loggerOption,
   logLevel: logLevelFlag('info'),
   config: configFlag,
 })
