@@ -4,7 +4,7 @@
  * worker setting reaches forked workers by one flag in the schema.
  */
 import type { ExecutorSpec } from '../executors/types.js'
-import type { ResolvedGatewayOptions } from '../gateway/options.js'
+import type { DefaultsOf } from './types.js'
 import { gatewaySchema } from './gateway.js'
 
 type ForkedKey = { [K in keyof typeof gatewaySchema]: (typeof gatewaySchema)[K] extends { readonly forked: true } ? K : never }[keyof typeof gatewaySchema]
@@ -15,7 +15,10 @@ type ForkedKey = { [K in keyof typeof gatewaySchema]: (typeof gatewaySchema)[K] 
  * `maxBatch`, `maxMessageBytes` (whatever the schema marks `forked`). The caller
  * adds what is per worker or per process: gateway endpoint, id, log level, pid.
  */
-export type ForkedWorkerOptions = Pick<ResolvedGatewayOptions, Exclude<ForkedKey, 'executor'>> & { readonly executor: ExecutorSpec }
+export type ForkedWorkerOptions = Pick<GatewaySettings, Exclude<ForkedKey, 'executor'>> & { readonly executor: ExecutorSpec }
+
+/** The gateway's settings with their defaults filled in, as the schema declares them (ResolvedGatewayOptions is one). */
+type GatewaySettings = DefaultsOf<typeof gatewaySchema>
 
 /** The keys the schema marks `forked`, in schema order. */
 export const forkedKeys: readonly ForkedKey[] = Object.entries(gatewaySchema)
@@ -30,7 +33,7 @@ export const forkedKeys: readonly ForkedKey[] = Object.entries(gatewaySchema)
  * @example
  * const config: ForkedWorkerConfig = { ...forkedWorkerOptions(o), gateway, id, logLevel, gatewayPid: process.pid }
  */
-export function forkedWorkerOptions(resolved: ResolvedGatewayOptions): ForkedWorkerOptions {
+export function forkedWorkerOptions(resolved: GatewaySettings & { readonly executor?: ExecutorSpec }): ForkedWorkerOptions {
   if (resolved.executor === undefined) throw new Error('forked workers need an executor (resolveGatewayOptions requires one when maxWorkers > 0)')
   const picked: Record<string, unknown> = {}
   for (const key of forkedKeys) picked[key] = resolved[key]
