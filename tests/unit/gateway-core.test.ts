@@ -356,6 +356,20 @@ describe('the forked-worker pool', () => {
     expect(g.pool.killed).toEqual(['f1'])
   })
 
+  it('reports how long a retired worker was idle in whole milliseconds', () => {
+    const g = setUp({ maxWorkers: 2, minWorkers: 1, idleTimeoutMs: 1000, mapFile: 'unused.txt' }, true)
+    g.core.start()
+    g.ready('f1')
+    g.task('1')
+    g.task('2') // waits: the pool forks f2 for it
+    g.ready('f2')
+    g.advance(0.3)
+    g.done('f1', '1')
+    g.done('f2', '2')
+    g.tickAfter(1000.4)
+    expect(g.named('worker:retire')).toEqual([{ id: 'f1', idleMs: 1000 }])
+  })
+
   it('does not fork while the pool backs off after crashes', () => {
     const g = setUp({ maxWorkers: 2, minWorkers: 2, mapFile: 'unused.txt' }, true)
     g.pool.backingOff = true
@@ -407,5 +421,13 @@ describe('the status snapshot', () => {
     expect(s.queue).toMatchObject({ batches: 2, clientCount: 2, clients: [{ client: 'a', batches: 1 }, { client: 'b', batches: 1 }] })
     expect(s.workers).toEqual([{ id: 'w', kind: 'remote', capacity: 1, inFlight: 1, lastHeardMs: 250, served: 0 }])
     expect(s.counters.received).toBe(3)
+  })
+
+  it('gives times in whole milliseconds, as before the monotonic clock (it reads fractions)', () => {
+    const g = setUp()
+    g.advance(0.25)
+    g.ready('w', 1)
+    g.advance(249.6)
+    expect(g.core.snapshot().workers[0]!.lastHeardMs).toBe(250)
   })
 })
