@@ -233,15 +233,20 @@ describe('a worker that leaves or goes quiet', () => {
     expect([g.rejected, g.core.stats.requeued, g.core.queued]).toEqual([[], 2, 1])
   })
 
-  it('is sent a heartbeat after an interval in which nothing went to it', () => {
+  it('is sent a heartbeat at the first tick after it joins, then after every interval in which nothing went to it', () => {
+    // It has heard nothing from the gateway yet and counts its silence from when it connected:
+    // waiting a whole interval first would spend most of a heartbeatLiveness of 2 before a word.
     const g = setUp()
     g.ready('w')
-    g.tickAfter(500)
-    expect(g.sent).toEqual([])
-    g.tickAfter(500)
+    g.tickAfter(1)
     expect(g.sent).toEqual(['w:heartbeat'])
     g.tickAfter(500)
+    g.tickAfter(499)
     expect(g.sent).toEqual(['w:heartbeat'])
+    g.tickAfter(1)
+    expect(g.sent).toEqual(['w:heartbeat', 'w:heartbeat'])
+    g.tickAfter(500)
+    expect(g.sent).toEqual(['w:heartbeat', 'w:heartbeat'])
   })
 
   it('is lost after heartbeatLiveness silent intervals, and what it held goes out again with attempt + 1', () => {
