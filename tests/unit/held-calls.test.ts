@@ -13,10 +13,11 @@ afterEach(() => {
 /** Releases the hold and returns the flush that setImmediate was given, to run by hand. */
 function releaseAndCatchFlush(release: () => void): () => void {
   let flush: (() => void) | undefined
-  vi.spyOn(globalThis, 'setImmediate').mockImplementation(((callback: () => void) => {
+  const capture = (callback: () => void): never => {
     flush = callback
     return undefined as never
-  }) as typeof setImmediate)
+  }
+  vi.spyOn(globalThis, 'setImmediate').mockImplementation(capture as unknown as typeof setImmediate)
   release()
   vi.restoreAllMocks()
   expect(flush).toBeDefined()
