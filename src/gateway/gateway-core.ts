@@ -102,7 +102,7 @@ export class GatewayCore {
       workers: [...this.registry.sessions()].map((w) => {
         const pid = w.forked ? pool?.get(w.id)?.pid : undefined
         const kind = w.forked ? ('forked' as const) : ('remote' as const)
-        return { id: w.id, kind, ...(pid === undefined ? {} : { pid }), capacity: w.capacity, inFlight: w.holding, lastHeardMs: w.liveness.silentFor(now), served: w.served }
+        return { id: w.id, kind, ...(pid === undefined ? {} : { pid }), capacity: w.capacity, inFlight: w.holding, lastHeardMs: Math.round(w.liveness.silentFor(now)), served: w.served }
       }),
       pool: { forked: pool?.size ?? 0, starting: pool?.starting ?? 0, retiring: this.scaler.retiringCount, min: this.options.minWorkers, max: this.options.maxWorkers },
       counters: { ...this.stats, rejected: { ...this.stats.rejected } },
@@ -329,7 +329,10 @@ export class GatewayCore {
   private retireIdle(now: number): void {
     const pool = this.pool
     if (pool === undefined || this.closing) return
-    for (const { worker, idleMs } of this.scaler.retire(now, { forked: pool.size, starting: pool.starting }, this.registry.sessions())) {
+    for (const retired of this.scaler.retire(now, { forked: pool.size, starting: pool.starting }, this.registry.sessions())) {
+      const { worker } = retired
+      // Whole milliseconds, as operators and status readers had them before the monotonic clock.
+      const idleMs = Math.round(retired.idleMs)
       this.registry.forget(worker)
       this.logs.logger.info({ worker: worker.id, idleMs }, 'idle worker retired')
       this.effects.emit('worker:retire', { id: worker.id, idleMs })

@@ -74,7 +74,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.lineLogs = [logs.malformed, logs.worker, logs.refused, logs.abort]
     const effects = {
       toWorker: (...[to, message]: Parameters<WorkerPort['send']>) => {
-        this.workerPort.send(to, message).catch((error: unknown) => this.core.workerUnreachable(to, errorMessage(error)))
+        this.workerPort.send(to, message).catch((error: unknown) => this.onUnreachable(to, error))
       },
       stopPeer: (identity: Buffer) => this.workerPort.stopPeer(identity),
       reject: (rejection: Rejection) => this.rejections.send(rejection),
@@ -212,6 +212,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     // EventEmitter types its arguments as a conditional on K that TypeScript cannot resolve for a
     // generic K; `raise` is typed exactly like `emit`, so the cast loses nothing.
     this.events.run(() => void this.emit(event, ...(args as never)))
+  }
+
+  /** Runs on a failed send's turn: a throwing worker:lost listener must not become an unhandled rejection. */
+  private onUnreachable(worker: Parameters<WorkerPort['send']>[0], error: unknown): void {
+    try {
+      this.core.workerUnreachable(worker, errorMessage(error))
+    } catch (thrown) {
+      this.logger.error({ err: errorMessage(thrown) }, 'a gateway event listener threw')
+    }
   }
 
   private async shutdown(): Promise<void> {

@@ -86,6 +86,9 @@ export class WorkerRegistry implements Credit<WorkerSession> {
     if (this.byId.has(id)) return { kind: 'refused', reason: 'id-in-use' }
     if (this.byKey.size >= this.options.maxConnectedWorkers) return { kind: 'refused', reason: 'too-many-workers' }
     const liveness = new Liveness(this.options.heartbeatIntervalMs, this.options.heartbeatLiveness, now)
+    // Nothing was sent to it yet, and it counts its silence from when it connected:
+    // its first heartbeat goes at the next tick, not an interval from now.
+    liveness.sent(now - this.options.heartbeatIntervalMs)
     const worker = new WorkerSession(key, identity, id, capacity, forked, liveness, now)
     this.byKey.set(key, worker)
     this.byId.set(id, worker)

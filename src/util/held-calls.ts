@@ -15,8 +15,18 @@ export class HeldCalls {
       // setImmediate runs after the continuation of whoever awaited the held work, and after
       // any microtask queued before it: a listener they attach synchronously is in place by then.
       setImmediate(() => {
-        for (let i = 0; i < held.length; i++) held[i]!()
+        // A call that throws (a listener's error) must neither strand the calls after it
+        // nor leave every later call held for ever; its error is rethrown once all ran.
+        let failure: { error: unknown } | undefined
+        for (let i = 0; i < held.length; i++) {
+          try {
+            held[i]!()
+          } catch (error) {
+            failure ??= { error }
+          }
+        }
         if (this.held === held) this.held = undefined
+        if (failure !== undefined) throw failure.error
       })
     }
   }

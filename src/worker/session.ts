@@ -136,9 +136,11 @@ export class GatewaySession {
     background(loop, this.options.logger, 'gateway connection loop')
     // `ready` fires once the frame is with ZeroMQ, never inside start(): a listener
     // added right after start() returns still hears it.
-    void this.send(readyFrame(this.options.workerId, this.options.capacity)).then((sent) => {
+    // A throwing `ready` listener is logged, not left an unhandled rejection.
+    const announced = this.send(readyFrame(this.options.workerId, this.options.capacity)).then((sent) => {
       if (sent && this.dealer === dealer) this.handlers.ready()
     })
+    background(announced, this.options.logger, 'ready event')
   }
 
   private disconnect(reason: string, lingerMs: number): void {

@@ -93,6 +93,33 @@ describe("a Worker's ready event", () => {
   })
 })
 
+describe("a Worker whose ready listener throws", () => {
+  it('logs the error, makes no unhandled rejection, and still serves its gateway', async () => {
+    const { endpoint, replies, task } = await handGateway()
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      const lines: string[] = []
+      const logger = pino({ level: 'error' }, { write: (line: string) => void lines.push(line) })
+      const w = worker(endpoint, () => Promise.resolve(7), { logger })
+      let calls = 0
+      w.on('ready', () => {
+        calls++
+        throw new Error('listener broke')
+      })
+      w.start()
+      await waitFor(() => calls === 1, 'the ready listener to run')
+      await task('b1', ['10.0.0.1'])
+      expect((await receiveWithin(replies, 3000))?.body).toEqual([[0, 7]])
+      expect(unhandled).toEqual([])
+      expect(lines.some((line) => line.includes('listener broke'))).toBe(true)
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+  })
+})
+
 describe('a Worker running an executor loaded from a module', () => {
   it('answers every command through that module', async () => {
     const { endpoint, replies, task } = await handGateway()

@@ -233,15 +233,20 @@ describe('a worker that leaves or goes quiet', () => {
     expect([g.rejected, g.core.stats.requeued, g.core.queued]).toEqual([[], 2, 1])
   })
 
-  it('is sent a heartbeat after an interval in which nothing went to it', () => {
+  it('is sent a heartbeat at the first tick after it joins, then after every interval in which nothing went to it', () => {
+    // It has heard nothing from the gateway yet and counts its silence from when it connected:
+    // waiting a whole interval first would spend most of a heartbeatLiveness of 2 before a word.
     const g = setUp()
     g.ready('w')
-    g.tickAfter(500)
-    expect(g.sent).toEqual([])
-    g.tickAfter(500)
+    g.tickAfter(1)
     expect(g.sent).toEqual(['w:heartbeat'])
     g.tickAfter(500)
+    g.tickAfter(499)
     expect(g.sent).toEqual(['w:heartbeat'])
+    g.tickAfter(1)
+    expect(g.sent).toEqual(['w:heartbeat', 'w:heartbeat'])
+    g.tickAfter(500)
+    expect(g.sent).toEqual(['w:heartbeat', 'w:heartbeat'])
   })
 
   it('is lost after heartbeatLiveness silent intervals, and what it held goes out again with attempt + 1', () => {
@@ -356,6 +361,20 @@ describe('the forked-worker pool', () => {
     expect(g.pool.killed).toEqual(['f1'])
   })
 
+  it('reports how long a retired worker was idle in whole milliseconds', () => {
+    const g = setUp({ maxWorkers: 2, minWorkers: 1, idleTimeoutMs: 1000, mapFile: 'unused.txt' }, true)
+    g.core.start()
+    g.ready('f1')
+    g.task('1')
+    g.task('2') // waits: the pool forks f2 for it
+    g.ready('f2')
+    g.advance(0.3)
+    g.done('f1', '1')
+    g.done('f2', '2')
+    g.tickAfter(1000.4)
+    expect(g.named('worker:retire')).toEqual([{ id: 'f1', idleMs: 1000 }])
+  })
+
   it('does not fork while the pool backs off after crashes', () => {
     const g = setUp({ maxWorkers: 2, minWorkers: 2, mapFile: 'unused.txt' }, true)
     g.pool.backingOff = true
@@ -407,5 +426,13 @@ describe('the status snapshot', () => {
     expect(s.queue).toMatchObject({ batches: 2, clientCount: 2, clients: [{ client: 'a', batches: 1 }, { client: 'b', batches: 1 }] })
     expect(s.workers).toEqual([{ id: 'w', kind: 'remote', capacity: 1, inFlight: 1, lastHeardMs: 250, served: 0 }])
     expect(s.counters.received).toBe(3)
+  })
+
+  it('gives times in whole milliseconds, as before the monotonic clock (it reads fractions)', () => {
+    const g = setUp()
+    g.advance(0.25)
+    g.ready('w', 1)
+    g.advance(249.6)
+    expect(g.core.snapshot().workers[0]!.lastHeardMs).toBe(250)
   })
 })

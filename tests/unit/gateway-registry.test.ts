@@ -143,9 +143,11 @@ describe('a worker\'s liveness', () => {
     expect(registry.check(worker, 5001)).toBe('lost:heartbeat')
   })
 
-  it('is due a heartbeat after an interval in which nothing was sent to it', () => {
+  it('is due a heartbeat as soon as it joins (nothing was sent to it yet), then after every interval in which nothing was', () => {
     const registry = new WorkerRegistry(options)
     const worker = join(registry, 'w', 1, 0)
+    expect(registry.check(worker, 0)).toBe('heartbeat-due')
+    registry.sent(worker, 0)
     expect(registry.check(worker, 999)).toBe('ok')
     expect(registry.check(worker, 1000)).toBe('heartbeat-due')
     registry.sent(worker, 1000)
