@@ -3,7 +3,7 @@
  * mapping from errors to exit codes.
  */
 import { readFileSync } from 'node:fs'
-import { CommanderError } from '@commander-js/extra-typings'
+import { CommanderError, type CommandUnknownOpts } from '@commander-js/extra-typings'
 import { ConfigError, InputError, errorMessage } from '../errors.js'
 import type { Logger } from '../log.js'
 import { resolveCli, type CliResolution } from '../options/cli.js'
@@ -48,10 +48,11 @@ export function exitCodeFor(error: unknown): number {
   return error instanceof ConfigError || error instanceof InputError ? ExitCode.Usage : ExitCode.Lost
 }
 
+// Messages quote file lines, endpoints, arguments and answers from the network: nothing raw reaches the terminal.
+const safe = (text: string): string => terminalSafe(text, { escapeBackslash: false })
+
 /** Prints an error the way a user wants to read it: one line, the stack only with --log-level debug. */
 export function reportError(program: string, error: unknown, verbose: boolean): void {
-  // Messages quote file lines, endpoints and answers from the network: nothing raw reaches the terminal.
-  const safe = (text: string): string => terminalSafe(text, { escapeBackslash: false })
   process.stderr.write(`${program}: ${safe(errorMessage(error))}\n`)
   if (verbose && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack.split('\n').map(safe).join('\n')}\n`)
 }
@@ -61,7 +62,9 @@ export function reportError(program: string, error: unknown, verbose: boolean): 
  * code when commander has already answered (help, version: 0; bad usage: 2,
  * its message already printed), or `undefined` to go on.
  */
-export function parseArgv(program: { parse(argv: readonly string[]): unknown }, argv: readonly string[]): number | undefined {
+export function parseArgv(program: CommandUnknownOpts, argv: readonly string[]): number | undefined {
+  // Commander quotes the offending argument in its own errors (`argument '…' is invalid`).
+  program.configureOutput({ outputError: (text, write) => write(text.split('\n').map(safe).join('\n')) })
   try {
     program.parse(argv)
     return undefined

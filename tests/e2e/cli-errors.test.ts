@@ -1,0 +1,69 @@
+/**
+ * The command line as a demanding user meets it: every refused input is one
+ * line naming where it came from (flag, positional argument, variable, file),
+ * exits 2 before anything binds, and never writes a control character from
+ * the input to the terminal. Switches can be turned off on the command line
+ * whatever the environment or the config file says.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { fixtures, type Fixtures } from '../helpers/data.js'
+import { expectAllGone, startCli, waitFor, type RunningCli } from '../helpers/processes.js'
+
+type Name = Parameters<typeof startCli>[0]
+
+const ESC = '\x1b[2J\x1b[31mred'
+
+let files: Fixtures
+let started: RunningCli[] = []
+
+beforeEach(async () => {
+  files = await fixtures()
+  started = []
+})
+
+afterEach(async () => {
+  for (const cli of started) if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL')
+  await expectAllGone(started.map((cli) => cli.pid), 5000)
+  await files.remove()
+})
+
+/** Runs a CLI to its end with extra environment variables (the spawn copies process.env at once). */
+async function run(name: Name, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]))
+  Object.assign(process.env, env)
+  let cli: RunningCli
+  try {
+    cli = startCli(name, args)
+    started.push(cli)
+  } finally {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key]
+      else process.env[key] = value
+    }
+  }
+  const { code } = await cli.exited
+  return { code, stdout: cli.stdout(), stderr: cli.stderr() }
+}
+
+/** Asserts a usage error: exit 2, nothing on stdout, exactly one line on stderr; returns that line. */
+function oneUsageLine(result: { code: number | null; stdout: string; stderr: string }): string {
+  expect(result.code).toBe(2)
+  expect(result.stdout).toBe('')
+  const lines = result.stderr.trimEnd().split('\n')
+  expect(lines).toHaveLength(1)
+  return lines[0]!
+}
+
+describe("commander's own usage errors are terminal-safe", () => {
+  it.each<[Name, string[]]>([
+    ['run-server', ['-w', ESC]],
+    ['run-server', [`--${ESC}`]],
+    ['run-client', ['c.txt', ESC]],
+    ['run-worker', ['--heartbeat', ESC]],
+    ['gateway-status', ['tcp://127.0.0.1:1', '--timeout', ESC]],
+  ])('%s %j shows the escape sequence as text', async (name, args) => {
+    const line = oneUsageLine(await run(name, args))
+    expect(line).not.toMatch(/[\x00-\x1f\x7f]/)
+    expect(line).toContain('\\x1b[2J')
+  })
+})
