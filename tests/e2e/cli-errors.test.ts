@@ -67,3 +67,16 @@ describe("commander's own usage errors are terminal-safe", () => {
     expect(line).toContain('\\x1b[2J')
   })
 })
+
+describe('run-server checks its executor module before it listens', () => {
+  it.each<[string, string[] | undefined, string]>([
+    ['a file that does not exist', undefined, 'cannot be imported'],
+    ['a module whose default export is not a function', ['export default 42'], 'its default export must be createExecutor(options, context), a function; found a number'],
+    ['a module whose createExecutor throws', ['export default function createExecutor() { throw new Error("no licence file") }'], 'createExecutor failed: no licence file'],
+    ['a module whose createExecutor returns no executor', ['export default () => 5'], 'createExecutor must return an executor'],
+  ])('%s: exit 2, one line naming the module', async (_what, source, reason) => {
+    const module = source === undefined ? `${files.dir}/missing.mjs` : await files.write('executor.mjs', source)
+    const line = oneUsageLine(await run('run-server', ['-w', '1', '-b', 'tcp://127.0.0.1:*', '--executor', module]))
+    expect(line).toContain(`run-server: executor module ${JSON.stringify(module)}: ${reason}`)
+  })
+})
