@@ -52,7 +52,7 @@ function buildProgram() {
     .version(VERSION)
     .argument('<commands-file>', 'file of address:command lines; - reads stdin')
     .argument('[batch-size]', 'commands per batch (same as --batch-size)', argParserFor(clientSchema.batchSize.kind))
-    .argument('[bind]', 'results endpoint to bind (same as --bind)')
+    .argument('[bind]', 'results endpoint to bind (same as --bind)', argParserFor(clientSchema.bind.kind))
     .argument('[server]', 'gateway endpoint (same as --server)', argParserFor(clientSchema.servers.kind))
   const flags = addSchemaFlags(program, clientSchema)
   program.addHelpText('after', `${EXAMPLES}${SOURCES_HELP}`)

@@ -46,7 +46,7 @@ function buildProgram() {
     .description("Run a command gateway: queue clients' batches and run them on forked workers.")
     .version(VERSION)
     .argument('[map-file]', 'device map file (same as --map)')
-    .argument('[bind]', 'intake endpoint to bind (same as --bind)')
+    .argument('[bind]', 'intake endpoint to bind (same as --bind)', argParserFor(gatewaySchema.bind.kind))
     .argument('[client]', "ignored: results go to each batch's replyTo")
     .argument('[max-workers]', 'most forked workers (same as --max-workers)', argParserFor(gatewaySchema.maxWorkers.kind))
   const flags = addSchemaFlags(program, gatewaySchema)

@@ -80,3 +80,18 @@ describe('run-server checks its executor module before it listens', () => {
     expect(line).toContain(`run-server: executor module ${JSON.stringify(module)}: ${reason}`)
   })
 })
+
+describe("the seed's positional [bind] is checked like --bind", () => {
+  it('run-server: before the map is read, naming the argument', async () => {
+    const map = await files.write('map.txt', ['10.0.0.1:foo:1:0'])
+    const line = oneUsageLine(await run('run-server', [map, 'tcp://nohost', '--log-level', 'info']))
+    expect(line).toContain("argument 'bind'")
+    expect(line).toContain('"tcp://nohost"')
+  })
+
+  it('run-client: naming the argument', async () => {
+    const commands = await files.write('c.txt', ['10.0.0.1:foo'])
+    const line = oneUsageLine(await run('run-client', [commands, '16', 'tcp://nohost']))
+    expect(line).toContain("argument 'bind'")
+  })
+})
