@@ -95,3 +95,11 @@ describe("the seed's positional [bind] is checked like --bind", () => {
     expect(line).toContain("argument 'bind'")
   })
 })
+
+describe('a setting checked against another names the flags', () => {
+  it('min-workers above max-workers', async () => {
+    const line = oneUsageLine(await run('run-server', ['-w', '0'], { CGW_MIN_WORKERS: '5' }))
+    // The library's names, and the flags a command-line user typed (or whose CGW_ variable set them).
+    expect(line).toContain('minWorkers 5 is above maxWorkers 0 (--min-workers, --max-workers)')
+  })
+})
