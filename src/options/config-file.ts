@@ -31,12 +31,14 @@ export function lineOfKey(source: string, key: string): number | undefined {
 }
 
 /** Reads and parses the file; throws naming the file (and the line of a syntax error). */
-function parseFile(path: string): { source: string; table: Record<string, unknown> } {
+function parseFile(path: string, namedBy: string | undefined): { source: string; table: Record<string, unknown> } {
   let source: string
   try {
     source = readFileSync(path, 'utf8')
   } catch (error) {
-    throw new ConfigError('ERR_CONFIG_FILE', `cannot read config file ${path}: ${errorMessage(error)}`, { cause: error })
+    // A file named by an exported variable is easy to forget: say where its name came from.
+    const origin = namedBy === undefined ? '' : ` (named by ${namedBy})`
+    throw new ConfigError('ERR_CONFIG_FILE', `cannot read config file ${path}${origin}: ${errorMessage(error)}`, { cause: error })
   }
   try {
     return { source, table: parse(source) }
@@ -50,10 +52,11 @@ function parseFile(path: string): { source: string; table: Record<string, unknow
 
 /**
  * The role's options set in the TOML file at `path`. `command` names the
- * program in the message about an unknown key.
+ * program in the message about an unknown key; `namedBy` (`CGW_CONFIG`), what
+ * gave the path, when that was not the `--config` flag.
  */
-export function readConfigFile<S extends Schema>(schema: S, path: string, command: string): CliValues<S> {
-  const { source, table } = parseFile(path)
+export function readConfigFile<S extends Schema>(schema: S, path: string, command: string, namedBy?: string): CliValues<S> {
+  const { source, table } = parseFile(path, namedBy)
   const byFlag = new Map(flaggedEntries(schema).filter(([, spec]) => spec.inConfigFile !== false).map(([key, spec]) => [spec.flag, { key, spec }]))
   const values: Record<string, unknown> = {}
   for (const [name, value] of Object.entries(table)) {

@@ -103,3 +103,11 @@ describe('a setting checked against another names the flags', () => {
     expect(line).toContain('minWorkers 5 is above maxWorkers 0 (--min-workers, --max-workers)')
   })
 })
+
+describe('a config file named by CGW_CONFIG', () => {
+  it('that cannot be read: the message says CGW_CONFIG named it', async () => {
+    const line = oneUsageLine(await run('run-server', ['-w', '0'], { CGW_CONFIG: `${files.dir}/nope.toml` }))
+    expect(line).toContain(`cannot read config file ${files.dir}/nope.toml (named by CGW_CONFIG)`)
+    expect(line).toContain('ENOENT')
+  })
+})
