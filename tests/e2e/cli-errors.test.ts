@@ -111,3 +111,14 @@ describe('a config file named by CGW_CONFIG', () => {
     expect(line).toContain('ENOENT')
   })
 })
+
+describe('--map on the command line over a config file that names an executor and its options', () => {
+  it('the map wins, and the config file executor options go with its executor', async () => {
+    const map = await files.write('map.txt', ['10.0.0.1:foo:1:0'])
+    const config = await files.write('gateway.toml', ['executor = "./elsewhere.mjs"', 'executor-options = { tag = "x" }', 'bind = "tcp://127.0.0.1:*"'])
+    const cli = startCli('run-server', ['-w', '0', '--map', map, '--config', config, '--log-level', 'warn'])
+    started.push(cli)
+    await waitFor(() => cli.stdout().includes('listening ') || cli.child.exitCode !== null, 'run-server to listen or exit')
+    expect(cli.stdout(), cli.stderr()).toContain('listening tcp://127.0.0.1:')
+  })
+})
