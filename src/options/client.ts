@@ -94,6 +94,7 @@ export const clientSchema = defineSchema({
     default: false,
     defaultText: 'off',
     help: 'refuse to send anything (exit 2) if the file has a bad line',
+    negation: 'skip bad lines and send the rest, whatever CGW_STRICT or the config file says',
     group: Group.output,
   },
   output: {
@@ -109,6 +110,7 @@ export const clientSchema = defineSchema({
     default: false,
     defaultText: 'off',
     help: 'print the summary as one JSON object',
+    negation: 'print the summary as text, whatever CGW_JSON or the config file says',
     group: Group.output,
     cliOnly: true,
   },

@@ -114,6 +114,7 @@ export const executorFlags = {
     default: false,
     defaultText: 'off',
     help: 'refuse to start (exit 2) if the device map has a bad line',
+    negation: 'start despite bad lines, whatever CGW_STRICT or the config file says',
     group: Group.executor,
     cliOnly: true,
   },

@@ -122,3 +122,22 @@ describe('--map on the command line over a config file that names an executor an
     expect(cli.stdout(), cli.stderr()).toContain('listening tcp://127.0.0.1:')
   })
 })
+
+describe('a switch set on by the environment or a config file can be turned off by a flag', () => {
+  const unsent = ['-s', 'tcp://127.0.0.1:1', '-b', 'tcp://127.0.0.1:*', '--send-retries', '0', '--retry-delay', '50']
+
+  it('run-client --no-json over CGW_JSON=1', async () => {
+    const commands = await files.write('c.txt', ['10.0.0.1:foo'])
+    const { code, stdout } = await run('run-client', [commands, ...unsent, '--no-json'], { CGW_JSON: '1' })
+    expect(code).toBe(1)
+    expect(stdout.startsWith('commands  1 sent')).toBe(true)
+  })
+
+  it('run-client --no-strict over strict = true in the config file', async () => {
+    const commands = await files.write('c.txt', ['10.0.0.1:foo', 'not a command line'])
+    const config = await files.write('client.toml', ['strict = true'])
+    const { code, stdout } = await run('run-client', [commands, ...unsent, '--config', config, '--no-strict'])
+    expect(code).toBe(1)
+    expect(stdout).toContain('skipped   1 bad line')
+  })
+})
