@@ -9,7 +9,7 @@ import type { Logger } from '../log.js'
 import { resolveCli, type CliResolution } from '../options/cli.js'
 import type { FlagReader } from '../options/flags.js'
 import { allEnvNames } from '../options/roles.js'
-import type { CliValues, Schema } from '../options/types.js'
+import { envName, type CliValues, type Schema } from '../options/types.js'
 import { loadDeviceMap, type DeviceMap } from '../data/device-map.js'
 import { CappedLineLog, unloggedLine } from '../data/bad-lines.js'
 import { terminalSafe } from '../util/terminal-text.js'
@@ -30,13 +30,18 @@ export const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version
 
-/** The help text on where options come from, after each command's examples. */
-export const SOURCES_HELP = `
+/**
+ * The help text on where options come from, after each command's examples;
+ * `flag` and `value` are one of the command's own options (`max-workers`, `8`).
+ */
+export function sourcesHelp(flag: string, value: string): string {
+  return `
 Every option can also be set in the environment, as CGW_ and the long flag in upper
-snake case (CGW_BATCH_SIZE=64), or in a TOML file given with --config FILE (or
-CGW_CONFIG), keyed by the long flag (batch-size = 64). Precedence: flag, environment,
+snake case (${envName(flag)}=${value}), or in a TOML file given with --config FILE (or
+CGW_CONFIG), keyed by the long flag (${flag} = ${value}). Precedence: flag, environment,
 config file, default.
 `
+}
 
 /** The command's options from its flags and positional arguments, the environment and its --config file. */
 export function resolveCommandLine<S extends Schema>(command: string, schema: S, flags: FlagReader<S>, positional: CliValues<S> = {}): CliResolution<S> {

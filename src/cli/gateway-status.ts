@@ -3,7 +3,7 @@
  * queue, workers and counters, and print them. Thin: requestStatus() and
  * formatStatus().
  */
-import { Command } from '@commander-js/extra-typings'
+import { Command, Option } from '@commander-js/extra-typings'
 import { formatStatus, requestStatus } from '../gateway/status.js'
 import { argParserFor } from '../options/flags.js'
 import { integer } from '../options/kinds.js'
@@ -26,7 +26,7 @@ function buildProgram() {
     .version(VERSION)
     .argument('<endpoint>', "the gateway's status endpoint (run-server --status)")
     .option('--json', 'print the status as JSON')
-    .option('--timeout <ms>', 'give up after this long without an answer', argParserFor(integer(1)), 3000)
+    .addOption(new Option('--timeout <ms>', 'give up after this long without an answer').argParser(argParserFor(integer(1))).default(3000, '3000 ms'))
     .addHelpText('after', EXAMPLES)
 }
 

@@ -9,7 +9,7 @@ import { createLogger, type Logger } from '../log.js'
 import { argParserFor, addSchemaFlags } from '../options/flags.js'
 import { gatewaySchema } from '../options/gateway.js'
 import { background } from '../util/background.js'
-import { ExitCode, SOURCES_HELP, VERSION, exitCodeFor, parseArgv, reportError, resolveCommandLine } from './common.js'
+import { ExitCode, VERSION, exitCodeFor, parseArgv, reportError, resolveCommandLine, sourcesHelp } from './common.js'
 import { executorFromFlags } from '../options/executor.js'
 import { checkDeviceMap, checkExecutorModule } from './executor-flags.js'
 
@@ -50,7 +50,7 @@ function buildProgram() {
     .argument('[client]', "ignored: results go to each batch's replyTo")
     .argument('[max-workers]', 'most forked workers (same as --max-workers)', argParserFor(gatewaySchema.maxWorkers.kind))
   const flags = addSchemaFlags(program, gatewaySchema)
-  program.addHelpText('after', `${EXAMPLES}${SOURCES_HELP}`)
+  program.addHelpText('after', `${EXAMPLES}${sourcesHelp('max-workers', '8')}`)
   return { program, flags }
 }
 

@@ -132,5 +132,5 @@ export const clientSchema = defineSchema({
     help: 'where to log',
   },
   logLevel: logLevelFlag('warn'),
-  config: configFlag,
+  config: configFlag('batch-size = 64'),
 })

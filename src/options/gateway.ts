@@ -150,5 +150,5 @@ export const gatewaySchema = defineSchema({
     help: 'where to log',
   },
   logLevel: logLevelFlag('info'),
-  config: configFlag,
+  config: configFlag('max-workers = 8'),
 })

@@ -54,5 +54,5 @@ export const workerSchema = defineSchema({
     help: 'where to log',
   },
   logLevel: logLevelFlag('info'),
-  config: configFlag,
+  config: configFlag('concurrency = 4096'),
 })
