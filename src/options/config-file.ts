@@ -13,10 +13,15 @@ import { ConfigError, errorMessage } from '../errors.js'
 import { INVALID } from './kinds.js'
 import { flaggedEntries } from './flags.js'
 import { describeValue, invalidMessage } from './resolve.js'
-import type { CliValues, Schema } from './types.js'
+import { envName, type CliValues, type Schema } from './types.js'
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+/** A key as someone might misspell a long flag: `maxWorkers`, `max_workers`, `CGW_MAX_WORKERS` all read `maxworkers`. */
+function loose(name: string): string {
+  return name.toLowerCase().replace(/^cgw_/, '').replace(/[-_]/g, '')
 }
 
 /**
@@ -64,9 +69,11 @@ export function readConfigFile<S extends Schema>(schema: S, path: string, comman
     const where = line === undefined ? `${path}:` : `${path}:${line}:`
     const entry = byFlag.get(name)
     if (entry === undefined) {
-      const asKey = flaggedEntries(schema).find(([key]) => key === name)?.[1]
-      const hint = asKey !== undefined && asKey.inConfigFile !== false ? ` (did you mean ${asKey.flag}?)` : ''
-      throw new ConfigError('ERR_CONFIG_FILE', `${where} unknown key ${JSON.stringify(name)} = ${describeValue(value)}${hint}: the keys are ${command}'s long flags (${command} --help)`)
+      const meant = flaggedEntries(schema).find(([key, spec]) => [key, spec.flag].some((spelling) => loose(spelling) === loose(name)))?.[1]
+      const unknown = `${where} unknown key ${JSON.stringify(name)} = ${describeValue(value)}`
+      if (meant?.inConfigFile === false) throw new ConfigError('ERR_CONFIG_FILE', `${unknown}: a config file cannot set ${meant.flag} (give --${meant.flag} or ${envName(meant.flag)})`)
+      const hint = meant !== undefined ? ` (did you mean ${meant.flag}?)` : ''
+      throw new ConfigError('ERR_CONFIG_FILE', `${unknown}${hint}: the keys are ${command}'s long flags (${command} --help)`)
     }
     const read = entry.spec.kind.fromValue(value)
     if (read === INVALID) throw new ConfigError('ERR_CONFIG_FILE', `${where} ${invalidMessage(name, entry.spec.kind, describeValue(value))}`)
