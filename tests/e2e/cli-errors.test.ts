@@ -141,3 +141,11 @@ describe('a switch set on by the environment or a config file can be turned off 
     expect(stdout).toContain('skipped   1 bad line')
   })
 })
+
+describe('gateway-status with an endpoint that is not one', () => {
+  it('is bad usage (exit 2), as its help says, naming the argument', async () => {
+    const line = oneUsageLine(await run('gateway-status', ['nope']))
+    expect(line).toContain("argument 'endpoint'")
+    expect(line).toContain('"nope"')
+  })
+})
