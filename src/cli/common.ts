@@ -3,13 +3,13 @@
  * mapping from errors to exit codes.
  */
 import { readFileSync } from 'node:fs'
-import { CommanderError } from '@commander-js/extra-typings'
+import { CommanderError, type CommandUnknownOpts } from '@commander-js/extra-typings'
 import { ConfigError, InputError, errorMessage } from '../errors.js'
 import type { Logger } from '../log.js'
 import { resolveCli, type CliResolution } from '../options/cli.js'
 import type { FlagReader } from '../options/flags.js'
 import { allEnvNames } from '../options/roles.js'
-import type { CliValues, Schema } from '../options/types.js'
+import { envName, type CliValues, type Schema } from '../options/types.js'
 import { loadDeviceMap, type DeviceMap } from '../data/device-map.js'
 import { CappedLineLog, unloggedLine } from '../data/bad-lines.js'
 import { terminalSafe } from '../util/terminal-text.js'
@@ -30,13 +30,18 @@ export const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version
 
-/** The help text on where options come from, after each command's examples. */
-export const SOURCES_HELP = `
+/**
+ * The help text on where options come from, after each command's examples;
+ * `flag` and `value` are one of the command's own options (`max-workers`, `8`).
+ */
+export function sourcesHelp(flag: string, value: string): string {
+  return `
 Every option can also be set in the environment, as CGW_ and the long flag in upper
-snake case (CGW_BATCH_SIZE=64), or in a TOML file given with --config FILE (or
-CGW_CONFIG), keyed by the long flag (batch-size = 64). Precedence: flag, environment,
+snake case (${envName(flag)}=${value}), or in a TOML file given with --config FILE (or
+CGW_CONFIG), keyed by the long flag (${flag} = ${value}). Precedence: flag, environment,
 config file, default.
 `
+}
 
 /** The command's options from its flags and positional arguments, the environment and its --config file. */
 export function resolveCommandLine<S extends Schema>(command: string, schema: S, flags: FlagReader<S>, positional: CliValues<S> = {}): CliResolution<S> {
@@ -48,10 +53,11 @@ export function exitCodeFor(error: unknown): number {
   return error instanceof ConfigError || error instanceof InputError ? ExitCode.Usage : ExitCode.Lost
 }
 
+// Messages quote file lines, endpoints, arguments and answers from the network: nothing raw reaches the terminal.
+const safe = (text: string): string => terminalSafe(text, { escapeBackslash: false })
+
 /** Prints an error the way a user wants to read it: one line, the stack only with --log-level debug. */
 export function reportError(program: string, error: unknown, verbose: boolean): void {
-  // Messages quote file lines, endpoints and answers from the network: nothing raw reaches the terminal.
-  const safe = (text: string): string => terminalSafe(text, { escapeBackslash: false })
   process.stderr.write(`${program}: ${safe(errorMessage(error))}\n`)
   if (verbose && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack.split('\n').map(safe).join('\n')}\n`)
 }
@@ -61,7 +67,9 @@ export function reportError(program: string, error: unknown, verbose: boolean): 
  * code when commander has already answered (help, version: 0; bad usage: 2,
  * its message already printed), or `undefined` to go on.
  */
-export function parseArgv(program: { parse(argv: readonly string[]): unknown }, argv: readonly string[]): number | undefined {
+export function parseArgv(program: CommandUnknownOpts, argv: readonly string[]): number | undefined {
+  // Commander quotes the offending argument in its own errors (`argument '…' is invalid`).
+  program.configureOutput({ outputError: (text, write) => write(text.split('\n').map(safe).join('\n')) })
   try {
     program.parse(argv)
     return undefined

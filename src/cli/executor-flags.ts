@@ -3,6 +3,7 @@
  * the command's own process before anything binds.
  */
 import { ConfigError } from '../errors.js'
+import { loadExecutor } from '../executors/load.js'
 import { DEVICE_MAP_EXECUTOR } from '../executors/spec.js'
 import type { ExecutorSpec } from '../executors/types.js'
 import type { Logger } from '../log.js'
@@ -21,4 +22,18 @@ export async function checkDeviceMap(spec: ExecutorSpec | undefined, strict: boo
   const file = (spec.options as { file?: unknown } | undefined)?.file
   if (typeof file !== 'string') throw new ConfigError('ERR_EXECUTOR', `the ${DEVICE_MAP_EXECUTOR} executor needs --executor-options '{"file":"<map file>"}' (or use --map FILE)`)
   await loadMapLogged(file, strict, logger)
+}
+
+/**
+ * For run-server, which forks workers that import `spec.module`: makes one
+ * executor in this process and closes it, so a module that is missing, has no
+ * default createExecutor, or whose createExecutor fails stops the command
+ * (exit 2, one line) before it binds, rather than leaving a gateway whose
+ * every forked worker dies at start. The device map is checked by
+ * {@link checkDeviceMap} instead.
+ */
+export async function checkExecutorModule(spec: ExecutorSpec, logger: Logger): Promise<void> {
+  if (spec.module === DEVICE_MAP_EXECUTOR) return
+  const executor = await loadExecutor(spec, { workerId: 'run-server-check', logger })
+  await executor.close?.()
 }

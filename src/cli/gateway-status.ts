@@ -3,10 +3,10 @@
  * queue, workers and counters, and print them. Thin: requestStatus() and
  * formatStatus().
  */
-import { Command } from '@commander-js/extra-typings'
+import { Command, Option } from '@commander-js/extra-typings'
 import { formatStatus, requestStatus } from '../gateway/status.js'
 import { argParserFor } from '../options/flags.js'
-import { integer } from '../options/kinds.js'
+import { endpoint, integer } from '../options/kinds.js'
 import { ExitCode, VERSION, parseArgv, reportError } from './common.js'
 
 const EXAMPLES = `
@@ -24,9 +24,9 @@ function buildProgram() {
   return new Command('gateway-status')
     .description("Print a command gateway's status: queue per client, workers and counters.")
     .version(VERSION)
-    .argument('<endpoint>', "the gateway's status endpoint (run-server --status)")
+    .argument('<endpoint>', "the gateway's status endpoint (run-server --status)", argParserFor(endpoint('connect')))
     .option('--json', 'print the status as JSON')
-    .option('--timeout <ms>', 'give up after this long without an answer', argParserFor(integer(1)), 3000)
+    .addOption(new Option('--timeout <ms>', 'give up after this long without an answer').argParser(argParserFor(integer(1))).default(3000, '3000 ms'))
     .addHelpText('after', EXAMPLES)
 }
 

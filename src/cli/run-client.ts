@@ -18,7 +18,7 @@ import { background } from '../util/background.js'
 import { ConfigError, errorMessage } from '../errors.js'
 import { openTracked, releasePendingOpens } from '../util/pending-opens.js'
 import { terminalSafe } from '../util/terminal-text.js'
-import { ExitCode, SOURCES_HELP, VERSION, exitCodeFor, parseArgv, reportError, resolveCommandLine } from './common.js'
+import { ExitCode, VERSION, exitCodeFor, parseArgv, reportError, resolveCommandLine, sourcesHelp } from './common.js'
 
 const EXAMPLES = `
 Examples:
@@ -52,10 +52,10 @@ function buildProgram() {
     .version(VERSION)
     .argument('<commands-file>', 'file of address:command lines; - reads stdin')
     .argument('[batch-size]', 'commands per batch (same as --batch-size)', argParserFor(clientSchema.batchSize.kind))
-    .argument('[bind]', 'results endpoint to bind (same as --bind)')
+    .argument('[bind]', 'results endpoint to bind (same as --bind)', argParserFor(clientSchema.bind.kind))
     .argument('[server]', 'gateway endpoint (same as --server)', argParserFor(clientSchema.servers.kind))
   const flags = addSchemaFlags(program, clientSchema)
-  program.addHelpText('after', `${EXAMPLES}${SOURCES_HELP}`)
+  program.addHelpText('after', `${EXAMPLES}${sourcesHelp('batch-size', '64')}`)
   return { program, flags }
 }
 

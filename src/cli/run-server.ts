@@ -9,9 +9,9 @@ import { createLogger, type Logger } from '../log.js'
 import { argParserFor, addSchemaFlags } from '../options/flags.js'
 import { gatewaySchema } from '../options/gateway.js'
 import { background } from '../util/background.js'
-import { ExitCode, SOURCES_HELP, VERSION, exitCodeFor, parseArgv, reportError, resolveCommandLine } from './common.js'
+import { ExitCode, VERSION, exitCodeFor, parseArgv, reportError, resolveCommandLine, sourcesHelp } from './common.js'
 import { executorFromFlags } from '../options/executor.js'
-import { checkDeviceMap } from './executor-flags.js'
+import { checkDeviceMap, checkExecutorModule } from './executor-flags.js'
 
 const EXAMPLES = `
 Examples:
@@ -27,7 +27,8 @@ Examples:
 Executor: --map FILE (or the first argument) simulates the devices of a map file; it is
 shorthand for --executor device-map --executor-options '{"file":"FILE"}'. Any other module
 whose default export is createExecutor(options, context) works the same way, in every
-forked worker. With -w 0 the gateway forks none and needs neither.
+forked worker. run-server makes one executor itself at start, to check the module, and
+closes it. With -w 0 the gateway forks none and needs neither.
 
 Map file: one "address:command:response:wait" per line: after wait seconds the device
 answers response (an integer). A later duplicate entry wins, with a warning.
@@ -45,11 +46,11 @@ function buildProgram() {
     .description("Run a command gateway: queue clients' batches and run them on forked workers.")
     .version(VERSION)
     .argument('[map-file]', 'device map file (same as --map)')
-    .argument('[bind]', 'intake endpoint to bind (same as --bind)')
+    .argument('[bind]', 'intake endpoint to bind (same as --bind)', argParserFor(gatewaySchema.bind.kind))
     .argument('[client]', "ignored: results go to each batch's replyTo")
     .argument('[max-workers]', 'most forked workers (same as --max-workers)', argParserFor(gatewaySchema.maxWorkers.kind))
   const flags = addSchemaFlags(program, gatewaySchema)
-  program.addHelpText('after', `${EXAMPLES}${SOURCES_HELP}`)
+  program.addHelpText('after', `${EXAMPLES}${sourcesHelp('max-workers', '8')}`)
   return { program, flags }
 }
 
@@ -68,10 +69,12 @@ async function main(argv: string[]): Promise<number> {
     if (positionalClient !== undefined) logger.debug({ client: positionalClient }, "client endpoint ignored: results go to each batch's replyTo")
     const { mapFile: _map, executorModule: _module, executorOptions: _options, strict, logLevel: _level, config: _config, ...options } = o
     const executor = executorFromFlags(o, sources)
-    if (executor === undefined && (options.maxWorkers ?? gatewayDefaults.maxWorkers) > 0) {
+    const forks = (options.maxWorkers ?? gatewayDefaults.maxWorkers) > 0
+    if (executor === undefined && forks) {
       throw new ConfigError('ERR_INVALID_OPTION', 'a device map file (run-server <map-file> or --map) or --executor MODULE is required, unless -w 0 (remote workers only)')
     }
     await checkDeviceMap(executor, strict, logger)
+    if (executor !== undefined && forks) await checkExecutorModule(executor, logger)
     gateway = new Gateway({ ...options, ...(executor === undefined ? {} : { executor }), logger })
     logger.debug({ sources }, 'where each option came from')
     await gateway.start()

@@ -13,7 +13,7 @@ import { addSchemaFlags } from '../options/flags.js'
 import { workerSchema } from '../options/worker.js'
 import { background } from '../util/background.js'
 import { Worker } from '../worker/worker.js'
-import { ExitCode, SOURCES_HELP, VERSION, exitCodeFor, parseArgv, reportError, resolveCommandLine } from './common.js'
+import { ExitCode, VERSION, exitCodeFor, parseArgv, reportError, resolveCommandLine, sourcesHelp } from './common.js'
 import { executorFromFlags } from '../options/executor.js'
 import { checkDeviceMap } from './executor-flags.js'
 
@@ -37,7 +37,7 @@ function buildProgram() {
     .description('Run a worker on this host for a command gateway: simulate the devices of a map file, or run any executor module.')
     .version(VERSION)
   const flags = addSchemaFlags(program, workerSchema)
-  program.addHelpText('after', `${EXAMPLES}${SOURCES_HELP}`)
+  program.addHelpText('after', `${EXAMPLES}${sourcesHelp('concurrency', '4096')}`)
   return { program, flags }
 }
 

@@ -158,7 +158,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   const floor = options.minWorkers ?? (Number.isInteger(maxWorkers) ? Math.max(0, Math.min(gatewayDefaults.minWorkers, maxWorkers)) : undefined)
   const o = applySchema(gatewaySchema, { ...options, minWorkers: floor })
   if (o.minWorkers > o.maxWorkers) {
-    throw new ConfigError('ERR_INVALID_OPTION', `minWorkers ${o.minWorkers} is above maxWorkers ${o.maxWorkers}: the pool never forks more than maxWorkers`)
+    throw new ConfigError('ERR_INVALID_OPTION', `minWorkers ${o.minWorkers} is above maxWorkers ${o.maxWorkers} (--min-workers, --max-workers): the pool never forks more than maxWorkers`)
   }
   if (o.capacity > o.maxWorkerCapacity) {
     throw new ConfigError(

@@ -65,8 +65,9 @@ export function resolveCli<S extends Schema>(schema: S, sources: CliSources<S>):
   layers.push(['flag', commandLine(schema, sources.flags.given(), sources.positional ?? {})])
   const env = readEnv(schema, sources.env ?? process.env, sources.knownElsewhere)
   layers.push(['env', env.values])
-  const configPath = [layers[0]![1], layers[1]![1]].map((layer) => layer.config).find((value) => typeof value === 'string')
-  if (typeof configPath === 'string') layers.push(['config', readConfigFile(schema, configPath, sources.command)])
+  const [flagConfig, envConfig] = [layers[0]![1].config, layers[1]![1].config]
+  if (typeof flagConfig === 'string') layers.push(['config', readConfigFile(schema, flagConfig, sources.command)])
+  else if (typeof envConfig === 'string') layers.push(['config', readConfigFile(schema, envConfig, sources.command, envName('config'))])
   const values: Record<string, unknown> = {}
   const origin: Record<string, Source> = {}
   for (const [key, spec] of Object.entries(schema)) {

@@ -93,6 +93,7 @@ export const clientSchema = defineSchema({
     default: false,
     defaultText: 'off',
     help: 'refuse to send anything (exit 2) if the file has a bad line',
+    negation: 'skip bad lines and send the rest, whatever CGW_STRICT or the config file says',
     group: Group.output,
   },
   output: {
@@ -108,6 +109,7 @@ export const clientSchema = defineSchema({
     default: false,
     defaultText: 'off',
     help: 'print the summary as one JSON object',
+    negation: 'print the summary as text, whatever CGW_JSON or the config file says',
     group: Group.output,
     cliOnly: true,
   },
@@ -126,5 +128,5 @@ export const clientSchema = defineSchema({
   },
   logger: loggerOption,
   logLevel: logLevelFlag('warn'),
-  config: configFlag,
+  config: configFlag('batch-size = 64'),
 })

@@ -13,10 +13,15 @@ import { ConfigError, errorMessage } from '../errors.js'
 import { INVALID } from './kinds.js'
 import { flaggedEntries } from './flags.js'
 import { describeValue, invalidMessage } from './resolve.js'
-import type { CliValues, Schema } from './types.js'
+import { envName, type CliValues, type Schema } from './types.js'
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+/** A key as someone might misspell a long flag: `maxWorkers`, `max_workers`, `CGW_MAX_WORKERS` all read `maxworkers`. */
+function loose(name: string): string {
+  return name.toLowerCase().replace(/^cgw_/, '').replace(/[-_]/g, '')
 }
 
 /**
@@ -31,12 +36,14 @@ export function lineOfKey(source: string, key: string): number | undefined {
 }
 
 /** Reads and parses the file; throws naming the file (and the line of a syntax error). */
-function parseFile(path: string): { source: string; table: Record<string, unknown> } {
+function parseFile(path: string, namedBy: string | undefined): { source: string; table: Record<string, unknown> } {
   let source: string
   try {
     source = readFileSync(path, 'utf8')
   } catch (error) {
-    throw new ConfigError('ERR_CONFIG_FILE', `cannot read config file ${path}: ${errorMessage(error)}`, { cause: error })
+    // A file named by an exported variable is easy to forget: say where its name came from.
+    const origin = namedBy === undefined ? '' : ` (named by ${namedBy})`
+    throw new ConfigError('ERR_CONFIG_FILE', `cannot read config file ${path}${origin}: ${errorMessage(error)}`, { cause: error })
   }
   try {
     return { source, table: parse(source) }
@@ -50,10 +57,11 @@ function parseFile(path: string): { source: string; table: Record<string, unknow
 
 /**
  * The role's options set in the TOML file at `path`. `command` names the
- * program in the message about an unknown key.
+ * program in the message about an unknown key; `namedBy` (`CGW_CONFIG`), what
+ * gave the path, when that was not the `--config` flag.
  */
-export function readConfigFile<S extends Schema>(schema: S, path: string, command: string): CliValues<S> {
-  const { source, table } = parseFile(path)
+export function readConfigFile<S extends Schema>(schema: S, path: string, command: string, namedBy?: string): CliValues<S> {
+  const { source, table } = parseFile(path, namedBy)
   const byFlag = new Map(flaggedEntries(schema).filter(([, spec]) => spec.inConfigFile !== false).map(([key, spec]) => [spec.flag, { key, spec }]))
   const values: Record<string, unknown> = {}
   for (const [name, value] of Object.entries(table)) {
@@ -61,9 +69,11 @@ export function readConfigFile<S extends Schema>(schema: S, path: string, comman
     const where = line === undefined ? `${path}:` : `${path}:${line}:`
     const entry = byFlag.get(name)
     if (entry === undefined) {
-      const asKey = flaggedEntries(schema).find(([key]) => key === name)?.[1]
-      const hint = asKey !== undefined && asKey.inConfigFile !== false ? ` (did you mean ${asKey.flag}?)` : ''
-      throw new ConfigError('ERR_CONFIG_FILE', `${where} unknown key ${JSON.stringify(name)} = ${describeValue(value)}${hint}: the keys are ${command}'s long flags (${command} --help)`)
+      const meant = flaggedEntries(schema).find(([key, spec]) => [key, spec.flag].some((spelling) => loose(spelling) === loose(name)))?.[1]
+      const unknown = `${where} unknown key ${JSON.stringify(name)} = ${describeValue(value)}`
+      if (meant?.inConfigFile === false) throw new ConfigError('ERR_CONFIG_FILE', `${unknown}: a config file cannot set ${meant.flag} (give --${meant.flag} or ${envName(meant.flag)})`)
+      const hint = meant !== undefined ? ` (did you mean ${meant.flag}?)` : ''
+      throw new ConfigError('ERR_CONFIG_FILE', `${unknown}${hint}: the keys are ${command}'s long flags (${command} --help)`)
     }
     const read = entry.spec.kind.fromValue(value)
     if (read === INVALID) throw new ConfigError('ERR_CONFIG_FILE', `${where} ${invalidMessage(name, entry.spec.kind, describeValue(value))}`)

@@ -34,7 +34,9 @@ export function defaultOf(spec: OptionSpec<unknown>): string | undefined {
     const mib = mebibytes(value)
     return mib === undefined ? String(value) : `${value} (${mib})`
   }
-  if (typeof value === 'number' && spec.unit === 'ms' && value >= 60_000 && value % 60_000 === 0) return `${value} (${value / 60_000} min)`
+  if (typeof value === 'number' && spec.unit === 'ms' && value > 0) {
+    return value >= 60_000 && value % 60_000 === 0 ? `${value} ms (${value / 60_000} min)` : `${value} ms`
+  }
   return String(value)
 }
 

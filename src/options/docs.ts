@@ -8,9 +8,9 @@ import { flaggedEntries } from './flags.js'
 import { cliSchemas, type CommandName } from './roles.js'
 import { envName, type OptionSpec, type Schema } from './types.js'
 
-/** Flags, endpoints and option values in code spans; `|` escaped for the table. */
+/** Flags, endpoints, option values and `<placeholders>` (else HTML tags to GitHub) in code spans; `|` escaped for the table. */
 function markdown(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/(--[a-z][a-z-]*|(?:tcp|ipc):\/\/[^\s,;)]*)/g, '`$1`')
+  return text.replace(/\|/g, '\\|').replace(/(--[a-z][a-z-]*|(?:tcp|ipc):\/\/[^\s,;)]*|<[a-z]+>)/g, '`$1`')
 }
 
 function meaning(spec: OptionSpec<unknown>): string {

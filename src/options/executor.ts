@@ -22,18 +22,21 @@ const RANK: Record<Source, number> = { flag: 0, env: 1, config: 2, default: 3 }
  * two (a flag over a config file's executor) the higher-precedence one wins.
  */
 export function executorFromFlags(flags: ExecutorFlags, sources: Partial<Record<keyof ExecutorFlags, Source>>): ExecutorSpec | undefined {
-  let { mapFile, executorModule } = flags
+  let { mapFile, executorModule, executorOptions } = flags
   if (mapFile !== undefined && executorModule !== undefined) {
     const map = RANK[sources.mapFile ?? 'default']
     const module = RANK[sources.executorModule ?? 'default']
     if (map === module) throw new ConfigError('ERR_INVALID_OPTION', `give --map or --executor, not both: --map ${mapFile} is shorthand for --executor ${DEVICE_MAP_EXECUTOR}`)
-    if (map < module) executorModule = undefined
-    else mapFile = undefined
+    if (map < module) {
+      executorModule = undefined
+      // The overridden executor's options go with it; options given beside --map itself are still an error below.
+      if (RANK[sources.executorOptions ?? 'default'] > map) executorOptions = undefined
+    } else mapFile = undefined
   }
   if (executorModule !== undefined) {
-    return flags.executorOptions === undefined ? { module: executorModule } : { module: executorModule, options: flags.executorOptions }
+    return executorOptions === undefined ? { module: executorModule } : { module: executorModule, options: executorOptions }
   }
-  if (flags.executorOptions !== undefined) throw new ConfigError('ERR_INVALID_OPTION', '--executor-options needs --executor MODULE')
+  if (executorOptions !== undefined) throw new ConfigError('ERR_INVALID_OPTION', '--executor-options needs --executor MODULE')
   return mapFile === undefined ? undefined : deviceMapSpec(mapFile)
 }
 

@@ -142,5 +142,5 @@ export const gatewaySchema = defineSchema({
   reply: replyOption('options of the socket cache used to send rejected to clients'),
   logger: loggerOption,
   logLevel: logLevelFlag('info'),
-  config: configFlag,
+  config: configFlag('max-workers = 8'),
 })

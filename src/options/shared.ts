@@ -116,6 +116,7 @@ export const executorFlags = {
     default: false,
     defaultText: 'off',
     help: 'refuse to start (exit 2) if the device map has a bad line',
+    negation: 'start despite bad lines, whatever CGW_STRICT or the config file says',
     group: Group.executor,
     cliOnly: true,
   },
@@ -132,14 +133,16 @@ export function logLevelFlag<const D extends string>(defaultLevel: D) {
   } as const
 }
 
-/** `--config FILE`: a TOML file whose keys are the long flags. */
-export const configFlag = {
-  flag: 'config',
-  kind: text('<file>'),
-  help: 'read options from this TOML file (keys are the long flags: batch-size = 64)',
-  cliOnly: true,
-  inConfigFile: false,
-} as const
+/** `--config FILE`: a TOML file whose keys are the long flags; `example` is one of the role's own (`max-workers = 8`). */
+export function configFlag(example: string) {
+  return {
+    flag: 'config',
+    kind: text('<file>'),
+    help: `read options from this TOML file (keys are the long flags: ${example})`,
+    cliOnly: true,
+    inConfigFile: false,
+  } as const
+}
 
 const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null
 

@@ -45,5 +45,5 @@ export const workerSchema = defineSchema({
   reply: replyOption('options of the reply-socket cache (sockets to clients)'),
   logger: loggerOption,
   logLevel: logLevelFlag('info'),
-  config: configFlag,
+  config: configFlag('concurrency = 4096'),
 })

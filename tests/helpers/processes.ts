@@ -86,16 +86,17 @@ export interface RunningCli {
  * group, so a test can send Ctrl+C to the whole group as a terminal does.
  * `netns` runs it in that network namespace (`ip netns exec` execs it, so the
  * pid is still node's). `stdin: 'pipe'` gives the test `child.stdin` to write.
+ * `cwd` (default: the repository) is where relative paths in its arguments resolve.
  */
 export function startCli(
   name: 'run-client' | 'run-server' | 'run-worker' | 'gateway-status',
   args: string[],
-  options: { detached?: boolean; netns?: string; stdin?: 'pipe' | 'ignore' } = {},
+  options: { detached?: boolean; netns?: string; stdin?: 'pipe' | 'ignore'; cwd?: string } = {},
 ): RunningCli {
   const command = [process.execPath, `${ROOT}bin/${name}.js`, ...args]
   const argv = options.netns === undefined ? command : ['ip', 'netns', 'exec', options.netns, ...command]
   const child = spawn(argv[0]!, argv.slice(1), {
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     detached: options.detached ?? false,
     stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
   })
