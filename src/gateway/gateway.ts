@@ -25,6 +25,7 @@ import type { GatewayStatus } from './status.js'
 import type { WorkerPool } from './worker-pool.js'
 import { forkedWorkers } from './forked-workers.js'
 import { WorkerPort } from './worker-port.js'
+import { warmUpCore } from './warm-up.js'
 import { checkExecutorSpec } from '../executors/load.js'
 export { gatewayDefaults, type GatewayOptions } from './options.js'
 export type { GatewayEvents, GatewayStats, WorkerLossReason } from './events.js'
@@ -197,6 +198,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     // Fork before warming up: a worker takes ~250 ms to boot, and the warm-up runs meanwhile.
     this.core.start()
     warmUpCodec(200)
+    warmUpCore(this.options)
     await warmUpTransport()
     this.boundEndpoint = endpoint
     const interval = this.options.heartbeatIntervalMs
