@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Per-command cost of the worker's concurrency limiter on zero-wait commands:
-// the old CommandSlots (one FIFO of closures) against FairSlots (round-robin
-// across clients, then batches; a batch is one entry started by index).
+// p-queue (the library it replaces: one add() per command), the old
+// CommandSlots (one FIFO of closures) and FairSlots (round-robin across
+// clients, then batches; a batch is one entry started by index).
 //
 //   npm run build && node bench/micro/slots.mjs [--commands 100000] [--runs 15] [--limit 1024]
 //
@@ -12,6 +13,7 @@
 // Reported: µs per command over the run until every command has settled,
 // min and median of --runs runs after 3 warm-up runs.
 import { parseArgs } from 'node:util'
+import PQueue from 'p-queue'
 import { CommandSlots } from '../../dist/worker/command-slots.js'
 import { FairSlots } from '../../dist/worker/fair-slots.js'
 
@@ -54,7 +56,17 @@ async function once(kind, { clients, batchSize, limit }) {
     if (--batch.remaining === 0 && --left === 0) resolveAll()
   }
   const started = performance.now()
-  if (kind === 'old') {
+  if (kind === 'p-queue') {
+    const queue = new PQueue({ concurrency: limit })
+    const runInto = (batch, i, address, command) =>
+      Promise.resolve(executor(address, command)).then((value) => settle(batch, i, [0, value]), (error) => settle(batch, i, [2, String(error)]))
+    for (const batch of batches) {
+      for (let i = 0; i < batch.size; i++) {
+        const pair = batch.pairs[i]
+        void queue.add(() => runInto(batch, i, pair[0], pair[1]))
+      }
+    }
+  } else if (kind === 'old') {
     const slots = new CommandSlots(limit)
     const runInto = (batch, i, address, command) =>
       Promise.resolve(executor(address, command)).then((value) => settle(batch, i, [0, value]), (error) => settle(batch, i, [2, String(error)]))
@@ -92,16 +104,17 @@ const scenarios = [
 ]
 
 console.log(`${COMMANDS} zero-wait commands per run, ${RUNS} runs after 3 warm-up runs, limit ${LIMIT} (node ${process.version})`)
-console.log('µs per command: old = CommandSlots (FIFO), new = FairSlots (fair order)')
+console.log('µs per command: p-queue (library), old = CommandSlots (FIFO), new = FairSlots (fair order); ratio = p-queue / FairSlots')
 for (const s of scenarios) {
-  const figures = { old: [], new: [] }
+  const figures = { 'p-queue': [], old: [], new: [] }
   // Interleaved, so drift (other load, heap growth) hits both sides alike.
   for (let r = 0; r < RUNS + 3; r++) {
-    for (const kind of r % 2 === 0 ? ['old', 'new'] : ['new', 'old']) {
+    for (const kind of r % 2 === 0 ? ['p-queue', 'old', 'new'] : ['new', 'old', 'p-queue']) {
       const us = await once(kind, s)
       if (r >= 3) figures[kind].push(us)
     }
   }
   const f = (xs) => `min ${Math.min(...xs).toFixed(3)} · median ${median(xs).toFixed(3)}`
-  console.log(`${s.name}\n  old ${f(figures.old)}\n  new ${f(figures.new)}`)
+  const ratio = (median(figures['p-queue']) / median(figures.new)).toFixed(1)
+  console.log(`${s.name}\n  p-queue ${f(figures['p-queue'])}\n  old ${f(figures.old)}\n  new ${f(figures.new)}\n  p-queue / FairSlots ${ratio}×`)
 }
