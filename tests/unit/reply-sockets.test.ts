@@ -4,13 +4,20 @@
  * for `idleMs` closed by the sweep, unless messages still wait on it.
  */
 import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Pull } from 'zeromq'
 import { ReplySockets } from '../../src/transport/reply-sockets.js'
 
-const endpoint = (): string => `ipc://${join(tmpdir(), `cgw-rs-${process.pid}-${randomBytes(4).toString('hex')}.sock`)}`
+const paths: string[] = []
+const endpoint = (): string => {
+  const path = join(tmpdir(), `cgw-rs-${process.pid}-${randomBytes(4).toString('hex')}.sock`)
+  paths.push(path)
+  return `ipc://${path}`
+}
 
 let caches: ReplySockets[] = []
 const pulls: Pull[] = []
@@ -18,6 +25,10 @@ afterEach(async () => {
   for (const cache of caches) await cache.close(0)
   for (const pull of pulls.splice(0)) pull.close()
   caches = []
+  // ZeroMQ leaves a bound ipc socket's file behind when it closes.
+  const used = paths.splice(0)
+  await Promise.all(used.map((path) => rm(path, { force: true })))
+  for (const path of used) expect(existsSync(path)).toBe(false)
 })
 
 function cacheWith(options: ConstructorParameters<typeof ReplySockets>[0]): { cache: ReplySockets; clock: { now: number } } {
