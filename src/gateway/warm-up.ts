@@ -1,5 +1,5 @@
 /**
- * Runs the gateway's state machine through a few thousand batches at start,
+ * Runs the gateway's state machine through a thousand batches at start,
  * on a throwaway core with no-op effects and a fake clock. V8 compiles and
  * optimises per function, not per instance, so the real core then starts on
  * optimised code: the first client after a start (the P7 bench's case: one
