@@ -22,7 +22,6 @@ import { errorMessage } from '../errors.js'
 import { background } from '../util/background.js'
 import { BatchRunner, type HeldBatch } from './batch-runner.js'
 import { ResultDelivery } from './result-delivery.js'
-import { warmUpRunner } from './warm-up.js'
 import { GatewaySession } from './session.js'
 import { resolveWorkerOptions, workerDefaults, type ResolvedWorkerOptions, type WorkerOptions } from './options.js'
 export { workerDefaults, type WorkerOptions }
@@ -132,7 +131,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
     warmUpCodec(200)
     await warmUpTransport()
     await this.runner.warmUp()
-    await warmUpRunner(this.options.concurrency)
   }
 
   /** Connects to the gateway and announces this worker's capacity; `ready` is emitted once that is sent. */
