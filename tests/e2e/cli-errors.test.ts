@@ -27,20 +27,10 @@ afterEach(async () => {
   await files.remove()
 })
 
-/** Runs a CLI to its end with extra environment variables (the spawn copies process.env at once). */
+/** Runs a CLI to its end with extra environment variables. */
 async function run(name: Name, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]))
-  Object.assign(process.env, env)
-  let cli: RunningCli
-  try {
-    cli = startCli(name, args)
-    started.push(cli)
-  } finally {
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key]
-      else process.env[key] = value
-    }
-  }
+  const cli = startCli(name, args, { env })
+  started.push(cli)
   const { code } = await cli.exited
   return { code, stdout: cli.stdout(), stderr: cli.stderr() }
 }

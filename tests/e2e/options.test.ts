@@ -30,20 +30,11 @@ afterEach(async () => {
   await files.remove()
 })
 
-/** Starts a CLI with extra environment variables (the spawn copies process.env at once). */
+/** Starts a CLI with extra environment variables. */
 function start(name: Name, args: string[], env: Record<string, string> = {}): RunningCli {
-  const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]))
-  Object.assign(process.env, env)
-  try {
-    const cli = startCli(name, args)
-    started.push(cli)
-    return cli
-  } finally {
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key]
-      else process.env[key] = value
-    }
-  }
+  const cli = startCli(name, args, { env })
+  started.push(cli)
+  return cli
 }
 
 async function run(name: Name, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {

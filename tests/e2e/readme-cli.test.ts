@@ -39,17 +39,9 @@ describe("the README's config file, executor module and override line", () => {
     expect(program).toBe('run-server')
     const [variable, value] = assignment!.split('=')
     const status = `tcp://127.0.0.1:${await freePort()}`
-    const saved = process.env[variable!]
-    process.env[variable!] = value
-    let server: RunningCli
-    try {
-      // In the fixtures' directory, where gateway.toml and its ./my-executor.mjs are.
-      server = startCli('run-server', [...args, '-b', 'tcp://127.0.0.1:*', '--status', status, '--log-level', 'warn'], { cwd: files.dir })
-      started.push(server)
-    } finally {
-      if (saved === undefined) delete process.env[variable!]
-      else process.env[variable!] = saved
-    }
+    // In the fixtures' directory, where gateway.toml and its ./my-executor.mjs are.
+    const server = startCli('run-server', [...args, '-b', 'tcp://127.0.0.1:*', '--status', status, '--log-level', 'warn'], { cwd: files.dir, env: { [variable!]: value! } })
+    started.push(server)
     await waitFor(() => server.stdout().includes('listening ') || server.child.exitCode !== null, 'run-server to listen')
     const endpoint = /listening (\S+)/.exec(server.stdout())?.[1]
     expect(endpoint, server.stderr()).toBeDefined()

@@ -45,20 +45,30 @@ export async function expectAllGone(pids: readonly number[], timeoutMs = 3000): 
   }
 }
 
-/** Pids of the direct children of `pid`, from /proc. */
-export function childPids(pid: number): number[] {
-  const children: number[] = []
+/** Live (not zombie) processes whose /proc stat fields (after the name: state, ppid, pgrp, …) satisfy `matches`. */
+function processesWhere(matches: (fields: string[]) => boolean): number[] {
+  const found: number[] = []
   for (const entry of readdirSync('/proc')) {
     if (!/^[0-9]+$/.test(entry)) continue
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      if (Number(fields[1]) === pid && fields[0] !== 'Z') children.push(Number(entry))
+      if (fields[0] !== 'Z' && matches(fields)) found.push(Number(entry))
     } catch {
       // the process exited while we looked
     }
   }
-  return children
+  return found
+}
+
+/** Pids of the direct children of `pid`, from /proc. */
+export function childPids(pid: number): number[] {
+  return processesWhere((fields) => Number(fields[1]) === pid)
+}
+
+/** Live processes whose process group is `pgid`. */
+export function groupMembers(pgid: number): number[] {
+  return processesWhere((fields) => Number(fields[2]) === pgid)
 }
 
 /** A TCP port that was free a moment ago. */
@@ -87,16 +97,18 @@ export interface RunningCli {
  * `netns` runs it in that network namespace (`ip netns exec` execs it, so the
  * pid is still node's). `stdin: 'pipe'` gives the test `child.stdin` to write.
  * `cwd` (default: the repository) is where relative paths in its arguments resolve.
+ * `env` is added to this process's environment for the child only.
  */
 export function startCli(
   name: 'run-client' | 'run-server' | 'run-worker' | 'gateway-status',
   args: string[],
-  options: { detached?: boolean; netns?: string; stdin?: 'pipe' | 'ignore'; cwd?: string } = {},
+  options: { detached?: boolean; netns?: string; stdin?: 'pipe' | 'ignore'; cwd?: string; env?: Record<string, string> } = {},
 ): RunningCli {
   const command = [process.execPath, `${ROOT}bin/${name}.js`, ...args]
   const argv = options.netns === undefined ? command : ['ip', 'netns', 'exec', options.netns, ...command]
   const child = spawn(argv[0]!, argv.slice(1), {
     cwd: options.cwd ?? ROOT,
+    env: options.env === undefined ? process.env : { ...process.env, ...options.env },
     detached: options.detached ?? false,
     stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
   })

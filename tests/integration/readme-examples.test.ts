@@ -26,11 +26,11 @@
  */
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises'
 import { dirname, isAbsolute, join, normalize } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ROOT, childPids, expectAllGone } from '../helpers/processes.js'
+import { ROOT, childPids, expectAllGone, groupMembers } from '../helpers/processes.js'
 
 /** A program gets this long; the fixtures' devices answer after 1 s, so a healthy one needs ~2 s. */
 const DEADLINE_MS = 40_000
@@ -116,22 +116,6 @@ function comparable(text: string): string[] {
     .replace(/\n$/, '')
     .split('\n')
     .map((line) => (ELAPSED.test(line) ? 'elapsed   <seconds> s  (<rate> commands/s)' : line))
-}
-
-/** Live processes whose process group is `pgid`. */
-function groupMembers(pgid: number): number[] {
-  const members: number[] = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^[0-9]+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      if (fields[0] !== 'Z' && Number(fields[2]) === pgid) members.push(Number(entry))
-    } catch {
-      // exited while we looked
-    }
-  }
-  return members
 }
 
 interface Run {
