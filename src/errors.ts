@@ -66,6 +66,18 @@ export class UnknownCommandError extends GatewayError<'ERR_UNKNOWN_COMMAND'> {
   }
 }
 
+/**
+ * Thrown by an executor whose command ran past its own time limit (a check's
+ * `timeout`), after it stopped the command's I/O. The worker reports it as
+ * code 3 (`timeout`), as it does for its own `commandTimeoutMs`.
+ */
+export class CommandTimeoutError extends GatewayError<'ERR_COMMAND_TIMEOUT'> {
+  override readonly name = 'CommandTimeoutError'
+  constructor(address: string, command: string, ms: number) {
+    super('ERR_COMMAND_TIMEOUT', `${address}:${command} timed out after ${ms} ms`)
+  }
+}
+
 /** A status request (`gateway-status`, `requestStatus()`) that got no valid answer. */
 export class StatusError extends GatewayError<'ERR_STATUS'> {
   override readonly name = 'StatusError'

@@ -62,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
     await checkDeviceMap(spec, strict, logger)
     // The executor learns the worker's id, so the id is fixed here rather than left to Worker.
     const id = options.id ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
-    const executor = await loadExecutor(spec, { workerId: id, logger })
+    const executor = await loadExecutor(spec, { workerId: id, logger, commandTimeoutMs: options.commandTimeoutMs })
     worker = new Worker({ ...options, gateway, id, executor, logger })
   } catch (error) {
     reportError('run-worker', error, logger?.isLevelEnabled('debug') === true)

@@ -10,11 +10,14 @@ import { createRequire } from 'node:module'
 import { isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { ConfigError, errorMessage } from '../errors.js'
-import { DEVICE_MAP_EXECUTOR } from './spec.js'
+import { CHECKS_EXECUTOR, DEVICE_MAP_EXECUTOR } from './spec.js'
 import type { CreateExecutor, Executor, ExecutorContext, ExecutorSpec } from './types.js'
 
 /** Built-in executor modules, by name. Literal imports, so bundlers and test runners see them. */
-const BUILT_IN: ReadonlyMap<string, () => Promise<unknown>> = new Map([[DEVICE_MAP_EXECUTOR, () => import('./device-map.js')]])
+const BUILT_IN: ReadonlyMap<string, () => Promise<unknown>> = new Map<string, () => Promise<unknown>>([
+  [DEVICE_MAP_EXECUTOR, () => import('./device-map.js')],
+  [CHECKS_EXECUTOR, () => import('./checks/index.js')],
+])
 
 export interface LoadExecutorOptions {
   /**

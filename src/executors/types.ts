@@ -9,7 +9,8 @@ import type { Logger } from '../log.js'
 /**
  * Runs `command` on `address` and resolves with its response. Throw
  * `UnknownCommandError` for an address or command it does not know (reported
- * as code 1); any other rejection is reported as code 2 with the error's
+ * as code 1) and `CommandTimeoutError` when a time limit of its own ran out
+ * (code 3); any other rejection is reported as code 2 with the error's
  * message. The resolved value must be MessagePack-encodable. `signal` fires
  * when the command times out or the worker is forced to stop: stop the I/O then.
  *
@@ -31,6 +32,12 @@ export interface ExecutorContext {
   readonly workerId: string
   /** The worker's logger; write through it, never to stdout. */
   readonly logger: Logger
+  /**
+   * The worker's per-command time limit in milliseconds (0: none). An
+   * executor with time limits of its own caps them at this one, so that it,
+   * not the worker's race, ends the command and cleans up after it.
+   */
+  readonly commandTimeoutMs?: number
 }
 
 /**

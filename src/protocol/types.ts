@@ -20,6 +20,8 @@ export const ResultCode = {
   Failed: 2,
   /** The command ran past its time limit and was cancelled; value is nil. */
   Timeout: 3,
+  /** The command was cancelled by its client's `abort`; value is nil. */
+  Cancelled: 4,
 } as const
 export type ResultCode = (typeof ResultCode)[keyof typeof ResultCode]
 
@@ -29,6 +31,7 @@ export type CommandOutcome =
   | readonly [typeof ResultCode.Unknown, null]
   | readonly [typeof ResultCode.Failed, string]
   | readonly [typeof ResultCode.Timeout, null]
+  | readonly [typeof ResultCode.Cancelled, null]
 
 /** Why the gateway refused a batch. */
 export type RejectReason =

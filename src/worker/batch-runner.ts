@@ -73,7 +73,9 @@ const TIMED_OUT = Symbol('timed out')
 const WARM_UP = Symbol('warm-up')
 
 function failure(error: unknown): CommandOutcome {
-  if (errorCode(error) === 'ERR_UNKNOWN_COMMAND') return [ResultCode.Unknown, null]
+  const code = errorCode(error)
+  if (code === 'ERR_UNKNOWN_COMMAND') return [ResultCode.Unknown, null]
+  if (code === 'ERR_COMMAND_TIMEOUT') return [ResultCode.Timeout, null]
   return [ResultCode.Failed, errorMessage(error)]
 }
 

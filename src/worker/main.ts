@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   let worker: Worker | undefined
   let executor: Executor
   try {
-    executor = await loadExecutor(config.executor, { workerId: config.id, logger })
+    executor = await loadExecutor(config.executor, { workerId: config.id, logger, commandTimeoutMs: config.commandTimeoutMs })
   } catch (error) {
     // One line naming the module and the cause, then an exit the pool knows is not a crash.
     logger.fatal({ module: config.executor.module, err: errorMessage(error) }, 'executor did not load; exiting')
