@@ -15,6 +15,7 @@
 //   P5   client peak RSS (P5a) and gateway RSS over a big run (P5b) (memory.mjs)
 //   P6   100 000 concurrent 1 s commands, client wall (wall.mjs)
 //   P7   scaling with workers and with concurrent clients (throughput.mjs)
+//   X1–X3 real checks: exec, tcp and http, against bare spawn / net.connect / fetch loops (checks.mjs)
 //   S1–S3 time to zero processes after Ctrl+C / SIGTERM / SIGKILL under load (stop.mjs)
 //
 // --only takes ids (P5 and P7 select all their rows, S all stop rows) and the
@@ -24,6 +25,7 @@ import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { echoLatency, oneHop } from './lib/baselines.mjs'
+import { checks } from './lib/checks.mjs'
 import { p4 } from './lib/latency.mjs'
 import { p5 } from './lib/memory.mjs'
 import { fmtInt, root } from './lib/proc.mjs'
@@ -63,6 +65,7 @@ const GROUPS = [
   { ids: ['P5a', 'P5b'], needs: [], fn: p5 },
   { ids: ['P6'], needs: [], fn: p6 },
   { ids: ['P7.w1', 'P7.w2', 'P7.w4', 'P7.c1', 'P7.c4', 'P7.c16'], needs: ['b1_256'], fn: p7 },
+  { ids: ['X1', 'X2', 'X3'], needs: [], fn: checks },
   { ids: ['S1', 'S2', 'S3'], needs: [], fn: stop },
 ]
 
@@ -75,12 +78,15 @@ const GOALS = {
   P5a: ['client memory, big file', 'peak ≤ 120.0 MB'],
   P5b: ['gateway memory, big file', 'flat: end ≤ start + 20 MB'],
   P6: ['concurrent 1 s commands', 'wall ≤ 1.300 s'],
+  X1: ['exec checks vs a bare spawn loop', 'ratio ≤ 1.1'],
+  X2: ['tcp checks vs a bare net.connect loop', 'ratio ≥ 0.5'],
+  X3: ['http checks vs a bare fetch loop', 'ratio ≥ 0.5'],
   S1: ['stop under load: Ctrl+C to the group', '≤ 3 s, none left'],
   S2: ['stop under load: SIGTERM', '≤ 3 s, none left'],
   S3: ['stop under load: SIGKILL', '≤ 3 s, none left'],
 }
 
-const ALIASES = { seed: ['P1'], throughput: ['P2'], stop: ['S1', 'S2', 'S3'], s: ['S1', 'S2', 'S3'], p5: ['P5a', 'P5b'], p7: GROUPS[6].ids, b1: [], b2: [] }
+const ALIASES = { seed: ['P1'], throughput: ['P2'], stop: ['S1', 'S2', 'S3'], s: ['S1', 'S2', 'S3'], p5: ['P5a', 'P5b'], p7: GROUPS[6].ids, x: ['X1', 'X2', 'X3'], checks: ['X1', 'X2', 'X3'], b1: [], b2: [] }
 const allIds = GROUPS.flatMap((g) => g.ids)
 const wanted = new Set()
 const wantedBaselines = new Set()
