@@ -28,8 +28,11 @@ Examples:
   # named options, any free port for results, two gateways, JSON summary
   $ run-client commands.txt -n 64 -b 'tcp://127.0.0.1:*' -s tcp://gw1:5557 tcp://gw2:5557 --json
 
-  # keep one line per command
+  # keep one line per command (line, address, command, code, outcome, value, ms, worker)
   $ run-client commands.txt --output results.jsonl
+
+  # checks: exit 1 on a CRITICAL too, not only on commands without a proper answer
+  $ run-client checks.txt --fail-on lost,unknown,failed,timeout,state:critical
 
   # read the commands from stdin ("-"), or from a FIFO as another program writes them
   $ generate-commands | run-client - -s tcp://gw1:5557
@@ -42,8 +45,9 @@ or a host name; command is a token of [A-Za-z0-9_.-]. Blank lines and # comments
 until the writer closes it; --strict needs a regular file (it reads the file twice).
 Bad lines: the first 100 are logged, the rest counted.
 
-Exit codes: 0 every batch answered · 1 some lost, rejected or unsent (the summary says which)
-            2 bad usage or unreadable input · 130 interrupted (Ctrl+C prints the partial summary)
+Exit codes: 0 nothing that --fail-on names happened · 1 something did (default: a command lost,
+            unknown, failed or timed out; the summary says which) · 2 bad usage or unreadable input
+            130 interrupted (Ctrl+C prints the partial summary)
 `
 
 function buildProgram() {

@@ -18,6 +18,7 @@ import { silentLogger, type Logger } from '../log.js'
 import { monotonicClock } from '../util/clock.js'
 import { Batcher, batchesOf, type Batch } from './batcher.js'
 import { Dispatcher } from './dispatcher.js'
+import { failuresOf } from './fail-on.js'
 import { assertSource, checkStrict, readInput, sourceName, type CommandSource } from './input.js'
 import type { CommandRecord } from './records.js'
 import { ResultsPort } from './results-port.js'
@@ -193,11 +194,13 @@ export class Client extends EventEmitter<ClientEvents> {
 
   private summary(elapsedMs: number): RunSummary {
     const tally = this.tally
-    const exitCode = this.interrupted ? 130 : tally.counts.lost > 0 ? 1 : 0
+    const failedOn = failuresOf(this.options.failOn, tally.counts, tally.states)
+    const exitCode = this.interrupted ? 130 : failedOn.length > 0 ? 1 : 0
     return {
       client: this.id,
       commands: this.batcher?.commandCount ?? 0,
       counts: { ...tally.counts },
+      states: { ...tally.states },
       batches: this.batcher?.count ?? 0,
       batchSize: this.options.batchSize,
       lostBatches: { ...tally.lostBatches, rejected: { ...tally.lostBatches.rejected } },
@@ -208,6 +211,7 @@ export class Client extends EventEmitter<ClientEvents> {
       duplicates: tally.duplicates,
       interrupted: this.interrupted,
       ...(this.sendError !== undefined ? { sendError: this.sendError } : {}),
+      failedOn,
       exitCode,
     }
   }

@@ -47,6 +47,8 @@ export class Dispatcher implements ResultsHandler {
   /** Per-batch lines (rejections, batches lost) and malformed bodies, which a gateway's answers could otherwise flood. */
   private readonly batchLog: RateLimitedLog
   private readonly malformedLog: RateLimitedLog
+  /** When each batch that keeps its records was last sent, for the round trip its records give as `ms`. */
+  private readonly sentAt = new Map<number, number>()
   /** The signal means an interrupt, whoever told the window first. */
   private readonly onAbort = (): void => {
     this.o.window.interrupt()
@@ -99,7 +101,11 @@ export class Dispatcher implements ResultsHandler {
     const settled = this.o.window.answered(seq)!
     if (settled.withdraw) this.o.submit.withdraw(seq)
     this.o.tally.recordOutcomes(seq, outcomes)
-    this.settled(batch, (commands) => answeredRecords(commands, outcomes))
+    const sentAt = this.sentAt.get(seq)
+    this.settled(batch, (commands) => {
+      const now = this.o.clock()
+      return answeredRecords(commands, outcomes, { worker: header.worker, roundTripMs: sentAt === undefined ? 0 : now - sentAt })
+    })
   }
 
   rejected(seq: number, header: RejectedHeader): void {
@@ -125,10 +131,15 @@ export class Dispatcher implements ResultsHandler {
 
   /** Never rejects: a send that fails settles its batch (unless an earlier copy already did). */
   private async send(batch: Batch, attempt: number): Promise<void> {
+    const timed = batch.commands !== undefined
+    // Until it has left, the queueing time stands in; a resend keeps the time of the send before it.
+    if (timed && !this.sentAt.has(batch.seq)) this.sentAt.set(batch.seq, this.o.clock())
     try {
       await this.o.submit.send(batch, attempt)
       // The result timeout runs from when the batch left, not from when it queued for the socket.
-      this.o.window.sent(batch.seq, this.o.clock())
+      const now = this.o.clock()
+      this.o.window.sent(batch.seq, now)
+      if (timed && this.o.window.batch(batch.seq) !== undefined) this.sentAt.set(batch.seq, now)
     } catch (error) {
       const lost = this.o.window.sendFailed(batch.seq)
       if (lost === undefined) return
@@ -169,6 +180,7 @@ export class Dispatcher implements ResultsHandler {
 
   /** The tally is already up to date: a throwing listener leaves the counts right. */
   private settled(batch: Batch, records: (commands: readonly CommandLine[]) => CommandRecord[]): void {
+    this.sentAt.delete(batch.seq)
     this.notify()
     if (batch.commands !== undefined) this.o.onRecords(records(batch.commands))
   }

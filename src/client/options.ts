@@ -4,6 +4,7 @@
  * file keeps the documented interface.
  */
 import type { Logger } from '../log.js'
+import type { FailOnItem } from './fail-on.js'
 import { clientSchema } from '../options/client.js'
 import { applySchema, defaultsOf } from '../options/resolve.js'
 
@@ -60,6 +61,14 @@ export interface ClientOptions {
    * @default false
    */
   readonly strict?: boolean
+  /**
+   * What makes a run fail (`summary.exitCode` 1, what run-client exits with):
+   * outcomes (`ok`, `unknown`, `failed`, `timeout`, `cancelled`, `lost`) and
+   * check states (`state:warning`, `state:critical`, `state:unknown`). An
+   * empty list: nothing does. An interrupted run is 130 whatever happened.
+   * @default ['lost', 'unknown', 'failed', 'timeout']
+   */
+  readonly failOn?: readonly FailOnItem[]
   /**
    * This run's client id, 1-128 bytes.
    * @default a random UUID

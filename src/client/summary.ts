@@ -1,10 +1,11 @@
 /**
  * The client's run summary: the numbers, and the text printed on stdout.
  */
-import type { LostBreakdown, OutcomeCounts } from './tally.js'
+import type { FailOnItem } from './fail-on.js'
+import { withoutFloatNoise, type LostBreakdown, type OutcomeCounts, type StateCounts } from './tally.js'
 import { terminalSafe } from '../util/terminal-text.js'
 
-export type { LostBreakdown, OutcomeCounts }
+export type { FailOnItem, LostBreakdown, OutcomeCounts, StateCounts }
 
 /** Everything a run did, as `run()` returns it and `--json` prints it. */
 export interface RunSummary {
@@ -12,11 +13,13 @@ export interface RunSummary {
   /** Commands read from the file; each ends in exactly one of the counts. */
   readonly commands: number
   readonly counts: OutcomeCounts
+  /** The states of the check values among the `ok` (all 0 when no check value came back). */
+  readonly states: StateCounts
   readonly batches: number
   readonly batchSize: number
   /** Batches lost, by cause. */
   readonly lostBatches: LostBreakdown
-  /** Sum of the numeric responses of code 0. */
+  /** Sum of the numeric responses of code 0, without float noise (15.824, not 15.824000000000002). */
   readonly total: number
   readonly elapsedMs: number
   readonly badLines: number
@@ -25,7 +28,9 @@ export interface RunSummary {
   readonly interrupted: boolean
   /** The first send failure, naming the endpoint, when sending stopped early. */
   readonly sendError?: string
-  /** 0 every batch answered, 1 some lost, 130 interrupted. */
+  /** The items of `failOn` that happened, in its order; the run failed (exit code 1) when there is any. */
+  readonly failedOn: readonly FailOnItem[]
+  /** 0 nothing in `failOn` happened, 1 something did ({@link failedOn} says what), 130 interrupted. */
   readonly exitCode: 0 | 1 | 130
 }
 
@@ -46,11 +51,18 @@ export function formatSummary(s: RunSummary): string {
   const seconds = s.elapsedMs / 1000
   const rate = seconds > 0 ? Math.round(s.commands / seconds) : 0
   const lines = [
-    `commands  ${s.commands} sent · ${c.ok} ok · ${c.unknown} unknown · ${c.failed} failed · ${c.timeout} timeout · ${c.lost} lost`,
-    `batches   ${s.batches} × ${s.batchSize}${partialLast(s)}`,
-    `total     ${s.total}`,
-    `elapsed   ${seconds.toFixed(3)} s  (${rate} commands/s)`,
+    `commands  ${s.commands} sent · ${c.ok} ok · ${c.unknown} unknown · ${c.failed} failed · ${c.timeout} timeout · ${c.cancelled} cancelled · ${c.lost} lost`,
   ]
+  const st = s.states
+  // Only a run of checks has states to show; a device map's integers have none.
+  if (st.ok + st.warning + st.critical + st.unknown > 0) {
+    lines.push(`states    ${st.ok} ok · ${st.warning} warning · ${st.critical} critical · ${st.unknown} unknown`)
+  }
+  lines.push(
+    `batches   ${s.batches} × ${s.batchSize}${partialLast(s)}`,
+    `total     ${withoutFloatNoise(s.total)}`,
+    `elapsed   ${seconds.toFixed(3)} s  (${rate} commands/s)`,
+  )
   const lost = s.lostBatches
   const causes: string[] = []
   if (lost.unsent > 0) causes.push(`${lost.unsent} unsent`)

@@ -2,10 +2,23 @@
  * The client's options (`new Client()` and `run-client`), declared once.
  * Keys are ClientOptions' names; see types.ts for what each field feeds.
  */
+import { DEFAULT_FAIL_ON, FAIL_ON_ITEMS, parseFailOn, readFailOn, type FailOnItem } from '../client/fail-on.js'
 import { Limits } from '../protocol/limits.js'
-import { boolean, endpoint, endpoints, integer, libraryValue, text } from './kinds.js'
+import { INVALID, boolean, endpoint, endpoints, integer, libraryValue, text, type Kind } from './kinds.js'
 import { Group, configFlag, logLevelFlag, loggerOption, workerSettings } from './shared.js'
 import { defineSchema } from './types.js'
+
+/** `--fail-on`'s list: `lost,unknown` (or space-separated) as text, an array of items in a library call or a config file. */
+function failOnList(): Kind<readonly FailOnItem[]> {
+  const orInvalid = (list: readonly FailOnItem[] | undefined): readonly FailOnItem[] | typeof INVALID => list ?? INVALID
+  return {
+    name: 'list',
+    placeholder: '<list>',
+    expected: `a comma-separated list of ${FAIL_ON_ITEMS.join(', ')}`,
+    fromText: (s) => orInvalid(parseFailOn(s)),
+    fromValue: (value) => (typeof value === 'string' ? orInvalid(parseFailOn(value)) : Array.isArray(value) ? orInvalid(readFailOn(value)) : INVALID),
+  }
+}
 
 export const clientSchema = defineSchema({
   servers: {
@@ -96,10 +109,18 @@ export const clientSchema = defineSchema({
     negation: 'skip bad lines and send the rest, whatever CGW_STRICT or the config file says',
     group: Group.output,
   },
+  failOn: {
+    flag: 'fail-on',
+    kind: failOnList(),
+    default: DEFAULT_FAIL_ON,
+    defaultText: DEFAULT_FAIL_ON.join(','),
+    help: 'exit 1 when a command ends in one of these: ok, unknown, failed, timeout, cancelled, lost, state:warning, state:critical, state:unknown',
+    group: Group.output,
+  },
   output: {
     flag: 'output',
     kind: text('<file>'),
-    help: 'write one JSON line per command: line, address, command, code, value',
+    help: 'write one JSON line per command: line, address, command, code, outcome, value, ms, worker',
     group: Group.output,
     cliOnly: true,
   },

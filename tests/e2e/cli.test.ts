@@ -44,7 +44,7 @@ describe('the original scenario typed with positional arguments', () => {
     const client = await runCli('run-client', [commands, '16', `tcp://127.0.0.1:${results}`, `tcp://127.0.0.1:${intake}`])
     expect(client.code).toBe(0)
     const lines = client.stdout.trimEnd().split('\n')
-    expect(lines[0]).toBe('commands  512 sent · 512 ok · 0 unknown · 0 failed · 0 timeout · 0 lost')
+    expect(lines[0]).toBe('commands  512 sent · 512 ok · 0 unknown · 0 failed · 0 timeout · 0 cancelled · 0 lost')
     expect(lines[1]).toBe('batches   32 × 16')
     expect(lines[2]).toBe('total     512')
     expect(lines[3]).toMatch(/^elapsed {3}\d+\.\d{3} s {2}\(\d+ commands\/s\)$/)

@@ -64,7 +64,7 @@ describe('Client.run(asyncIterable) through a real gateway', () => {
     c.on('records', (batch) => records.push(...batch))
     c.on('bad-line', (bad) => badLines.push(bad))
     const summary = await run
-    expect(summary).toMatchObject({ commands: count, badLines: 2, counts: { ok: count, unknown: 0, failed: 0, timeout: 0, lost: 0 }, duplicates: 0, exitCode: 0 })
+    expect(summary).toMatchObject({ commands: count, badLines: 2, counts: { ok: count, unknown: 0, failed: 0, timeout: 0, cancelled: 0, lost: 0 }, duplicates: 0, exitCode: 0 })
     expect(summary.batches).toBe(Math.ceil(count / 7))
     expect(badLines.map((b) => [b.path, b.line])).toEqual([
       ['<iterable>', 2],
@@ -74,7 +74,16 @@ describe('Client.run(asyncIterable) through a real gateway', () => {
     expect(records).toHaveLength(count)
     records.forEach((record, n) => {
       const position = n + 1 + (n >= 1 ? 1 : 0) + (n >= 148 ? 1 : 0)
-      expect(record).toEqual({ line: position, address: addressOf(n), command: 'ping', code: 0, value: 1000 * Math.floor(n / 250) + (n % 250) })
+      expect(record).toEqual({
+        line: position,
+        address: addressOf(n),
+        command: 'ping',
+        code: 0,
+        outcome: 'ok',
+        value: 1000 * Math.floor(n / 250) + (n % 250),
+        ms: expect.any(Number),
+        worker: expect.any(String),
+      })
     })
   })
 

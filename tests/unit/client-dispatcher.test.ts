@@ -208,3 +208,37 @@ describe('an interrupt', () => {
     expect(tally.settled).toBe(6)
   })
 })
+
+describe('the records of an answered batch', () => {
+  it("carry the answering worker's id and, as ms, a check value's own or the round trip from the send that left to its result", async () => {
+    const d = dispatcher()
+    const [a] = batches(1, 3)
+    void d.admit(a!)
+    await submit.leave()
+    await vi.advanceTimersByTimeAsync(250)
+    const header: ResultHeader = { v: 1, type: 'result', id: a!.id, client: 'c', worker: 'worker-42', attempt: 1 }
+    d.result(a!.seq, header, outcomesBody([[0, 5], [0, { state: 1, output: 'load 9', ms: 17.5 }], [3, null]]))
+    expect(records.map((r) => [r.outcome, r.ms, r.worker])).toEqual([
+      ['ok', 250, 'worker-42'],
+      ['ok', 17.5, 'worker-42'],
+      ['timeout', 250, 'worker-42'],
+    ])
+    d.close()
+  })
+
+  it('time a resent batch from its last send that left', async () => {
+    const d = dispatcher()
+    const [a] = batches(1, 1)
+    void d.admit(a!)
+    await submit.leave()
+    await vi.advanceTimersByTimeAsync(TIMEOUT + 300) // due: resent on the next sweep
+    expect(resends).toHaveLength(1)
+    await submit.leave()
+    await vi.advanceTimersByTimeAsync(40)
+    answer(d, a!)
+    expect(records).toHaveLength(1)
+    expect(records[0]!.ms).toBeGreaterThanOrEqual(40)
+    expect(records[0]!.ms).toBeLessThan(TIMEOUT)
+    d.close()
+  })
+})

@@ -118,11 +118,28 @@ describe('parseOutcomes on a valid result body', () => {
       [1, null],
       [2, 'device refused'],
       [3, null],
+      [4, null],
       [0, 'text response'],
       [0, { structured: [1, 2] }],
       [0, null],
     ]
     expect(parseOutcomes(outcomesBody(outcomes), outcomes.length, MAX_BYTES)).toEqual(outcomes)
+  })
+
+  it('keeps a check value of code 0 as it came', () => {
+    const outcomes: CommandOutcome[] = [[0, { state: 1, output: 'load 9.1', perfdata: 'load=9.1;5;10', ms: 12.5 }]]
+    expect(parseOutcomes(outcomesBody(outcomes), 1, MAX_BYTES)).toEqual(outcomes)
+  })
+
+  // CGP/1: "A client MUST count a code it does not know as failed": a later protocol's code is not a broken body.
+  it.each([
+    { what: 'code 5 with nil', entry: [5, null] },
+    { what: 'code 6 with a string', entry: [6, 'new reason'] },
+    { what: 'code 200 with a map', entry: [200, { why: 'x' }] },
+    { what: 'code 4294967295 with a number', entry: [4294967295, 7] },
+  ])('keeps $what, alongside the known codes of the same body', ({ entry }) => {
+    const body = encode([[0, 1], entry, [2, 'x']])
+    expect(parseOutcomes(body, 3, MAX_BYTES)).toEqual([[0, 1], entry, [2, 'x']])
   })
 })
 
@@ -138,10 +155,14 @@ describe('parseOutcomes on an unusable result body', () => {
     { what: 'an outcome that is not an array', body: encode([0]), expected: 1 },
     { what: 'an outcome of one element', body: encode([[0]]), expected: 1 },
     { what: 'an outcome of three elements', body: encode([[0, 1, 2]]), expected: 1 },
-    { what: 'code 4', body: encode([[4, null]]), expected: 1 },
+    { what: 'code 4 with a value', body: encode([[4, 'cancelled']]), expected: 1 },
+    { what: 'code 4 with false', body: encode([[4, false]]), expected: 1 },
     { what: 'code -1', body: encode([[-1, null]]), expected: 1 },
     { what: 'code "0"', body: encode([['0', 1]]), expected: 1 },
     { what: 'code 0.5', body: encode([[0.5, 1]]), expected: 1 },
+    { what: 'code 5.5', body: encode([[5.5, null]]), expected: 1 },
+    { what: 'code -7', body: encode([[-7, null]]), expected: 1 },
+    { what: 'code true', body: encode([[true, null]]), expected: 1 },
     { what: 'code nil', body: encode([[null, null]]), expected: 1 },
     { what: 'code 1 with a value', body: encode([[1, 0]]), expected: 1 },
     { what: 'code 1 with a string', body: encode([[1, 'unknown']]), expected: 1 },
@@ -311,7 +332,8 @@ function summary(overrides: Partial<RunSummary> = {}): RunSummary {
   return {
     client: 'client-a',
     commands: 512,
-    counts: { ok: 512, unknown: 0, failed: 0, timeout: 0, lost: 0 },
+    counts: { ok: 512, unknown: 0, failed: 0, timeout: 0, cancelled: 0, lost: 0 },
+    states: { ok: 0, warning: 0, critical: 0, unknown: 0 },
     batches: 32,
     batchSize: 16,
     lostBatches: { unsent: 0, rejected: {}, noResult: 0, interrupted: 0 },
@@ -321,6 +343,7 @@ function summary(overrides: Partial<RunSummary> = {}): RunSummary {
     resends: 0,
     duplicates: 0,
     interrupted: false,
+    failedOn: [],
     exitCode: 0,
     ...overrides,
   }
@@ -330,7 +353,7 @@ describe('formatSummary for a clean run', () => {
   it('prints exactly the four lines of design.md', () => {
     expect(formatSummary(summary())).toBe(
       [
-        'commands  512 sent · 512 ok · 0 unknown · 0 failed · 0 timeout · 0 lost',
+        'commands  512 sent · 512 ok · 0 unknown · 0 failed · 0 timeout · 0 cancelled · 0 lost',
         'batches   32 × 16',
         'total     512',
         'elapsed   1.004 s  (510 commands/s)',
@@ -347,17 +370,18 @@ describe('formatSummary for a clean run', () => {
 describe('formatSummary for a run with mixed outcomes', () => {
   const mixed = summary({
     commands: 100,
-    counts: { ok: 60, unknown: 10, failed: 5, timeout: 9, lost: 16 },
+    counts: { ok: 60, unknown: 10, failed: 5, timeout: 9, cancelled: 0, lost: 16 },
     batches: 7,
     total: -42,
     elapsedMs: 2500,
     lostBatches: { unsent: 0, rejected: { 'queue-full': 1, 'too-large': 0 }, noResult: 0, interrupted: 0 },
+    failedOn: ['lost', 'unknown', 'failed', 'timeout'],
     exitCode: 1,
   })
 
   it('prints every count in the first four lines', () => {
     expect(formatSummary(mixed).split('\n').slice(0, 4)).toEqual([
-      'commands  100 sent · 60 ok · 10 unknown · 5 failed · 9 timeout · 16 lost',
+      'commands  100 sent · 60 ok · 10 unknown · 5 failed · 9 timeout · 0 cancelled · 16 lost',
       'batches   7 × 16 (last 4)',
       'total     -42',
       'elapsed   2.500 s  (40 commands/s)',
@@ -377,7 +401,7 @@ describe('formatSummary for a run with mixed outcomes', () => {
     { cause: 'without result', lostBatches: { unsent: 0, rejected: {}, noResult: 3, interrupted: 0 }, text: '3 without result' },
     { cause: 'interrupted', lostBatches: { unsent: 0, rejected: {}, noResult: 0, interrupted: 1 }, text: '1 interrupted' },
   ])('names $cause batches in the lost line', ({ lostBatches, text }) => {
-    const out = formatSummary(summary({ counts: { ok: 496, unknown: 0, failed: 0, timeout: 0, lost: 16 }, lostBatches }))
+    const out = formatSummary(summary({ counts: { ok: 496, unknown: 0, failed: 0, timeout: 0, cancelled: 0, lost: 16 }, lostBatches }))
     expect(out.split('\n').find((line) => line.startsWith('lost'))).toContain(text)
   })
 })
@@ -389,7 +413,7 @@ describe('formatSummary when the last batch is partial', () => {
     { commands: 512, batches: 32, line: 'batches   32 × 16' },
     { commands: 0, batches: 0, line: 'batches   0 × 16' },
   ])('prints "$line" for $commands commands in $batches batches', ({ commands, batches, line }) => {
-    const s = summary({ commands, batches, counts: { ok: commands, unknown: 0, failed: 0, timeout: 0, lost: 0 }, total: commands })
+    const s = summary({ commands, batches, counts: { ok: commands, unknown: 0, failed: 0, timeout: 0, cancelled: 0, lost: 0 }, total: commands })
     expect(formatSummary(s).split('\n')[1]).toBe(line)
   })
 })

@@ -10,13 +10,13 @@ import type { CommandOutcome } from '../../src/protocol/types.js'
 import { seededRandom } from '../helpers/random.js'
 
 const NO_RESULT: Loss = { cause: 'noResult' }
-const OUTCOMES: readonly CommandOutcome[] = [[0, 1], [1, null], [2, 'refused'], [3, null]]
+const OUTCOMES: readonly CommandOutcome[] = [[0, 1], [1, null], [2, 'refused'], [3, null], [4, null]]
 
 describe('a ResultTally counting answered batches', () => {
   it('counts each code once per command', () => {
     const tally = new ResultTally()
     tally.recordOutcomes(1, [[0, 5], [0, 7], [1, null], [2, 'x'], [3, null], [3, null]])
-    expect(tally.counts).toEqual({ ok: 2, unknown: 1, failed: 1, timeout: 2, lost: 0 })
+    expect(tally.counts).toEqual({ ok: 2, unknown: 1, failed: 1, timeout: 2, cancelled: 0, lost: 0 })
     expect(tally.settled).toBe(6)
   })
 
@@ -75,7 +75,7 @@ describe('a ResultTally counting lost batches', () => {
     tally.recordOutcomes(1, [[0, 1]])
     expect(tally.recordLost(1, 1, { cause: 'interrupted' })).toBe(false)
     expect(tally.duplicates).toBe(1)
-    expect(tally.counts).toEqual({ ok: 1, unknown: 0, failed: 0, timeout: 0, lost: 0 })
+    expect(tally.counts).toEqual({ ok: 1, unknown: 0, failed: 0, timeout: 0, cancelled: 0, lost: 0 })
     expect(tally.lostBatches).toEqual({ unsent: 0, rejected: {}, noResult: 0, interrupted: 0 })
   })
 
@@ -83,7 +83,7 @@ describe('a ResultTally counting lost batches', () => {
     const tally = new ResultTally()
     tally.recordLost(1, 2, NO_RESULT)
     expect(tally.recordOutcomes(1, [[0, 1], [0, 1]])).toBe(false)
-    expect(tally.counts).toEqual({ ok: 0, unknown: 0, failed: 0, timeout: 0, lost: 2 })
+    expect(tally.counts).toEqual({ ok: 0, unknown: 0, failed: 0, timeout: 0, cancelled: 0, lost: 2 })
     expect(tally.total).toBe(0)
   })
 })
@@ -134,7 +134,7 @@ describe('a ResultTally over many batches', () => {
     }
     const commands = [...sizes.values()].reduce((a, b) => a + b, 0)
     const c = tally.counts
-    expect(c.ok + c.unknown + c.failed + c.timeout + c.lost).toBe(commands)
+    expect(c.ok + c.unknown + c.failed + c.timeout + c.cancelled + c.lost).toBe(commands)
     expect(tally.settled).toBe(commands)
     expect(tally.duplicates).toBe(copies)
   })

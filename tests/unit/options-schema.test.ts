@@ -72,6 +72,7 @@ describe('defaults come from the schemas', () => {
       maxResends: 3,
       maxMessageBytes: 16 * 1024 * 1024,
       strict: false,
+      failOn: ['lost', 'unknown', 'failed', 'timeout'],
     })
   })
 

@@ -149,7 +149,8 @@ describe('the other human-format output', () => {
     const summary: RunSummary = {
       client: 'c',
       commands: 2,
-      counts: { ok: 0, unknown: 0, failed: 0, timeout: 0, lost: 2 },
+      counts: { ok: 0, unknown: 0, failed: 0, timeout: 0, cancelled: 0, lost: 2 },
+      states: { ok: 0, warning: 0, critical: 0, unknown: 0 },
       batches: 2,
       batchSize: 1,
       lostBatches: { unsent: 1, rejected: { 'odd\x1b[2J': 1 }, noResult: 0, interrupted: 0 },
@@ -160,6 +161,7 @@ describe('the other human-format output', () => {
       duplicates: 0,
       interrupted: false,
       sendError: 'tcp://h:1 refused \u202eevil',
+      failedOn: ['lost'],
       exitCode: 1,
     }
     const text = formatSummary(summary)
