@@ -128,8 +128,7 @@ function probe(url: URL, options: RequestOptions, get: Get, check: HttpCheck, ru
       let retrying = false
       current.once('response', (response: IncomingMessage) => {
         const status = response.statusCode ?? 0
-        const ms = watch.elapsedMs()
-        decide(() => resolve({ state: isExpected(check, status) ? CheckState.Ok : CheckState.Critical, output: `HTTP ${status}`, ms }))
+        decide(() => resolve({ state: isExpected(check, status) ? CheckState.Ok : CheckState.Critical, output: `HTTP ${status}`, ms: watch.elapsedMs() }))
         let drained = 0
         response.on('data', (chunk: Buffer) => {
           drained += chunk.length
