@@ -24,7 +24,7 @@ export function parseOutcomes(body: Buffer | undefined, expected: number, maxByt
     const [code, payload] = entry as [unknown, unknown]
     const valid =
       code === ResultCode.Ok ||
-      ((code === ResultCode.Unknown || code === ResultCode.Timeout) && payload === null) ||
+      ((code === ResultCode.Unknown || code === ResultCode.Timeout || code === ResultCode.Cancelled) && payload === null) ||
       (code === ResultCode.Failed && typeof payload === 'string')
     if (!valid) return `outcome ${i} has an invalid code or value`
   }

@@ -13,6 +13,7 @@ export interface OutcomeCounts {
   unknown: number
   failed: number
   timeout: number
+  cancelled: number
   lost: number
 }
 
@@ -56,7 +57,7 @@ export function describeLoss(loss: Loss): string {
  * tally.settled                                  // 18
  */
 export class ResultTally {
-  readonly counts: OutcomeCounts = { ok: 0, unknown: 0, failed: 0, timeout: 0, lost: 0 }
+  readonly counts: OutcomeCounts = { ok: 0, unknown: 0, failed: 0, timeout: 0, cancelled: 0, lost: 0 }
   /** Lost batches by cause (batches, not commands: `counts.lost` has the commands). */
   readonly lostBatches: LostBreakdown = { unsent: 0, rejected: {}, noResult: 0, interrupted: 0 }
   /** Sum of the numeric values of code 0, as the original printed it. */
@@ -93,6 +94,9 @@ export class ResultTally {
           break
         case ResultCode.Timeout:
           this.counts.timeout++
+          break
+        case ResultCode.Cancelled:
+          this.counts.cancelled++
           break
       }
     }

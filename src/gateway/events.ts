@@ -24,7 +24,7 @@ export interface GatewayEvents {
   'worker:exit': [worker: { id: string; pid: number; code: number | null; signal: string | null }]
   /** A batch was rejected. */
   'batch:rejected': [batch: { id: string; client: string; reason: RejectReason }]
-  /** A client's `abort` removed its queued batches (and later ones that arrive from it). */
+  /** A client's `abort` removed its queued batches (and later ones that arrive from it); the workers holding its others got a `cancel` (`stats.cancelsSent`). */
   abort: [abort: { client: string; dropped: number }]
   /** A message was malformed; it was counted and dropped (or answered `rejected`). */
   malformed: [message: { source: 'intake' | 'workers'; reason: string }]

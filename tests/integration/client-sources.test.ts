@@ -64,7 +64,7 @@ describe('Client.run(asyncIterable) through a real gateway', () => {
     c.on('records', (batch) => records.push(...batch))
     c.on('bad-line', (bad) => badLines.push(bad))
     const summary = await run
-    expect(summary).toMatchObject({ commands: count, badLines: 2, counts: { ok: count, unknown: 0, failed: 0, timeout: 0, lost: 0 }, duplicates: 0, exitCode: 0 })
+    expect(summary).toMatchObject({ commands: count, badLines: 2, counts: { ok: count, unknown: 0, failed: 0, timeout: 0, cancelled: 0, lost: 0 }, duplicates: 0, exitCode: 0 })
     expect(summary.batches).toBe(Math.ceil(count / 7))
     expect(badLines.map((b) => [b.path, b.line])).toEqual([
       ['<iterable>', 2],

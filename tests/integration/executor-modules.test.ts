@@ -71,7 +71,7 @@ describe('a gateway given an executor module', () => {
     client.on('records', (batch) => records.push(...batch))
     const summary = await client.run(commands)
 
-    expect(summary).toMatchObject({ commands: 64, counts: { ok: 64, unknown: 0, failed: 0, timeout: 0, lost: 0 }, exitCode: 0 })
+    expect(summary).toMatchObject({ commands: 64, counts: { ok: 64, unknown: 0, failed: 0, timeout: 0, cancelled: 0, lost: 0 }, exitCode: 0 })
     expect(records).toHaveLength(64)
     for (const record of records) {
       expect(record.code).toBe(0)

@@ -108,7 +108,7 @@ describe('one worker holding big batches of one client (row 7)', () => {
     runs.push(bRun)
     await waitFor(() => bWaitMs !== undefined, `B's result within ${BOUND_MS} ms`, BOUND_MS)
     const summary = await bRun
-    expect(summary.counts).toEqual({ ok: 16, unknown: 0, failed: 0, timeout: 0, lost: 0 })
+    expect(summary.counts).toEqual({ ok: 16, unknown: 0, failed: 0, timeout: 0, cancelled: 0, lost: 0 })
     expect(summary.total).toBe(32)
     // Each command waits 1 s, and B's waited for a slot first: it did run behind A.
     expect(bWaitMs).toBeGreaterThanOrEqual(1000)

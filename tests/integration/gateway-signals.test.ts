@@ -136,7 +136,7 @@ describe('when the gateway is killed and restarted on the same endpoint mid-run'
     server = startCli('run-server', serverArgs)
     await waitFor(() => server!.stdout().includes('listening'), 'the second gateway to listen')
     const summary = await run
-    expect(summary.counts).toEqual({ ok: 160, unknown: 0, failed: 0, timeout: 0, lost: 0 })
+    expect(summary.counts).toEqual({ ok: 160, unknown: 0, failed: 0, timeout: 0, cancelled: 0, lost: 0 })
     expect(summary.resends).toBeGreaterThan(0)
     const secondPids = [server.pid, ...childPids(server.pid)]
     tracked.push(...secondPids)
@@ -168,7 +168,7 @@ describe('a client spreading its batches over two gateways, one of which dies mi
     tracked.push(...pidsA)
     process.kill(a.pid, 'SIGKILL')
     const summary = await run
-    expect(summary.counts).toEqual({ ok: 256, unknown: 0, failed: 0, timeout: 0, lost: 0 })
+    expect(summary.counts).toEqual({ ok: 256, unknown: 0, failed: 0, timeout: 0, cancelled: 0, lost: 0 })
     expect(summary.resends).toBeGreaterThan(0)
     await expectAllGone(pidsA, 3000)
     const pidsB = [server.pid, ...childPids(server.pid)]

@@ -49,7 +49,7 @@ describe('the seed scenario with short waits', () => {
       commands: 512,
       batches: 32,
       total: 512,
-      counts: { ok: 512, unknown: 0, failed: 0, timeout: 0, lost: 0 },
+      counts: { ok: 512, unknown: 0, failed: 0, timeout: 0, cancelled: 0, lost: 0 },
       duplicates: 0,
       exitCode: 0,
     })
@@ -120,7 +120,7 @@ describe('ten clients of 10 000 commands each, at once', () => {
     const gateway = await startGateway({ mapFile: await files.write('map.txt', map), maxWorkers: 2, minWorkers: 2 })
     const summaries = await Promise.all(files10.map((file) => client(gateway, { batchSize: 100 }).run(file)))
     summaries.forEach((summary, i) => {
-      expect(summary.counts, `client ${i}`).toEqual({ ok: 10_000, unknown: 0, failed: 0, timeout: 0, lost: 0 })
+      expect(summary.counts, `client ${i}`).toEqual({ ok: 10_000, unknown: 0, failed: 0, timeout: 0, cancelled: 0, lost: 0 })
       expect(summary.total, `client ${i}`).toBe(10_000 * (i + 1))
       expect(summary.duplicates, `client ${i}`).toBe(0)
     })
@@ -239,7 +239,7 @@ describe('with a per-command time limit', () => {
     const started = Date.now()
     const summary = await c.run(commands)
     expect(Date.now() - started).toBeLessThan(5000) // the slow ones wait 30 s
-    expect(summary.counts).toMatchObject({ ok: 2, timeout: 2, lost: 0 })
+    expect(summary.counts).toMatchObject({ ok: 2, timeout: 2, cancelled: 0, lost: 0 })
     // A wait equal to the limit finishes: the command's timer is set before its limit's.
     expect(records.sort((a, b) => a.line - b.line).map((r) => [r.code, r.value])).toEqual([[3, null], [0, 7], [3, null], [0, 9]])
   })
@@ -260,7 +260,7 @@ describe('when a command is not in the device map', () => {
     const c = client(gateway, { batchSize: 2 })
     c.on('records', (batch) => records.push(...batch))
     const summary = await c.run(commands)
-    expect(summary.counts).toEqual({ ok: 3, unknown: 2, failed: 0, timeout: 0, lost: 0 })
+    expect(summary.counts).toEqual({ ok: 3, unknown: 2, failed: 0, timeout: 0, cancelled: 0, lost: 0 })
     expect(summary.total).toBe(5 + 1 + 3)
     expect(summary.exitCode).toBe(0)
     expect(records.filter((r) => r.code === 1).map((r) => r.line).sort()).toEqual([2, 3])
@@ -278,7 +278,7 @@ describe('when a worker is SIGKILLed in the middle of its batches', () => {
     const victim = gateway.workerPids[0]!
     process.kill(victim, 'SIGKILL')
     const summary = await run
-    expect(summary.counts).toEqual({ ok: 96, unknown: 0, failed: 0, timeout: 0, lost: 0 })
+    expect(summary.counts).toEqual({ ok: 96, unknown: 0, failed: 0, timeout: 0, cancelled: 0, lost: 0 })
     expect(summary.total).toBe(96)
     expect(gateway.stats.workersLost).toBeGreaterThanOrEqual(1)
     expect(gateway.stats.requeued).toBeGreaterThanOrEqual(1)
@@ -316,7 +316,7 @@ describe('under worker churn (a random ready worker SIGKILLed every 200 ms)', ()
     const summary = await run
     await churn
     expect(kills).toBeGreaterThanOrEqual(3)
-    expect(summary.counts).toEqual({ ok: 1000, unknown: 0, failed: 0, timeout: 0, lost: 0 })
+    expect(summary.counts).toEqual({ ok: 1000, unknown: 0, failed: 0, timeout: 0, cancelled: 0, lost: 0 })
     expect(summary.total).toBe(1000)
     expect(gateway.stats.workersLost).toBeGreaterThanOrEqual(kills)
     await waitFor(() => gateway.connectedWorkers === 3, 'the pool to be refilled')
@@ -336,7 +336,7 @@ describe('when a worker stops heartbeating (SIGSTOP) while it holds batches', ()
     const stoppedAt = Date.now()
     process.kill(hung, 'SIGSTOP')
     const summary = await run
-    expect(summary.counts).toEqual({ ok: 48, unknown: 0, failed: 0, timeout: 0, lost: 0 })
+    expect(summary.counts).toEqual({ ok: 48, unknown: 0, failed: 0, timeout: 0, cancelled: 0, lost: 0 })
     expect(summary.total).toBe(48)
     expect(lost[0]).toMatchObject({ reason: 'heartbeat' })
     expect(lost[0]!.requeued).toBeGreaterThan(0)

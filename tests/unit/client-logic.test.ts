@@ -118,6 +118,7 @@ describe('parseOutcomes on a valid result body', () => {
       [1, null],
       [2, 'device refused'],
       [3, null],
+      [4, null],
       [0, 'text response'],
       [0, { structured: [1, 2] }],
       [0, null],
@@ -138,7 +139,7 @@ describe('parseOutcomes on an unusable result body', () => {
     { what: 'an outcome that is not an array', body: encode([0]), expected: 1 },
     { what: 'an outcome of one element', body: encode([[0]]), expected: 1 },
     { what: 'an outcome of three elements', body: encode([[0, 1, 2]]), expected: 1 },
-    { what: 'code 4', body: encode([[4, null]]), expected: 1 },
+    { what: 'code 4 with a value', body: encode([[4, 0]]), expected: 1 },
     { what: 'code -1', body: encode([[-1, null]]), expected: 1 },
     { what: 'code "0"', body: encode([['0', 1]]), expected: 1 },
     { what: 'code 0.5', body: encode([[0.5, 1]]), expected: 1 },
@@ -311,7 +312,7 @@ function summary(overrides: Partial<RunSummary> = {}): RunSummary {
   return {
     client: 'client-a',
     commands: 512,
-    counts: { ok: 512, unknown: 0, failed: 0, timeout: 0, lost: 0 },
+    counts: { ok: 512, unknown: 0, failed: 0, timeout: 0, cancelled: 0, lost: 0 },
     batches: 32,
     batchSize: 16,
     lostBatches: { unsent: 0, rejected: {}, noResult: 0, interrupted: 0 },
@@ -347,7 +348,7 @@ describe('formatSummary for a clean run', () => {
 describe('formatSummary for a run with mixed outcomes', () => {
   const mixed = summary({
     commands: 100,
-    counts: { ok: 60, unknown: 10, failed: 5, timeout: 9, lost: 16 },
+    counts: { ok: 60, unknown: 10, failed: 5, timeout: 9, cancelled: 0, lost: 16 },
     batches: 7,
     total: -42,
     elapsedMs: 2500,
@@ -377,7 +378,7 @@ describe('formatSummary for a run with mixed outcomes', () => {
     { cause: 'without result', lostBatches: { unsent: 0, rejected: {}, noResult: 3, interrupted: 0 }, text: '3 without result' },
     { cause: 'interrupted', lostBatches: { unsent: 0, rejected: {}, noResult: 0, interrupted: 1 }, text: '1 interrupted' },
   ])('names $cause batches in the lost line', ({ lostBatches, text }) => {
-    const out = formatSummary(summary({ counts: { ok: 496, unknown: 0, failed: 0, timeout: 0, lost: 16 }, lostBatches }))
+    const out = formatSummary(summary({ counts: { ok: 496, unknown: 0, failed: 0, timeout: 0, cancelled: 0, lost: 16 }, lostBatches }))
     expect(out.split('\n').find((line) => line.startsWith('lost'))).toContain(text)
   })
 })
@@ -389,7 +390,7 @@ describe('formatSummary when the last batch is partial', () => {
     { commands: 512, batches: 32, line: 'batches   32 × 16' },
     { commands: 0, batches: 0, line: 'batches   0 × 16' },
   ])('prints "$line" for $commands commands in $batches batches', ({ commands, batches, line }) => {
-    const s = summary({ commands, batches, counts: { ok: commands, unknown: 0, failed: 0, timeout: 0, lost: 0 }, total: commands })
+    const s = summary({ commands, batches, counts: { ok: commands, unknown: 0, failed: 0, timeout: 0, cancelled: 0, lost: 0 }, total: commands })
     expect(formatSummary(s).split('\n')[1]).toBe(line)
   })
 })

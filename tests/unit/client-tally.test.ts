@@ -16,8 +16,15 @@ describe('a ResultTally counting answered batches', () => {
   it('counts each code once per command', () => {
     const tally = new ResultTally()
     tally.recordOutcomes(1, [[0, 5], [0, 7], [1, null], [2, 'x'], [3, null], [3, null]])
-    expect(tally.counts).toEqual({ ok: 2, unknown: 1, failed: 1, timeout: 2, lost: 0 })
+    expect(tally.counts).toEqual({ ok: 2, unknown: 1, failed: 1, timeout: 2, cancelled: 0, lost: 0 })
     expect(tally.settled).toBe(6)
+  })
+
+  it('counts code 4 as cancelled, answered and not lost', () => {
+    const tally = new ResultTally()
+    tally.recordOutcomes(1, [[4, null], [4, null], [0, 1]])
+    expect(tally.counts).toEqual({ ok: 1, unknown: 0, failed: 0, timeout: 0, cancelled: 2, lost: 0 })
+    expect([tally.settled, tally.total]).toEqual([3, 1])
   })
 
   it('sums only the numeric values of code 0 into total', () => {
@@ -75,7 +82,7 @@ describe('a ResultTally counting lost batches', () => {
     tally.recordOutcomes(1, [[0, 1]])
     expect(tally.recordLost(1, 1, { cause: 'interrupted' })).toBe(false)
     expect(tally.duplicates).toBe(1)
-    expect(tally.counts).toEqual({ ok: 1, unknown: 0, failed: 0, timeout: 0, lost: 0 })
+    expect(tally.counts).toEqual({ ok: 1, unknown: 0, failed: 0, timeout: 0, cancelled: 0, lost: 0 })
     expect(tally.lostBatches).toEqual({ unsent: 0, rejected: {}, noResult: 0, interrupted: 0 })
   })
 
@@ -83,7 +90,7 @@ describe('a ResultTally counting lost batches', () => {
     const tally = new ResultTally()
     tally.recordLost(1, 2, NO_RESULT)
     expect(tally.recordOutcomes(1, [[0, 1], [0, 1]])).toBe(false)
-    expect(tally.counts).toEqual({ ok: 0, unknown: 0, failed: 0, timeout: 0, lost: 2 })
+    expect(tally.counts).toEqual({ ok: 0, unknown: 0, failed: 0, timeout: 0, cancelled: 0, lost: 2 })
     expect(tally.total).toBe(0)
   })
 })

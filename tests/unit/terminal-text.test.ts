@@ -150,7 +150,7 @@ describe('the other human-format output', () => {
     const summary: RunSummary = {
       client: 'c',
       commands: 2,
-      counts: { ok: 0, unknown: 0, failed: 0, timeout: 0, lost: 2 },
+      counts: { ok: 0, unknown: 0, failed: 0, timeout: 0, cancelled: 0, lost: 2 },
       batches: 2,
       batchSize: 1,
       lostBatches: { unsent: 1, rejected: { 'odd\x1b[2J': 1 }, noResult: 0, interrupted: 0 },
