@@ -75,6 +75,8 @@ export class Client extends EventEmitter<ClientEvents> {
   private batcher: Batcher | undefined
   private submit: SubmitPort | undefined
   private sendError: string | undefined
+  /** When interrupt() was called: the abort grace runs from then. */
+  private interruptedAt = 0
   private badLines = 0
   private started = false
 
@@ -160,6 +162,8 @@ export class Client extends EventEmitter<ClientEvents> {
         await dispatcher.admit(batch)
       }
       await dispatcher.drained()
+      // The gateways cancel what runs for us: its results (code 4, or real ones) come back soon.
+      if (this.interrupted) await dispatcher.settledWithin(o.abortGraceMs - (this.clock() - this.interruptedAt))
     } finally {
       try {
         dispatcher.close()
@@ -177,13 +181,18 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   /**
-   * Stops the run as Ctrl+C does: nothing more is sent, the gateways are
-   * told `abort` so they drop this client's queued batches, and `run()`
-   * resolves with the partial summary (exit code 130).
+   * Stops the run as Ctrl+C does: nothing more is sent, and the gateways are
+   * told `abort`, so they drop this client's queued batches and cancel its
+   * running ones. `run()` then waits up to `abortGraceMs` (from this call)
+   * for the results of the batches in flight, which come back as `cancelled`
+   * (code 4) or with their real outcomes; what is still out then counts as
+   * lost, `interrupted`. It resolves with the partial summary (exit code
+   * 130). This resolves once the abort is sent.
    */
   async interrupt(): Promise<void> {
     if (this.interrupted) return
-    this.logger.info('interrupted: aborting queued batches')
+    this.interruptedAt = this.clock()
+    this.logger.info({ inFlight: this.window.size, graceMs: this.options.abortGraceMs }, 'interrupted: aborting; waiting for the batches in flight')
     // The window first: the sends failed by stopping the sender below then count as interrupted, not unsent.
     this.window.interrupt()
     this.stopping.abort()

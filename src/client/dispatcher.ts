@@ -90,6 +90,27 @@ export class Dispatcher implements ResultsHandler {
     return this.until(() => this.o.window.size === 0 || this.o.window.interrupted)
   }
 
+  /**
+   * After an interrupt: resolves once every batch in flight has settled (its
+   * result came, code 4 for what the gateways cancelled, or it was rejected
+   * or its send failed), or after `ms`, whichever is first. Nothing is resent
+   * meanwhile; {@link close} then counts what is still out as interrupted.
+   */
+  async settledWithin(ms: number): Promise<void> {
+    const window = this.o.window
+    if (window.size === 0 || !(ms > 0)) return
+    let over = false
+    const timer = setTimeout(() => {
+      over = true
+      this.notify()
+    }, ms)
+    try {
+      while (!over && window.size > 0) await new Promise<void>((resolve) => this.waiters.add(resolve))
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
   result(seq: number, header: ResultHeader, body: Buffer | undefined): void {
     const batch = this.o.window.batch(seq)
     if (batch === undefined) return this.o.tally.recordStray(seq)

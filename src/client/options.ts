@@ -52,6 +52,14 @@ export interface ClientOptions {
    */
   readonly maxResends?: number
   /**
+   * After {@link Client.interrupt}, how long to wait for the results of the
+   * batches in flight, in milliseconds: the gateways cancel the running ones,
+   * which come back as `cancelled` (code 4). What is still out after this
+   * counts as lost, `interrupted`. 0 does not wait.
+   * @default 2000
+   */
+  readonly abortGraceMs?: number
+  /**
    * Largest message accepted on the results socket, in bytes.
    * @default 16 MiB
    */

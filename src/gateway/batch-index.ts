@@ -16,6 +16,11 @@ export class BatchIndex<V> {
     return this.byClient.get(client)?.get(id)
   }
 
+  /** Whether any entry is of `client`. */
+  hasClient(client: string): boolean {
+    return this.byClient.has(client)
+  }
+
   has(client: string, id: string): boolean {
     return this.byClient.get(client)?.has(id) === true
   }

@@ -24,7 +24,7 @@ export interface GatewayEvents {
   'worker:exit': [worker: { id: string; pid: number; code: number | null; signal: string | null }]
   /** A batch was rejected. */
   'batch:rejected': [batch: { id: string; client: string; reason: RejectReason }]
-  /** A client's `abort` removed its queued batches (and later ones that arrive from it). */
+  /** A client's `abort` removed its queued batches (and later ones that arrive from it); the workers holding its others got a `cancel` (`stats.cancelsSent`). */
   abort: [abort: { client: string; dropped: number }]
   /** A message was malformed; it was counted and dropped (or answered `rejected`). */
   malformed: [message: { source: 'intake' | 'workers'; reason: string }]
@@ -48,6 +48,8 @@ export interface GatewayStats {
   completed: number
   requeued: number
   aborted: number
+  /** `cancel` messages sent to workers on clients' aborts: one per worker holding a batch of that client. */
+  cancelsSent: number
   rejected: Record<RejectReason, number>
   /** Rejections that could not be handed to their client's socket (gone, evicted, never there). */
   undelivered: number
@@ -68,6 +70,7 @@ export function zeroStats(): GatewayStats {
     completed: 0,
     requeued: 0,
     aborted: 0,
+    cancelsSent: 0,
     rejected: { malformed: 0, 'too-large': 0, 'queue-full': 0, 'shutting-down': 0, 'attempts-exhausted': 0, 'not-allowed': 0 },
     undelivered: 0,
     workersSpawned: 0,

@@ -230,11 +230,24 @@ export class GatewayCore {
     this.dispatch()
   }
 
+  /**
+   * Drops the client's batches that no worker runs, and sends `cancel` once
+   * to each worker that holds one of its batches: their commands come back
+   * code 4 (a worker that ignores `cancel` runs them to the end).
+   */
   private onAbort(client: string): void {
     this.aborts.remember(client)
     const dropped = this.ledger.dropClient(client)
     this.stats.aborted += dropped
-    this.logs.abort.info({ client, dropped }, 'client aborted; queued batches dropped')
+    let cancelsSent = 0
+    // One scan of the workers per abort, which is rare; nothing is kept per client for it.
+    for (const worker of this.registry.sessions()) {
+      if (!worker.held.holdsClient(client)) continue
+      this.send(worker, { type: 'cancel', client })
+      cancelsSent++
+    }
+    this.stats.cancelsSent += cancelsSent
+    this.logs.abort.info({ client, dropped, cancelsSent }, 'client aborted; queued batches dropped, running ones cancelled')
     this.effects.emit('abort', { client, dropped })
   }
 

@@ -31,6 +31,11 @@ export class HeldBatches {
     return this.index.has(client, id)
   }
 
+  /** Whether it holds any batch of `client` (its `abort` then sends it a `cancel`). */
+  holdsClient(client: string): boolean {
+    return this.index.hasClient(client)
+  }
+
   /** When it was handed the batch it has held longest, if it holds any. */
   get oldestSince(): number | undefined {
     for (const at of this.since.values()) return at

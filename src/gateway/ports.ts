@@ -16,7 +16,11 @@ export type IntakeMessage =
   | { readonly type: 'malformed'; readonly reason: string; readonly answer?: { readonly replyTo: string; readonly id: string; readonly client: string } }
 
 /** A message for a connected worker; the worker port encodes it. */
-export type ToWorker = { readonly type: 'task'; readonly batch: QueuedBatch } | { readonly type: 'heartbeat' } | { readonly type: 'stop' }
+export type ToWorker =
+  | { readonly type: 'task'; readonly batch: QueuedBatch }
+  | { readonly type: 'cancel'; readonly client: string }
+  | { readonly type: 'heartbeat' }
+  | { readonly type: 'stop' }
 
 /** A `rejected` for a client. */
 export interface Rejection {

@@ -51,6 +51,7 @@ export interface GatewayStatus {
     readonly completed: number
     readonly requeued: number
     readonly aborted: number
+    readonly cancelsSent: number
     readonly rejected: Readonly<Record<string, number>>
     readonly undelivered: number
     readonly workersSpawned: number

@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises'
 import { Router } from 'zeromq'
 import { ConfigError, errorMessage } from '../errors.js'
 import type { Logger } from '../log.js'
-import { HEARTBEAT_FRAME, STOP_FRAME, taskFrame } from '../protocol/frames.js'
+import { HEARTBEAT_FRAME, STOP_FRAME, cancelFrame, taskFrame } from '../protocol/frames.js'
 import type { WorkerToGatewayHeader } from '../protocol/types.js'
 import { validateWorkerHeader } from '../protocol/validate.js'
 import { ipcPath } from '../transport/endpoint.js'
@@ -29,6 +29,7 @@ export interface WorkerPortSink {
 export function framesFor(message: ToWorker): Buffer[] {
   if (message.type === 'heartbeat') return [HEARTBEAT_FRAME]
   if (message.type === 'stop') return [STOP_FRAME]
+  if (message.type === 'cancel') return [cancelFrame(message.client)]
   const batch = message.batch
   return [taskFrame(batch.id, batch.client, batch.replyTo, batch.attempt), batch.body]
 }

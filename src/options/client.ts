@@ -92,6 +92,14 @@ export const clientSchema = defineSchema({
     help: 'resends per batch before it counts as lost',
     group: Group.batching,
   },
+  abortGraceMs: {
+    flag: 'abort-grace',
+    kind: integer(0),
+    unit: 'ms',
+    default: 2000,
+    help: 'after Ctrl+C, wait this long for the results of batches already sent (cancelled ones come back as cancelled); 0 = do not wait',
+    group: Group.batching,
+  },
   maxMessageBytes: { ...workerSettings.maxMessageBytes, help: 'largest result message accepted', group: Group.batching, forked: false },
   id: {
     flag: 'id',

@@ -1,8 +1,8 @@
 /**
  * Runs the commands of the batches a worker holds and gives each one its
  * outcome: code 0 with the executor's value, 1 for `UnknownCommandError`, 2
- * with the message of any other failure, 3 when it ran past its time limit.
- * No socket and no clock: time limits are timers asked of a {@link TimerPort},
+ * with the message of any other failure, 3 when it ran past its time limit,
+ * 4 when its client's `cancel` came first. No socket and no clock: time limits are timers asked of a {@link TimerPort},
  * which tests replace with fake time. When a batch's last command has its
  * outcome, `onSettled` hands it on (to the result delivery).
  *
@@ -10,6 +10,10 @@
  * the next command comes from the next client in turn, and within that client
  * from its next batch in turn. A client's batch of 16 therefore never waits
  * behind another's 40 000 commands.
+ *
+ * The batches of one client share a {@link ClientScope}: the signal its
+ * commands get and the set of its batches held, so the gateway's `cancel`
+ * finds them without a scan and without a listener per command.
  */
 import { setMaxListeners } from 'node:events'
 import { decodeTrusted } from '../protocol/codec.js'
@@ -17,7 +21,7 @@ import { errorCode, errorMessage } from '../errors.js'
 import { scanCommandPairs } from '../protocol/msgpack-scan.js'
 import { ResultCode, type CommandOutcome, type CommandPair, type TaskHeader } from '../protocol/types.js'
 import type { Executor } from '../executors/types.js'
-import { FairSlots, type FairBatch } from './fair-slots.js'
+import { DETACHED, FairSlots, type FairBatch } from './fair-slots.js'
 
 /** Timers as the runner asks for them; the adapter passes the real ones, tests a fake. */
 export interface TimerPort {
@@ -30,11 +34,37 @@ export const systemTimers: TimerPort = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 }
 
+/**
+ * What the held batches of one client share, from its first batch held to
+ * its last one settled: the signal its commands run under, aborted by its
+ * `cancel` (and by a forced stop), and its batches, for the cancel to settle.
+ * A cancel retires the scope: that client's later batches get a fresh one.
+ */
+class ClientScope {
+  readonly controller = new AbortController()
+  /** The controller's signal, read once: every command of the client gets it (when no time limit is set). */
+  readonly signal: AbortSignal
+  /** Batches started and not yet settled. */
+  readonly batches = new Set<HeldBatch>()
+  /** Controllers of its commands running under a time limit. */
+  readonly timed = new Set<AbortController>()
+
+  constructor(readonly client: string) {
+    this.signal = this.controller.signal
+    // Executors may listen on this one signal from thousands of commands at once.
+    setMaxListeners(0, this.signal)
+  }
+}
+
 /** A batch the worker holds; its commands start through {@link FairSlots}, by index. */
 export class HeldBatch implements FairBatch {
   /** Emptied once the result body is encoded: a result waiting for delivery is its body alone. */
   outcomes: CommandOutcome[]
   remaining: number
+  /** Its client's scope, from {@link BatchRunner.start} on. */
+  scope: ClientScope | undefined = undefined
+  /** Settled by its client's cancel: what its commands still running come to is ignored. */
+  cancelled = false
 
   constructor(
     readonly header: TaskHeader,
@@ -43,13 +73,13 @@ export class HeldBatch implements FairBatch {
     readonly commands: number,
     /** The connection it came on; a `ready` since then made the gateway requeue it. */
     readonly session: number,
-    private readonly run: (batch: HeldBatch, index: number) => Promise<void>,
+    private readonly run: (batch: HeldBatch, index: number) => Promise<unknown>,
   ) {
     this.outcomes = new Array<CommandOutcome>(commands)
     this.remaining = commands
   }
 
-  startCommand(index: number): Promise<void> {
+  startCommand(index: number): Promise<unknown> {
     return this.run(this, index)
   }
 }
@@ -69,6 +99,7 @@ export interface BatchRunnerOptions {
 }
 
 const TIMED_OUT = Symbol('timed out')
+const CANCELLED: CommandOutcome = [ResultCode.Cancelled, null]
 /** The client key of {@link BatchRunner.warmUp}'s batch: never a client id. */
 const WARM_UP = Symbol('warm-up')
 
@@ -87,8 +118,8 @@ export class BatchRunner {
   private readonly timers: TimerPort
   private readonly onSettled: (batch: HeldBatch) => void
   private readonly abortAll = new AbortController()
-  /** Controllers of commands running under a time limit, aborted too by {@link abort}. */
-  private readonly timed = new Set<AbortController>()
+  /** The scope of each client with batches started and not settled; see {@link ClientScope}. */
+  private readonly scopes = new Map<string, ClientScope>()
   /** Commands started through {@link start} that have no outcome yet. */
   private unsettledCommands = 0
   private idleWaiters: (() => void)[] = []
@@ -100,8 +131,6 @@ export class BatchRunner {
     this.maxBatch = options.maxBatch
     this.timers = options.timers ?? systemTimers
     this.onSettled = options.onSettled
-    // Executors may listen on this one signal from thousands of commands at once.
-    setMaxListeners(0, this.abortAll.signal)
   }
 
   /** Commands running now. */
@@ -119,6 +148,11 @@ export class BatchRunner {
     return this.unsettledCommands
   }
 
+  /** Clients with batches started and not yet settled (each has one scope). */
+  get clients(): number {
+    return this.scopes.size
+  }
+
   /**
    * Checks a task's body (at most `maxBatch` `[address, command]` string
    * pairs, nothing else) and returns the batch to {@link start}, or why the
@@ -132,17 +166,52 @@ export class BatchRunner {
 
   /** Queues the batch's commands in the fair order; they start as slots free. */
   start(batch: HeldBatch): void {
+    const client = batch.header.client
+    let scope = this.scopes.get(client)
+    if (scope === undefined) {
+      scope = new ClientScope(client)
+      this.scopes.set(client, scope)
+    }
+    batch.scope = scope
+    scope.batches.add(batch)
     this.unsettledCommands += batch.commands
     // One entry for the whole batch, keyed by its client: no closure per command.
-    this.slots.enqueue(batch.header.client, batch, batch.commands)
+    this.slots.enqueue(client, batch, batch.commands)
   }
 
   /**
-   * The gateway's `cancel` for `client`. Accepted and, for now, a no-op: as
-   * the contract allows a worker that does not implement it, that client's
-   * commands run to their end. TODO(issue 11): cancel them with code 4.
+   * The gateway's `cancel` for `client` (its `abort`): every command of that
+   * client held now gets code 4 at once. Waiting ones never start; running
+   * ones have their signal aborted and their slot handed back without
+   * waiting for the executor, whose late result is ignored. The batches go
+   * on to `onSettled` (their results still go out). Batches of the client
+   * that come later run as usual; a client with nothing held is a no-op.
    */
-  cancel(_client: string): void {}
+  cancel(client: string): void {
+    const scope = this.scopes.get(client)
+    if (scope === undefined) return
+    this.scopes.delete(client)
+    const waiting = this.slots.drop(client)
+    let unsettled = 0
+    for (const batch of scope.batches) {
+      batch.cancelled = true
+      unsettled += batch.remaining
+    }
+    const reason = new Error("command cancelled by its client's abort")
+    scope.controller.abort(reason)
+    for (const controller of scope.timed) controller.abort(reason)
+    for (const batch of scope.batches) {
+      const outcomes = batch.outcomes
+      for (let i = 0; i < outcomes.length; i++) if (outcomes[i] === undefined) outcomes[i] = CANCELLED
+      batch.remaining = 0
+    }
+    const batches = [...scope.batches]
+    scope.batches.clear()
+    this.commandsSettled(unsettled)
+    // The commands that were running resolve DETACHED when their executor ends (settle's guard).
+    this.slots.detach(unsettled - waiting)
+    for (const batch of batches) this.onSettled(batch)
+  }
 
   /**
    * Forced stop: running commands are aborted through their signal, and
@@ -150,7 +219,11 @@ export class BatchRunner {
    */
   abort(): void {
     this.abortAll.abort()
-    for (const controller of this.timed) controller.abort()
+    const reason: unknown = this.abortAll.signal.reason
+    for (const scope of this.scopes.values()) {
+      scope.controller.abort(reason)
+      for (const controller of scope.timed) controller.abort(reason)
+    }
   }
 
   /** Resolves when every command handed to {@link start} has its outcome. */
@@ -173,20 +246,21 @@ export class BatchRunner {
    * 100 000 commands waiting at once, every promise per command is promoted
    * and collected later (GC was ~45% of a worker's CPU).
    */
-  private readonly runInto = (batch: HeldBatch, i: number): Promise<void> => {
+  private readonly runInto = (batch: HeldBatch, i: number): Promise<unknown> => {
     if (this.abortAll.signal.aborted) {
       // Stopped by force while this command waited for a slot: it never starts.
       this.settle(batch, i, failure(this.abortAll.signal.reason))
       return Promise.resolve()
     }
     const [address, command] = batch.pairs[i]!
+    const scope = batch.scope!
     if (this.timeoutMs !== 0) {
-      return this.runWithTimeLimit(address, command).then((outcome) => this.settle(batch, i, outcome))
+      return this.runWithTimeLimit(scope, address, command).then((outcome) => this.settle(batch, i, outcome))
     }
     let running: Promise<unknown>
     try {
       // Promise.resolve: an executor written in plain JS may return a value, not a promise.
-      running = Promise.resolve(this.executor(address, command, this.abortAll.signal))
+      running = Promise.resolve(this.executor(address, command, scope.signal))
     } catch (error) {
       this.settle(batch, i, failure(error))
       return Promise.resolve()
@@ -197,22 +271,40 @@ export class BatchRunner {
     )
   }
 
-  private settle(batch: HeldBatch, i: number, outcome: CommandOutcome): void {
+  /**
+   * Records what command `i` came to. After its batch was cancelled the
+   * outcome is code 4 already and this one is ignored; it returns
+   * {@link DETACHED} then, as the cancel handed its slot back already.
+   */
+  private settle(batch: HeldBatch, i: number, outcome: CommandOutcome): typeof DETACHED | undefined {
+    if (batch.cancelled) return DETACHED
     batch.outcomes[i] = outcome
-    if (--batch.remaining === 0) this.onSettled(batch)
-    if (--this.unsettledCommands === 0 && this.idleWaiters.length > 0) {
+    if (--batch.remaining === 0) {
+      const scope = batch.scope!
+      scope.batches.delete(batch)
+      // Its last batch settled: the scope goes (unless a cancel already replaced it).
+      if (scope.batches.size === 0 && this.scopes.get(scope.client) === scope) this.scopes.delete(scope.client)
+      this.onSettled(batch)
+    }
+    this.commandsSettled(1)
+    return undefined
+  }
+
+  private commandsSettled(count: number): void {
+    this.unsettledCommands -= count
+    if (this.unsettledCommands === 0 && this.idleWaiters.length > 0) {
       const waiters = this.idleWaiters
       this.idleWaiters = []
       for (const resolve of waiters) resolve()
     }
   }
 
-  private async runWithTimeLimit(address: string, command: string): Promise<CommandOutcome> {
+  private async runWithTimeLimit(scope: ClientScope, address: string, command: string): Promise<CommandOutcome> {
     const timeoutMs = this.timeoutMs
-    // A controller per command (not AbortSignal.any over the shared one: each `any`
+    // A controller per command (not AbortSignal.any over the scope's: each `any`
     // adds a listener to the shared signal, and adding listeners to one signal is O(n)).
     const controller = new AbortController()
-    this.timed.add(controller)
+    scope.timed.add(controller)
     let timer: unknown
     try {
       // The command first, then its time limit: a command whose wait equals the limit
@@ -231,7 +323,7 @@ export class BatchRunner {
       return error === TIMED_OUT ? [ResultCode.Timeout, null] : failure(error)
     } finally {
       if (timer !== undefined) this.timers.clearTimeout(timer)
-      this.timed.delete(controller)
+      scope.timed.delete(controller)
     }
   }
 }

@@ -22,16 +22,27 @@
  * promise per command is the one the batch returns, and its `then` uses one
  * shared callback.
  *
+ * A client's `cancel` takes its waiting commands out ({@link FairSlots.drop})
+ * and hands back the slots of its running ones at once
+ * ({@link FairSlots.detach}), so an executor that ignores its signal holds no
+ * slot after the cancel, as after a time limit.
+ *
  * It owns no sockets and no clock; the worker feeds it and its tests drive it by hand.
  */
+
+/**
+ * What a command's promise resolves with when its slot was already handed
+ * back by {@link FairSlots.detach}: its end frees nothing.
+ */
+export const DETACHED: unique symbol = Symbol('detached')
 
 /** A batch whose commands {@link FairSlots} starts one at a time, in order. */
 export interface FairBatch {
   /**
    * Starts command `index` (0, 1, 2, … up to the count given to
    * {@link FairSlots.enqueue}) and returns a promise that settles when it
-   * ends; its slot is held until then. It should not reject; if it throws,
-   * the slot is given back.
+   * ends; its slot is held until then, unless it resolves with
+   * {@link DETACHED}. It should not reject; if it throws, the slot is given back.
    */
   startCommand(index: number): PromiseLike<unknown>
 }
@@ -116,6 +127,44 @@ export class FairSlots<K = string> {
     }
   }
 
+  /**
+   * Takes every waiting command of `client` out: none of them will start.
+   * Returns how many there were. Its commands running now keep their slots
+   * (see {@link detach}). Cost: one step per batch of that client with
+   * commands waiting.
+   */
+  drop(client: K): number {
+    const node = this.clients.get(client)
+    if (node === undefined) return 0
+    let dropped = 0
+    let batch = node.turn
+    do {
+      dropped += batch.count - batch.next
+      batch = batch.after
+    } while (batch !== node.turn)
+    this.clients.delete(client)
+    const after = unlink(node)
+    if (this.turn === node) this.turn = after
+    this.waiting -= dropped
+    return dropped
+  }
+
+  /**
+   * Hands back the slots of `count` running commands now, before they end,
+   * and starts waiting commands in them. Each of those commands must then
+   * resolve with {@link DETACHED}, so that its end frees no second slot. For
+   * commands that no longer count (cancelled) whose executor may ignore its
+   * signal.
+   */
+  detach(count: number): void {
+    if (!(count > 0)) return
+    this.active -= count
+    while (this.active < this.limit && this.turn !== undefined) {
+      this.active++
+      this.startNext()
+    }
+  }
+
   /** Starts the next command in turn and moves both cursors on. A slot is held for it. */
   private startNext(): void {
     const client = this.turn!
@@ -149,8 +198,9 @@ export class FairSlots<K = string> {
     running.then(this.release, this.release)
   }
 
-  /** Hands the freed slot to the next command in turn, or gives it back. */
-  private readonly release = (): void => {
+  /** Hands the freed slot to the next command in turn, or gives it back; a detached command's end frees nothing. */
+  private readonly release = (ended?: unknown): void => {
+    if (ended === DETACHED) return
     if (this.turn === undefined) this.active--
     else this.startNext()
   }

@@ -96,7 +96,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.replies = new ReplySockets(options.reply)
     this.session = new GatewaySession({ ...o, workerId: this.id, logger: this.logger, counters: this.stats }, {
       task: (header, body, session) => this.take(header, body, session),
-      // Accepted; the runner lets the commands run to the end for now (issue 11).
+      // Its commands settle code 4 at once; the batches go on to delivery as any other.
       cancel: (client) => this.runner.cancel(client),
       stop: () => background(this.stop(), this.logger, 'stop'),
       ready: () => this.emit('ready'),

@@ -392,7 +392,7 @@ describe('bad lines without --strict', () => {
 })
 
 describe('Ctrl+C on the client', () => {
-  it('sends abort so the gateway drops its queued batches, prints the partial summary, and exits 130', async () => {
+  it('sends abort so the gateway drops its queued batches and cancels the running one, prints the partial summary, and exits 130', async () => {
     const map = await files.write('map.txt', ['10.0.0.1:slow:1:5'])
     const commands = await files.write('c.txt', Array.from({ length: 6 }, () => '10.0.0.1:slow'))
     const { server, endpoint } = await startServer([map, 'tcp://127.0.0.1:*', '-w', '1', '--capacity', '1', '--grace', '500'])
@@ -403,11 +403,13 @@ describe('Ctrl+C on the client', () => {
     const { code } = await client.exited
     expect(code).toBe(130)
     expect(client.stdout()).toContain('status    interrupted')
-    expect(client.stdout()).toMatch(/^commands {2}6 sent · 0 ok .* 6 lost$/m)
+    // The running one came back cancelled (code 4); the five dropped at the gateway are lost.
+    expect(client.stdout()).toMatch(/^commands {2}6 sent · 0 ok .* 5 lost$/m)
     await waitFor(() => server.stderr().includes('client aborted'), 'the gateway to log the abort')
     const abortLine = server.stderr().split('\n').find((line) => line.includes('client aborted'))!
-    // One batch was running on the only worker; the other five were queued and dropped.
+    // One batch was running on the only worker (it got a cancel); the other five were queued and dropped.
     expect(abortLine).toContain('"dropped":5')
+    expect(abortLine).toContain('"cancelsSent":1')
   })
 })
 

@@ -203,24 +203,26 @@ describe("a Worker's executor close()", () => {
 })
 
 describe("a Worker told by the gateway to cancel a client's commands", () => {
-  it('accepts the message (not malformed) and, as the contract allows until cancelling lands, runs them to their end', async () => {
+  it("aborts their signals and sends their result at once, code 4, then done; other clients' commands run on", async () => {
     const { endpoint, replies, task, toLatest, of } = await handGateway()
     const { executor, running } = closableExecutor()
     const w = worker(endpoint, executor)
     w.start()
-    await task('b1', ['10.0.0.1'])
-    await waitFor(() => running.size === 1, 'the command to run')
+    await task('b1', ['10.0.0.1', '10.0.0.2'], 'c')
+    await task('b2', ['10.0.0.3'], 'd')
+    await waitFor(() => running.size === 3, 'the three commands to run')
     await toLatest({ v: 1, type: 'cancel', client: 'c' })
-    // A marker the worker counts: messages on one connection are read in order, so once it
-    // is counted the cancel was read, and a cancel counted as malformed would make it 2.
-    await toLatest({ v: 1, type: 'no-such-type' })
-    await waitFor(() => w.stats.malformed > 0, 'the worker to read past the cancel', 3000)
-    expect(w.stats.malformed).toBe(1)
+    const cancelled = await receiveWithin(replies, 2000)
+    expect(cancelled?.header).toMatchObject({ type: 'result', id: 'b1', client: 'c', attempt: 1 })
+    expect(cancelled?.body).toEqual([[4, null], [4, null]])
+    await waitFor(() => of('done').length === 1, 'done for the cancelled batch')
+    expect(of('done')[0]).toEqual({ v: 1, type: 'done', id: 'b1', client: 'c' })
+    // The executor saw its signals fire (it let go of both commands); d's still runs.
     expect(running.size).toBe(1)
     for (const finish of [...running]) finish()
-    const result = await receiveWithin(replies, 2000)
-    expect(result?.body).toEqual([[0, 1]])
-    await waitFor(() => of('done').length === 1, 'done for the batch')
-    expect(of('done')[0]).toEqual({ v: 1, type: 'done', id: 'b1', client: 'c' })
+    const other = await receiveWithin(replies, 2000)
+    expect(other?.header).toMatchObject({ id: 'b2', client: 'd' })
+    expect(other?.body).toEqual([[0, 1]])
+    expect(w.stats.malformed).toBe(0)
   })
 })

@@ -242,3 +242,62 @@ describe('the records of an answered batch', () => {
     d.close()
   })
 })
+
+describe('the abort grace after an interrupt', () => {
+  /** Two batches sent, then the interrupt. */
+  async function interruptedWithTwoOut(): Promise<{ d: Dispatcher; a: Batch; b: Batch }> {
+    const d = dispatcher()
+    const [a, b] = batches(2)
+    void d.admit(a!)
+    await submit.leave()
+    void d.admit(b!)
+    await submit.leave()
+    window.interrupt()
+    stopping.abort()
+    await settle()
+    return { d, a: a!, b: b! }
+  }
+
+  it('ends as soon as every batch in flight is answered: cancelled (code 4) or with real outcomes', async () => {
+    const { d, a, b } = await interruptedWithTwoOut()
+    let over = false
+    void d.settledWithin(2000).then(() => (over = true))
+    await vi.advanceTimersByTimeAsync(100)
+    d.result(a.seq, { v: 1, type: 'result', id: a.id, client: 'c', worker: 'w', attempt: 1 }, outcomesBody([[4, null], [4, null]]))
+    await settle()
+    expect(over).toBe(false)
+    answer(d, b)
+    await settle()
+    expect(over).toBe(true)
+    d.close()
+    expect(tally.counts).toMatchObject({ ok: 2, cancelled: 2, lost: 0 })
+    expect(tally.lostBatches.interrupted).toBe(0)
+    expect(resends).toEqual([])
+  })
+
+  it('ends after its time with what is still out lost as interrupted, not resent', async () => {
+    const { d, a } = await interruptedWithTwoOut()
+    let over = false
+    void d.settledWithin(2000).then(() => (over = true))
+    answer(d, a)
+    await vi.advanceTimersByTimeAsync(1999)
+    expect(over).toBe(false)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(over).toBe(true)
+    d.close()
+    expect(tally.counts).toMatchObject({ ok: 2, lost: 2 })
+    expect(tally.lostBatches.interrupted).toBe(1)
+    expect(resends).toEqual([])
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('does not wait at all when nothing is out, or for a grace of 0', async () => {
+    const { d, a, b } = await interruptedWithTwoOut()
+    await d.settledWithin(0)
+    answer(d, a)
+    answer(d, b)
+    await d.settledWithin(2000)
+    d.close()
+    expect(tally.counts).toMatchObject({ ok: 4, lost: 0 })
+  })
+})

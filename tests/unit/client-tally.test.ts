@@ -20,6 +20,13 @@ describe('a ResultTally counting answered batches', () => {
     expect(tally.settled).toBe(6)
   })
 
+  it('counts code 4 as cancelled, answered and not lost', () => {
+    const tally = new ResultTally()
+    tally.recordOutcomes(1, [[4, null], [4, null], [0, 1]])
+    expect(tally.counts).toEqual({ ok: 1, unknown: 0, failed: 0, timeout: 0, cancelled: 2, lost: 0 })
+    expect([tally.settled, tally.total]).toEqual([3, 1])
+  })
+
   it('sums only the numeric values of code 0 into total', () => {
     const tally = new ResultTally()
     tally.recordOutcomes(1, [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { FairSlots, type FairBatch } from '../../src/worker/fair-slots.js'
+import { DETACHED, FairSlots, type FairBatch } from '../../src/worker/fair-slots.js'
 import { seededRandom } from '../helpers/random.js'
 
 /**
@@ -209,5 +209,67 @@ describe('FairSlots: the limit and the slots', () => {
     expect([slots.running, slots.queued, slots.waitingClients]).toEqual([0, 0, 0])
     expect(() => new FairSlots(0)).toThrow(RangeError)
     expect(() => new FairSlots(1.5)).toThrow(RangeError)
+  })
+})
+
+describe("FairSlots: a client's cancel (drop and detach)", () => {
+  it("drop takes out every waiting command of that client, over all its batches, and the others keep their order", async () => {
+    const { slots, started, batch, finish } = bench(1)
+    slots.enqueue('A', batch('a1'), 3)
+    slots.enqueue('B', batch('b1'), 2)
+    slots.enqueue('A', batch('a2'), 2)
+    slots.enqueue('C', batch('c1'), 1)
+    expect(slots.queued).toBe(7)
+    expect(slots.drop('A')).toBe(4)
+    expect([slots.queued, slots.waitingClients, slots.running]).toEqual([3, 2, 1])
+    for (let i = 0; i < 4; i++) await finish()
+    expect(started).toEqual(['a1:0', 'c1:0', 'b1:0', 'b1:1'])
+    expect([slots.running, slots.queued]).toEqual([0, 0])
+  })
+
+  it('drop of the client whose turn is next passes the turn on, and of an unknown client is a no-op', async () => {
+    const { slots, started, batch, finish } = bench(1)
+    slots.enqueue('A', batch('a'), 2)
+    slots.enqueue('B', batch('b'), 2)
+    // a:0 runs; B joined last and has the next turn.
+    expect(slots.drop('B')).toBe(2)
+    expect(slots.drop('nobody')).toBe(0)
+    await finish()
+    await finish()
+    expect(started).toEqual(['a:0', 'a:1'])
+    // A client dropped can come back.
+    slots.enqueue('B', batch('b2'), 1)
+    await finish()
+    expect(started).toEqual(['a:0', 'a:1', 'b2:0'])
+  })
+
+  it('detach hands the slots of running commands to waiting ones at once; their later DETACHED end frees nothing', async () => {
+    const slots = new FairSlots<string>(2)
+    const started: string[] = []
+    const ends = new Map<string, (value: unknown) => void>()
+    const batch = (name: string): FairBatch => ({
+      startCommand(index) {
+        started.push(`${name}:${index}`)
+        return new Promise((resolve) => ends.set(`${name}:${index}`, resolve))
+      },
+    })
+    slots.enqueue('A', batch('a'), 2)
+    slots.enqueue('B', batch('b'), 3)
+    expect(started).toEqual(['a:0', 'a:1'])
+    slots.detach(2)
+    expect(started).toEqual(['a:0', 'a:1', 'b:0', 'b:1'])
+    expect([slots.running, slots.queued]).toEqual([2, 1])
+    ends.get('a:0')!(DETACHED)
+    ends.get('a:1')!(DETACHED)
+    await settle()
+    expect(started).toHaveLength(4)
+    expect(slots.running).toBe(2)
+    ends.get('b:0')!(undefined)
+    await settle()
+    expect(started).toEqual(['a:0', 'a:1', 'b:0', 'b:1', 'b:2'])
+    ends.get('b:1')!(undefined)
+    ends.get('b:2')!(undefined)
+    await settle()
+    expect([slots.running, slots.queued]).toEqual([0, 0])
   })
 })

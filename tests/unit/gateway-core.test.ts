@@ -12,6 +12,8 @@ import { GatewayCore, type GatewayEffects, type PoolPort, type Rejection } from 
 import type { GatewayEvents } from '../../src/gateway/events.js'
 import type { WorkerSession } from '../../src/gateway/worker-session.js'
 import { resolveGatewayOptions, type GatewayOptions } from '../../src/gateway/options.js'
+import { framesFor } from '../../src/gateway/worker-port.js'
+import { validateGatewayHeader } from '../../src/protocol/validate.js'
 
 const quiet = { warn: () => undefined, info: () => undefined }
 const logs = { logger: silentLogger(), malformed: quiet, worker: quiet, refused: quiet, abort: quiet }
@@ -71,7 +73,8 @@ function setUp(overrides: GatewayOptions = {}, withPool = false) {
     toWorker: (worker, message) => {
       sessions.set(worker.id, worker)
       const batch = message.type === 'task' ? message.batch : undefined
-      sent.push(`${worker.id}:${batch === undefined ? message.type : `task ${batch.client}/${batch.id}@${batch.attempt}`}`)
+      const what = message.type === 'cancel' ? `cancel ${message.client}` : message.type
+      sent.push(`${worker.id}:${batch === undefined ? what : `task ${batch.client}/${batch.id}@${batch.attempt}`}`)
     },
     stopPeer: (identity) => stopped.push(identity.toString()),
     reject: (rejection) => rejected.push(rejection),
@@ -175,6 +178,52 @@ describe('a client that aborts', () => {
     expect([g.core.queued, g.core.stats.aborted, g.rejected]).toEqual([1, 3, []])
   })
 
+  it('gets a cancel sent once to every worker that holds one of its batches, and to no other', () => {
+    const g = setUp()
+    g.ready('w1', 2)
+    g.task('1', 'a')
+    g.task('2', 'a')
+    g.ready('w2')
+    g.task('1', 'b')
+    g.ready('w3')
+    g.task('3', 'a')
+    g.task('4', 'a')
+    expect(g.sent).toEqual(['w1:task a/1@1', 'w1:task a/2@1', 'w2:task b/1@1', 'w3:task a/3@1'])
+    g.core.intake({ type: 'abort', client: 'a' })
+    expect(g.sent.slice(4)).toEqual(['w1:cancel a', 'w3:cancel a'])
+    expect([g.core.stats.cancelsSent, g.core.stats.aborted, g.core.queued]).toEqual([2, 1, 0])
+    // The cancelled batches' results still go out, then done: they complete, nothing is requeued.
+    g.done('w1', '1', 'a')
+    g.done('w1', '2', 'a')
+    g.done('w3', '3', 'a')
+    expect([g.core.stats.completed, g.core.stats.requeued, g.core.queued, g.sent.length]).toEqual([3, 0, 0, 6])
+  })
+
+  it('gets no cancel sent when no worker holds a batch of it (any more)', () => {
+    const g = setUp()
+    g.ready('w')
+    g.task('1', 'a')
+    g.done('w', '1', 'a')
+    g.task('1', 'b')
+    g.core.intake({ type: 'abort', client: 'a' })
+    g.core.intake({ type: 'abort', client: 'nobody' })
+    expect(g.sent).toEqual(['w:task a/1@1', 'w:task b/1@1'])
+    expect(g.core.stats.cancelsSent).toBe(0)
+  })
+
+  it('gets a cancel sent to both workers running copies of one of its batches (a second run)', () => {
+    const g = setUp()
+    g.ready('w1')
+    g.ready('w2')
+    g.task('1', 'a')
+    // The resend after the client's result timeout runs beside the first copy.
+    g.task('1', 'a', 2)
+    expect(g.sent).toEqual(['w1:task a/1@1', 'w2:task a/1@2'])
+    g.core.intake({ type: 'abort', client: 'a' })
+    expect(g.sent.slice(2)).toEqual(['w1:cancel a', 'w2:cancel a'])
+    expect(g.core.stats.cancelsSent).toBe(2)
+  })
+
   it('does not get a held batch of its run again when that worker is lost', () => {
     const g = setUp()
     g.ready('w')
@@ -182,6 +231,15 @@ describe('a client that aborts', () => {
     g.core.intake({ type: 'abort', client: 'a' })
     g.tickAfter(3001)
     expect([g.named('worker:lost'), g.core.queued, g.core.stats.aborted]).toEqual([[{ id: 'w', reason: 'heartbeat', requeued: 0 }], 0, 1])
+  })
+})
+
+describe('the cancel the worker port sends', () => {
+  it('is one CGP/1 frame {v: 1, type: "cancel", client} that a worker accepts', () => {
+    const frames = framesFor({ type: 'cancel', client: 'a' })
+    expect(frames).toHaveLength(1)
+    const validated = validateGatewayHeader(frames[0]!)
+    expect(validated).toEqual({ ok: true, header: { v: 1, type: 'cancel', client: 'a' } })
   })
 })
 

@@ -70,6 +70,7 @@ describe('defaults come from the schemas', () => {
       retryDelayMs: 1000,
       resultTimeoutMs: 30_000,
       maxResends: 3,
+      abortGraceMs: 2000,
       maxMessageBytes: 16 * 1024 * 1024,
       strict: false,
       failOn: ['lost', 'unknown', 'failed', 'timeout'],

@@ -101,7 +101,7 @@ describe('the public API of zmq-command-gateway', () => {
     for (const error of [api.ConfigError, api.InputError, api.SendError, api.UnknownCommandError, api.StatusError]) {
       expect(Object.getPrototypeOf(error)).toBe(api.GatewayError)
     }
-    expect(api.ResultCode).toEqual({ Ok: 0, Unknown: 1, Failed: 2, Timeout: 3 })
+    expect(api.ResultCode).toEqual({ Ok: 0, Unknown: 1, Failed: 2, Timeout: 3, Cancelled: 4 })
     expect(api.deviceMapSpec('devices.txt')).toEqual({ module: api.DEVICE_MAP_EXECUTOR, options: { file: 'devices.txt' } })
     expect(api.clientDefaults.batchSize).toBe(16)
     expect(api.gatewayDefaults.bind).toBe('tcp://127.0.0.1:5557')

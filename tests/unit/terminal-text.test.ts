@@ -91,6 +91,7 @@ function hostileStatus(): GatewayStatus {
       completed: 0,
       requeued: 0,
       aborted: 0,
+      cancelsSent: 0,
       rejected: { 'too-large\x1b[1m': 2 },
       undelivered: 0,
       workersSpawned: 1,

@@ -201,17 +201,227 @@ describe('commands beyond the concurrency', () => {
   })
 })
 
+/** An executor whose commands ignore their signal: they end only when the test ends them. */
+function deafExecutor() {
+  const started: string[] = []
+  const running = new Map<string, { resolve: (value: unknown) => void; signal: AbortSignal }>()
+  const executor: Executor = (address, _command, signal) =>
+    new Promise((resolve) => {
+      started.push(address)
+      running.set(address, { resolve, signal })
+    })
+  return { started, running, executor }
+}
+
 describe("the gateway's cancel for a client", () => {
-  it('is accepted, and its commands still run to their end (cancelling them is issue 11)', async () => {
+  it('settles its running and its waiting commands code 4 at once, and the waiting ones never start', async () => {
+    const { started, running, executor } = handExecutor()
+    const { runner, take, outcomesOf } = bench(executor, { concurrency: 2 })
+    take('a', ['10.0.0.1', '10.0.0.2', '10.0.0.3'], 'A')
+    take('a2', ['10.0.0.4'], 'A')
+    await settle()
+    expect(started).toEqual(['10.0.0.1', '10.0.0.2'])
+    runner.cancel('A')
+    // Synchronously: no executor has to end first.
+    expect(outcomesOf('a')).toEqual([[4, null], [4, null], [4, null]])
+    expect(outcomesOf('a2')).toEqual([[4, null]])
+    expect(running.get('10.0.0.1')!.signal.aborted).toBe(true)
+    expect(running.get('10.0.0.1')!.signal.reason).toMatchObject({ message: "command cancelled by its client's abort" })
+    await settle()
+    expect(started).toEqual(['10.0.0.1', '10.0.0.2'])
+    expect([runner.running, runner.queued, runner.unsettled]).toEqual([0, 0, 0])
+  })
+
+  it('keeps the outcomes its commands had before the cancel', async () => {
     const { running, executor } = handExecutor()
     const { runner, take, outcomesOf } = bench(executor)
-    take('b', ['10.0.0.1'])
+    take('a', ['10.0.0.1', '10.0.0.2'], 'A')
     await settle()
-    runner.cancel('c')
+    running.get('10.0.0.1')!.resolve(7)
+    await settle()
+    runner.cancel('A')
+    expect(outcomesOf('a')).toEqual([[0, 7], [4, null]])
+  })
+
+  it("leaves other clients' commands alone, running or waiting, and hands them the cancelled commands' slots", async () => {
+    const { started, running, executor } = handExecutor()
+    const { runner, take, outcomesOf } = bench(executor, { concurrency: 2 })
+    take('a', ['a:1', 'a:2'], 'A')
+    take('b', ['b:1', 'b:2'], 'B')
+    await settle()
+    expect(started).toEqual(['a:1', 'a:2'])
+    runner.cancel('A')
+    // The two freed slots went to B at once, without waiting for A's executors to end.
+    expect(started).toEqual(['a:1', 'a:2', 'b:1', 'b:2'])
+    expect(running.get('b:1')!.signal.aborted).toBe(false)
+    running.get('b:1')!.resolve(1)
+    running.get('b:2')!.resolve(2)
+    await settle()
+    expect(outcomesOf('b')).toEqual([[0, 1], [0, 2]])
+    expect(outcomesOf('a')).toEqual([[4, null], [4, null]])
+  })
+
+  it('does not wait for an executor that ignores its signal, and ignores its late value, counted once', async () => {
+    const { started, running, executor } = deafExecutor()
+    const { runner, take, settled, outcomesOf } = bench(executor, { concurrency: 1 })
+    take('a', ['a:1'], 'A')
+    take('b', ['b:1'], 'B')
+    take('c', ['c:1'], 'C')
+    await settle()
+    const idle = runner.idle()
+    runner.cancel('A')
+    expect(outcomesOf('a')).toEqual([[4, null]])
+    // A's slot went to the next in turn (C, which joined last, as FairSlots orders) at once;
+    // A's executor still runs, outside the concurrency.
+    expect(started).toEqual(['a:1', 'c:1'])
+    expect([runner.running, runner.unsettled]).toEqual([1, 2])
+    running.get('a:1')!.resolve('late')
+    await settle()
+    // Its end frees no second slot: B still waits for C's.
+    expect(started).toEqual(['a:1', 'c:1'])
+    expect(settled.map((s) => s.id)).toEqual(['a'])
+    expect(outcomesOf('a')).toEqual([[4, null]])
+    expect([runner.running, runner.queued, runner.unsettled]).toEqual([1, 1, 2])
+    running.get('c:1')!.resolve('c')
+    await settle()
+    expect(started).toEqual(['a:1', 'c:1', 'b:1'])
+    running.get('b:1')!.resolve('b')
+    await idle
+    await settle()
+    expect(settled.map((s) => [s.id, s.outcomes])).toEqual([['a', [[4, null]]], ['c', [[0, 'c']]], ['b', [[0, 'b']]]])
+    expect([runner.running, runner.queued, runner.unsettled]).toEqual([0, 0, 0])
+  })
+
+  it('under a time limit also settles code 4 at once, and the limit passing later changes nothing', async () => {
+    const { running, executor } = deafExecutor()
+    const { runner, timers, take, settled, outcomesOf } = bench(executor, { commandTimeoutMs: 1000 })
+    take('a', ['a:1', 'a:2'], 'A')
+    await timers.advance(10)
+    runner.cancel('A')
+    expect(outcomesOf('a')).toEqual([[4, null], [4, null]])
+    expect(running.get('a:1')!.signal.reason).toMatchObject({ message: "command cancelled by its client's abort" })
+    expect([runner.running, runner.unsettled]).toEqual([0, 0])
+    await timers.advance(990)
+    expect(settled).toHaveLength(1)
+    expect(outcomesOf('a')).toEqual([[4, null], [4, null]])
+    expect(timers.count).toBe(0)
+  })
+
+  it('under a time limit, with an executor that honours its signal, leaves no timer behind', async () => {
+    const { executor } = handExecutor()
+    const { runner, timers, take, outcomesOf } = bench(executor, { commandTimeoutMs: 1000 })
+    take('a', ['a:1'], 'A')
+    await settle()
+    runner.cancel('A')
+    await settle()
+    expect(outcomesOf('a')).toEqual([[4, null]])
+    expect(timers.count).toBe(0)
+  })
+
+  it('lets idle() resolve without the executors ending', async () => {
+    const { executor } = deafExecutor()
+    const { runner, take } = bench(executor, { concurrency: 1 })
+    take('a', ['a:1', 'a:2', 'a:3'], 'A')
+    await settle()
+    let idle = false
+    void runner.idle().then(() => (idle = true))
+    await settle()
+    expect(idle).toBe(false)
+    runner.cancel('A')
+    await settle()
+    expect(idle).toBe(true)
+  })
+
+  it("runs the client's batches that arrive after the cancel as usual", async () => {
+    const { running, executor } = handExecutor()
+    const { runner, take, outcomesOf } = bench(executor)
+    take('a1', ['10.0.0.1'], 'A')
+    await settle()
+    runner.cancel('A')
+    take('a2', ['10.0.0.2'], 'A')
+    await settle()
+    expect(running.get('10.0.0.2')!.signal.aborted).toBe(false)
+    running.get('10.0.0.2')!.resolve(2)
+    await settle()
+    expect(outcomesOf('a1')).toEqual([[4, null]])
+    expect(outcomesOf('a2')).toEqual([[0, 2]])
+  })
+
+  it('is a no-op for a client it holds nothing of', async () => {
+    const { running, executor } = handExecutor()
+    const { runner, take, settled } = bench(executor)
+    take('b', ['10.0.0.1'], 'B')
+    await settle()
+    runner.cancel('nobody')
+    expect([settled, runner.running, runner.unsettled, runner.clients]).toEqual([[], 1, 1, 1])
     expect(running.get('10.0.0.1')!.signal.aborted).toBe(false)
-    running.get('10.0.0.1')!.resolve(5)
+  })
+
+  it('is a no-op for a client whose batches have all settled', async () => {
+    const { runner, take, settled } = bench(() => Promise.resolve(1))
+    take('a', ['10.0.0.1'], 'A')
     await settle()
-    expect(outcomesOf('b')).toEqual([[0, 5]])
+    runner.cancel('A')
+    expect(settled).toEqual([{ id: 'a', outcomes: [[0, 1]] }])
+  })
+
+  it("still lets a forced stop end what runs after it, and the client's scope is dropped", async () => {
+    const { running, executor } = deafExecutor()
+    const { runner, take, settled } = bench(executor)
+    take('a', ['a:1'], 'A')
+    take('b', ['b:1'], 'B')
+    await settle()
+    runner.cancel('A')
+    expect(runner.clients).toBe(1)
+    runner.abort()
+    expect(running.get('b:1')!.signal.aborted).toBe(true)
+    running.get('a:1')!.resolve('late')
+    running.get('b:1')!.resolve('b')
+    await runner.idle()
+    expect(settled.map((s) => s.id)).toEqual(['a', 'b'])
+    expect(runner.clients).toBe(0)
+  })
+})
+
+describe("a client's scope (memory)", () => {
+  it('lives while the client has a batch held, and is dropped when its last batch settles', async () => {
+    const { running, executor } = handExecutor()
+    const { runner, take } = bench(executor)
+    const first = take('a1', ['10.0.0.1'], 'A')
+    const second = take('a2', ['10.0.0.2'], 'A')
+    await settle()
+    expect(runner.clients).toBe(1)
+    expect(first.scope).toBe(second.scope)
+    running.get('10.0.0.1')!.resolve(1)
+    await settle()
+    expect(runner.clients).toBe(1)
+    running.get('10.0.0.2')!.resolve(2)
+    await settle()
+    expect(runner.clients).toBe(0)
+  })
+
+  it('is dropped by a cancel, and a later batch of the client gets a fresh one', async () => {
+    const { executor } = handExecutor()
+    const { runner, take } = bench(executor)
+    const before = take('a1', ['10.0.0.1'], 'A')
+    await settle()
+    runner.cancel('A')
+    expect(runner.clients).toBe(0)
+    const after = take('a2', ['10.0.0.2'], 'A')
+    expect(after.scope).not.toBe(before.scope)
+    expect(after.scope!.signal.aborted).toBe(false)
+    expect(before.scope!.batches.size).toBe(0)
+  })
+
+  it('gives every command of one client the same signal when no time limit is set', async () => {
+    const { running, executor } = handExecutor()
+    const { take } = bench(executor)
+    take('a1', ['10.0.0.1'], 'A')
+    take('a2', ['10.0.0.2'], 'A')
+    take('b', ['10.0.0.3'], 'B')
+    await settle()
+    expect(running.get('10.0.0.1')!.signal).toBe(running.get('10.0.0.2')!.signal)
+    expect(running.get('10.0.0.1')!.signal).not.toBe(running.get('10.0.0.3')!.signal)
   })
 })
 
