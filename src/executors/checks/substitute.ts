@@ -21,6 +21,7 @@ export function substituteArg(arg: string, address: string): string {
  * substituteUrl('http://{address}:8080/health', '::1').href // 'http://[::1]:8080/health'
  */
 export function substituteUrl(template: string, address: string): URL {
-  const host = isIPv6(address) ? `[${address}]` : address
-  return new URL(template.split(PLACEHOLDER).join(encodeURI(host) === host ? host : encodeURIComponent(address)))
+  // encodeURI escapes the brackets themselves, so an IPv6 host is taken as it is, bracketed.
+  const host = isIPv6(address) ? `[${address}]` : encodeURI(address) === address ? address : encodeURIComponent(address)
+  return new URL(template.split(PLACEHOLDER).join(host))
 }
