@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createChecksExecutor, type CheckKinds, type ChecksExecutorDeps } from '../../src/executors/checks/compose.js'
 import { parseChecksText } from '../../src/executors/checks/file.js'
-import type { CheckDefinition, CheckRun, CheckValue } from '../../src/executors/checks/types.js'
+import type { CheckDefinition, CheckKind, CheckRun, CheckValue } from '../../src/executors/checks/types.js'
 import type { Executor } from '../../src/executors/types.js'
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/checks/', import.meta.url))
@@ -55,8 +55,9 @@ function fakeKinds() {
   let hold = false
   const kind =
     (name: string) =>
-    (check: CheckDefinition, run: CheckRun): Promise<CheckValue> => {
-      calls.push({ kind: name, check, run, at: Date.now() })
+    (check: CheckKind, run: CheckRun): Promise<CheckValue> => {
+      // compose hands each kind the whole definition; the kinds read only their own part.
+      calls.push({ kind: name, check: check as CheckDefinition, run, at: Date.now() })
       if (!hold) return Promise.resolve(OK)
       return new Promise((resolve) => held.push(() => resolve(OK)))
     }
