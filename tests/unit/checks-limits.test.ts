@@ -87,6 +87,19 @@ describe('per_target', () => {
     await held
   })
 
+  it('counts a host name in any case as one address', async () => {
+    const gate = deferred()
+    const one: CheckLimits = { timeoutMs: 1000, perTarget: 1 }
+    const started: string[] = []
+    const first = limiter.run('WEB1.example', one, NO_SIGNAL, () => (started.push('upper'), gate.promise))
+    const second = limiter.run('web1.example', one, NO_SIGNAL, async () => void started.push('lower'))
+    await flush()
+    expect(started).toEqual(['upper'])
+    gate.resolve('x')
+    await Promise.all([first, second])
+    expect(started).toEqual(['upper', 'lower'])
+  })
+
   it('passes on the task result and rejection as they are', async () => {
     const boom = new Error('boom')
     await expect(limiter.run('10.0.0.1', LIMITS, NO_SIGNAL, () => Promise.reject(boom))).rejects.toBe(boom)

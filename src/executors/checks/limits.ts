@@ -158,7 +158,8 @@ interface Waiter {
 /** The key of an address's queue under `limits`. */
 function laneKey(address: string, limits: CheckLimits): string {
   const rate = limits.rate === undefined ? '' : `${limits.rate.count}/${limits.rate.intervalMs}`
-  return `${limits.perTarget}|${rate}|${address}`
+  // Host names in any case are one device, as DNS has it.
+  return `${limits.perTarget}|${rate}|${address.toLowerCase()}`
 }
 
 const closedError = (): Error => new Error('the checks executor is closed')

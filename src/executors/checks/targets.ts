@@ -48,7 +48,7 @@ function normalise(address: string): string {
   return lower.endsWith('.') ? lower.slice(0, -1) : lower
 }
 
-/** The network part of `address` kept to `prefix` bits, as a number of `bits` bits. */
+/** `address` as one number (32 or 128 bits), to test and show a block's host bits. */
 function toBigInt(address: string, family: 4 | 6): bigint {
   if (family === 4) return address.split('.').reduce((n, part) => (n << 8n) | BigInt(Number(part)), 0n)
   // Expand `::` and a dotted IPv4 tail into eight 16-bit groups.
