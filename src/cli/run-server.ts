@@ -11,7 +11,7 @@ import { gatewaySchema } from '../options/gateway.js'
 import { background } from '../util/background.js'
 import { ExitCode, VERSION, exitCodeFor, parseArgv, reportError, resolveCommandLine, sourcesHelp } from './common.js'
 import { executorFromFlags } from '../options/executor.js'
-import { checkDeviceMap, checkExecutorModule } from './executor-flags.js'
+import { checkChecksFile, checkDeviceMap, checkExecutorModule } from './executor-flags.js'
 
 const EXAMPLES = `
 Examples:
@@ -21,11 +21,16 @@ Examples:
   # named options; accept remote workers too
   $ run-server -m devices.txt -b 'tcp://0.0.0.0:5557' -w 8 --workers-bind tcp://0.0.0.0:5558
 
+  # real checks (exec, tcp, http) from a checks file; exact pairs of a device map answer first
+  $ run-server --checks checks.toml --map devices.txt -w 4
+
   # your own executor module in every forked worker; options from a file and the environment
   $ CGW_CONCURRENCY=4096 run-server --executor ./my-executor.mjs --executor-options '{"retries":2}' --config gateway.toml
 
 Executor: --map FILE (or the first argument) simulates the devices of a map file; it is
-shorthand for --executor device-map --executor-options '{"file":"FILE"}'. Any other module
+shorthand for --executor device-map --executor-options '{"file":"FILE"}'. --checks FILE
+runs the real checks of a checks file (docs/CHECKS.md); a --map beside it answers its
+exact address/command pairs first. Any other module
 whose default export is createExecutor(options, context) works the same way, in every
 forked worker. run-server makes one executor itself at start, to check the module, and
 closes it. With -w 0 the gateway forks none and needs neither.
@@ -67,13 +72,17 @@ async function main(argv: string[]): Promise<number> {
     logger = createLogger({ level: o.logLevel })
     for (const warning of warnings) logger.warn(warning)
     if (positionalClient !== undefined) logger.debug({ client: positionalClient }, "client endpoint ignored: results go to each batch's replyTo")
-    const { mapFile: _map, executorModule: _module, executorOptions: _options, strict, logLevel: _level, config: _config, ...options } = o
+    const { mapFile: _map, checksFile: _checks, executorModule: _module, executorOptions: _options, strict, logLevel: _level, config: _config, ...options } = o
     const executor = executorFromFlags(o, sources)
     const forks = (options.maxWorkers ?? gatewayDefaults.maxWorkers) > 0
     if (executor === undefined && forks) {
-      throw new ConfigError('ERR_INVALID_OPTION', 'a device map file (run-server <map-file> or --map) or --executor MODULE is required, unless -w 0 (remote workers only)')
+      throw new ConfigError(
+        'ERR_INVALID_OPTION',
+        'a device map file (run-server <map-file> or --map), a checks file (--checks) or --executor MODULE is required, unless -w 0 (remote workers only)',
+      )
     }
     await checkDeviceMap(executor, strict, logger)
+    await checkChecksFile(executor)
     if (executor !== undefined && forks) await checkExecutorModule(executor, logger)
     gateway = new Gateway({ ...options, ...(executor === undefined ? {} : { executor }), logger })
     logger.debug({ sources }, 'where each option came from')

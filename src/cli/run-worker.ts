@@ -15,7 +15,7 @@ import { background } from '../util/background.js'
 import { Worker } from '../worker/worker.js'
 import { ExitCode, VERSION, exitCodeFor, parseArgv, reportError, resolveCommandLine, sourcesHelp } from './common.js'
 import { executorFromFlags } from '../options/executor.js'
-import { checkDeviceMap } from './executor-flags.js'
+import { checkChecksFile, checkDeviceMap } from './executor-flags.js'
 
 const EXAMPLES = `
 Examples:
@@ -23,7 +23,8 @@ Examples:
   $ run-server devices.txt tcp://0.0.0.0:5557 -w 0 --workers-bind tcp://0.0.0.0:5558
   # on each worker host
   $ run-worker --gateway tcp://gateway-host:5558 --map devices.txt --concurrency 4096
-  # or any executor module (its default export: createExecutor(options, context))
+  # or real checks (docs/CHECKS.md), or any executor module (its default export: createExecutor(options, context))
+  $ run-worker -g tcp://gateway-host:5558 --checks /etc/cgw/checks.toml
   $ run-worker -g tcp://gateway-host:5558 --executor ./my-executor.mjs --executor-options '{"retries":2}'
 
 It says ready with its capacity, and again after every reconnect: a silent gateway
@@ -34,7 +35,7 @@ what it holds, says bye and exits 0. A second Ctrl+C exits at once (130).
 
 function buildProgram() {
   const program = new Command('run-worker')
-    .description('Run a worker on this host for a command gateway: simulate the devices of a map file, or run any executor module.')
+    .description('Run a worker on this host for a command gateway: simulate the devices of a map file, run real checks from a checks file, or run any executor module.')
     .version(VERSION)
   const flags = addSchemaFlags(program, workerSchema)
   program.addHelpText('after', `${EXAMPLES}${sourcesHelp('concurrency', '4096')}`)
@@ -54,12 +55,13 @@ async function main(argv: string[]): Promise<number> {
     logger = createLogger({ level: o.logLevel, bindings: { role: 'worker' } })
     for (const warning of warnings) logger.warn(warning)
     logger.debug({ sources }, 'where each option came from')
-    const { mapFile: _map, executorModule: _module, executorOptions: _options, strict, logLevel: _level, config: _config, gateway, ...options } = o
+    const { mapFile: _map, checksFile: _checks, executorModule: _module, executorOptions: _options, strict, logLevel: _level, config: _config, gateway, ...options } = o
     const spec = executorFromFlags(o, sources)
-    if (spec === undefined) throw new ConfigError('ERR_INVALID_OPTION', 'an executor is required: --map FILE (the device map) or --executor MODULE')
+    if (spec === undefined) throw new ConfigError('ERR_INVALID_OPTION', 'an executor is required: --map FILE (the device map), --checks FILE (real checks) or --executor MODULE')
     if (gateway === undefined) throw new ConfigError('ERR_INVALID_OPTION', '--gateway is required') // resolveCommandLine checked it
     endpoint = gateway
     await checkDeviceMap(spec, strict, logger)
+    await checkChecksFile(spec)
     // The executor learns the worker's id, so the id is fixed here rather than left to Worker.
     const id = options.id ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
     const executor = await loadExecutor(spec, { workerId: id, logger, commandTimeoutMs: options.commandTimeoutMs })

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module'
 import { isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { ConfigError, errorMessage } from '../errors.js'
+import { readChecksFile } from './checks/file.js'
 import { CHECKS_EXECUTOR, DEVICE_MAP_EXECUTOR } from './spec.js'
 import type { CreateExecutor, Executor, ExecutorContext, ExecutorSpec } from './types.js'
 
@@ -99,8 +100,9 @@ export async function loadExecutor(spec: ExecutorSpec, context: ExecutorContext,
 /**
  * Fails early, in a process that forks workers rather than running commands,
  * on what a forked worker would otherwise find only after its fork, and then
- * again with every re-fork: a module file or a device map that is not there.
- * It imports nothing, so no user code runs in the gateway. A package name is
+ * again with every re-fork: a module file or a device map that is not there,
+ * or a checks file with a mistake (its {@link ConfigError} `ERR_CHECKS_FILE`
+ * is thrown as it is). It imports nothing, so no user code runs in the gateway. A package name is
  * left to the workers (its resolution can depend on conditions only `import()` sees).
  */
 export async function checkExecutorSpec(spec: ExecutorSpec, options: LoadExecutorOptions = {}): Promise<void> {
@@ -119,6 +121,16 @@ export async function checkExecutorSpec(spec: ExecutorSpec, options: LoadExecuto
     const file = (spec.options as { file?: unknown } | null | undefined)?.file
     if (typeof file !== 'string') throw new ConfigError('ERR_EXECUTOR', `executor module ${name}: options.file must be the path of a device map`)
     return readable(resolve(options.cwd ?? process.cwd(), file), 'device map')
+  }
+  if (spec.module === CHECKS_EXECUTOR) {
+    const { file, map } = (spec.options ?? {}) as { file?: unknown; map?: unknown }
+    if (typeof file !== 'string') throw new ConfigError('ERR_EXECUTOR', `executor module ${name}: options.file must be the path of a checks file`)
+    if (map !== undefined && typeof map !== 'string') throw new ConfigError('ERR_EXECUTOR', `executor module ${name}: options.map must be the path of a device map`)
+    if (map !== undefined) await readable(resolve(options.cwd ?? process.cwd(), map), 'device map')
+    // Parsing is all this does (exec programs are stat'ed, not run), and its ERR_CHECKS_FILE
+    // message, naming the file, the check and the value, is the one to show as it is.
+    await readChecksFile(file, options.cwd === undefined ? {} : { cwd: options.cwd })
+    return
   }
   if (BUILT_IN.has(spec.module)) return
   const specifier = resolveExecutorModule(spec.module, options.cwd)

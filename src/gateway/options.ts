@@ -6,7 +6,7 @@
 import type { ReplySocketsOptions } from '../transport/reply-sockets.js'
 import type { Logger } from '../log.js'
 import { ConfigError } from '../errors.js'
-import { deviceMapSpec } from '../executors/spec.js'
+import { checksSpec, deviceMapSpec } from '../executors/spec.js'
 import type { ExecutorSpec } from '../executors/types.js'
 import { gatewaySchema } from '../options/gateway.js'
 import { applySchema, defaultsOf } from '../options/resolve.js'
@@ -36,6 +36,12 @@ export interface GatewayOptions {
   readonly executor?: ExecutorSpec
   /** Shorthand for `executor: { module: 'device-map', options: { file: mapFile } }`. */
   readonly mapFile?: string
+  /**
+   * A checks file (docs/CHECKS.md): shorthand for `executor: { module: 'checks',
+   * options: { file: checksFile } }`, with `map: mapFile` in those options when
+   * `mapFile` is given too (its exact pairs answer first).
+   */
+  readonly checksFile?: string
   /**
    * Most forked workers. 0 forks none (remote workers only).
    * @default the number of CPUs
@@ -149,7 +155,7 @@ export interface GatewayOptions {
 export const gatewayDefaults = defaultsOf(gatewaySchema)
 
 /** Gateway options with every default filled in and every value checked. */
-export type ResolvedGatewayOptions = typeof gatewayDefaults & Omit<GatewayOptions, 'mapFile'> & { readonly minWorkers: number }
+export type ResolvedGatewayOptions = typeof gatewayDefaults & Omit<GatewayOptions, 'mapFile' | 'checksFile'> & { readonly minWorkers: number }
 
 /** Merges the defaults and checks every value; throws {@link ConfigError} naming the option. */
 export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayOptions {
@@ -169,10 +175,14 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   if (o.executor !== undefined && o.mapFile !== undefined) {
     throw new ConfigError('ERR_INVALID_OPTION', 'give executor or mapFile, not both: mapFile is shorthand for the device-map executor')
   }
-  const executor = o.executor ?? (o.mapFile === undefined ? undefined : deviceMapSpec(o.mapFile))
-  if (o.maxWorkers > 0 && executor === undefined) {
-    throw new ConfigError('ERR_INVALID_OPTION', 'an executor (executor, or mapFile for the device map) is required when the gateway forks workers (maxWorkers > 0)')
+  if (o.executor !== undefined && o.checksFile !== undefined) {
+    throw new ConfigError('ERR_INVALID_OPTION', 'give executor or checksFile, not both: checksFile is shorthand for the checks executor')
   }
-  const { mapFile: _shorthand, ...rest } = o
+  const shorthand = o.checksFile !== undefined ? checksSpec(o.checksFile, o.mapFile) : o.mapFile === undefined ? undefined : deviceMapSpec(o.mapFile)
+  const executor = o.executor ?? shorthand
+  if (o.maxWorkers > 0 && executor === undefined) {
+    throw new ConfigError('ERR_INVALID_OPTION', 'an executor (executor, mapFile for the device map, or checksFile for real checks) is required when the gateway forks workers (maxWorkers > 0)')
+  }
+  const { mapFile: _shorthand, checksFile: _checks, ...rest } = o
   return executor === undefined ? rest : { ...rest, executor }
 }

@@ -87,13 +87,19 @@ export const workerSettings = {
   },
 } as const satisfies Record<string, OptionSpec<number>>
 
-/** The executor a worker runs: `--map FILE`, or any module with its options. */
+/** The executor a worker runs: `--map FILE`, `--checks FILE` (with or without `--map`), or any module with its options. */
 export const executorFlags = {
   mapFile: {
     flag: 'map',
     short: 'm',
     kind: text('<file>'),
     help: 'device map file to simulate: shorthand for the built-in device-map executor',
+    group: Group.executor,
+  },
+  checksFile: {
+    flag: 'checks',
+    kind: text('<file>'),
+    help: 'run the real checks (exec, tcp, http) of this TOML checks file (docs/CHECKS.md); beside --map, exact map pairs answer first',
     group: Group.executor,
   },
   executorModule: {

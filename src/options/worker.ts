@@ -26,8 +26,9 @@ export const workerSchema = defineSchema({
     group: Group.endpoints,
   },
   ...executorFlags,
-  // The library takes a ready Executor; only the command line names a map file.
+  // The library takes a ready Executor; only the command line names a map or checks file.
   mapFile: { ...executorFlags.mapFile, cliOnly: true },
+  checksFile: { ...executorFlags.checksFile, cliOnly: true },
   executor: {
     kind: libraryValue<Executor>('an executor function', (v) => typeof v === 'function'),
     required: true,

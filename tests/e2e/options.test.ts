@@ -210,7 +210,7 @@ describe('executor flags', () => {
   it('run-server that forks workers without an executor exits 2 saying what is needed', async () => {
     const { code, stderr } = await run('run-server', ['-w', '1', '-b', 'tcp://127.0.0.1:*'])
     expect(code).toBe(2)
-    expect(stderr).toContain('a device map file (run-server <map-file> or --map) or --executor MODULE is required, unless -w 0')
+    expect(stderr).toContain('a device map file (run-server <map-file> or --map), a checks file (--checks) or --executor MODULE is required, unless -w 0')
   })
 
   it('run-server --executor device-map --executor-options runs the map in its forked workers', async () => {

@@ -1,0 +1,99 @@
+/**
+ * The `targets` allow-list: IP literals against blocks and single addresses,
+ * names against names and globs, never one for the other, and a bad entry
+ * refused with a reason.
+ */
+import { describe, expect, it } from 'vitest'
+import { createTargets, targetProblem } from '../../src/executors/checks/targets.js'
+
+const targets = createTargets(['127.0.0.0/8', '10.20.0.0/16', '192.0.2.7', '::1', '2001:db8::/32', '*.dc1.example', 'web*.dc2.example', 'db1.example'])
+
+describe('an IP literal', () => {
+  it.each([
+    ['127.0.0.1', true],
+    ['127.255.255.254', true],
+    ['10.20.3.4', true],
+    ['10.21.0.1', false],
+    ['192.0.2.7', true],
+    ['192.0.2.8', false],
+    ['::1', true],
+    ['[::1]', true],
+    ['0:0:0:0:0:0:0:1', true],
+    ['2001:db8:ffff::1', true],
+    ['2001:db9::1', false],
+    ['::ffff:127.0.0.1', true],
+    ['::ffff:10.30.0.1', false],
+    ['8.8.8.8', false],
+    ['fe80::1%eth0', false],
+  ])('%s is allowed: %s', (address, allowed) => {
+    expect(targets.allows(address)).toBe(allowed)
+  })
+
+  it('never matches a glob, even one that would match its text', () => {
+    expect(createTargets(['*.*.*.example', '*']).allows('127.0.0.1')).toBe(false)
+  })
+})
+
+describe('a host name', () => {
+  it.each([
+    ['web1.dc1.example', true],
+    ['WEB1.DC1.Example', true],
+    ['web1.dc1.example.', true],
+    ['a.b.dc1.example', false],
+    ['dc1.example', false],
+    ['evil-dc1.example', false],
+    ['web.dc2.example', true],
+    ['web-12.dc2.example', true],
+    ['db.dc2.example', false],
+    ['db1.example', true],
+    ['xdb1.example', false],
+    ['x_y.dc1.example', false],
+    ['-x.dc1.example', false],
+    ['localhost', false],
+    ['', false],
+    ['a/.dc1.example', false],
+  ])('%s is allowed: %s', (address, allowed) => {
+    expect(targets.allows(address)).toBe(allowed)
+  })
+
+  it('is never resolved: localhost is outside 127.0.0.0/8', () => {
+    expect(createTargets(['127.0.0.0/8']).allows('localhost')).toBe(false)
+  })
+
+  it('matches every one-label name with a lone *', () => {
+    const any = createTargets(['*'])
+    expect(any.allows('localhost')).toBe(true)
+    expect(any.allows('web.example')).toBe(false)
+  })
+
+  it('survives whatever string arrives from the network', () => {
+    for (const junk of ['\u0000', 'a'.repeat(10_000), '[', '[]', '[web.example]', '%', '::ffff:999.0.0.1', '1.2.3.4/8']) {
+      expect(targets.allows(junk)).toBe(false)
+    }
+  })
+})
+
+describe('a bad entry', () => {
+  it.each([
+    ['10.0.0.0/33', 'the prefix must be 0 to 32'],
+    ['2001:db8::/129', 'the prefix must be 0 to 128'],
+    ['10.0.0.0/', 'the prefix must be 0 to 32'],
+    ['10.0.0.0/x', 'the prefix must be 0 to 32'],
+    ['10.0.0/8', '"10.0.0" is not an IPv4 or IPv6 address'],
+    ['10.20.1.0/16', 'host bits set (the block is 10.20.0.0/16)'],
+    ['2001:db8::1/32', 'host bits set (the block is 2001:db8::/32)'],
+    ['10.0.*.*', 'looks like an address pattern'],
+    ['a..b', 'is not a CIDR block, an IP address or a host-name glob'],
+    ['web example', 'is not a CIDR block, an IP address or a host-name glob'],
+    ['-a.example', 'is not a CIDR block, an IP address or a host-name glob'],
+    ['fe80::1%eth0', 'a zone (%) has no place'],
+    ['', 'empty'],
+  ])('%s: %s', (entry, reason) => {
+    expect(targetProblem(entry)).toContain(reason)
+    expect(() => createTargets([entry])).toThrow(reason)
+  })
+
+  it.each(['0.0.0.0/0', '::/0', '10.0.0.0/8', '2001:db8::/32', '192.0.2.1', '::1', '*.dc1.example', 'db1.example', 'DB1.Example.'])('%s is fine', (entry) => {
+    expect(targetProblem(entry)).toBeUndefined()
+  })
+})
