@@ -50,6 +50,7 @@ async function startDevices(): Promise<{ tcp: TcpServer; http: HttpServer }> {
 }
 
 interface Line {
+  readonly line: number
   readonly address: string
   readonly command: string
   readonly outcome: string
@@ -101,6 +102,7 @@ async function main(): Promise<number> {
     client.stdout.setEncoding('utf8').on('data', (chunk: string) => (summary += chunk))
     const clientCode = await new Promise<number | null>((resolve) => client.once('close', (code) => resolve(code)))
     const lines = readFileSync(output, 'utf8').trim().split('\n').filter(Boolean).map((text) => JSON.parse(text) as Line)
+      .sort((a, b) => a.line - b.line)
     for (const line of lines) say(describe(line))
     say(summary.trimEnd())
     say(`(run-client exited ${clientCode}: its --fail-on default, lost,unknown,failed,timeout, counts the unknown commands)`)
