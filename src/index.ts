@@ -9,6 +9,8 @@
 // The client.
 export { Client, clientDefaults, type ClientOptions, type ClientEvents, type ClientProgress, type CommandRecord, type CommandSource, type CommandInput } from './client/client.js'
 export { formatSummary, type RunSummary, type OutcomeCounts, type LostBreakdown } from './client/summary.js'
+export type { Outcome, StateCounts } from './client/outcomes.js'
+export type { FailOnItem } from './client/fail-on.js'
 export type { BadLine } from './data/bad-lines.js'
 
 // The gateway, and its status view (what gateway-status prints).
@@ -19,10 +21,12 @@ export { requestStatus, formatStatus, type GatewayStatus, type WorkerStatus } fr
 export { Worker, workerDefaults, type WorkerOptions, type WorkerEvents, type WorkerStats } from './worker/worker.js'
 export type { ReplySocketsOptions } from './transport/reply-sockets.js'
 
-// The executor seam and the built-in device-map executor module.
+// The executor seam and the built-in executor modules: the device map, and real checks.
 export type { Executor, ExecutorContext, CreateExecutor, ExecutorSpec } from './executors/types.js'
 export { loadExecutor, type LoadExecutorOptions } from './executors/load.js'
-export { DEVICE_MAP_EXECUTOR, deviceMapSpec } from './executors/spec.js'
+export { DEVICE_MAP_EXECUTOR, deviceMapSpec, CHECKS_EXECUTOR, checksSpec, type ChecksExecutorOptions } from './executors/spec.js'
+// What a check answers (code 0): its value, whose `state` is the Nagios plugin API's 0-3.
+export { CheckState, type CheckValue } from './executors/checks/types.js'
 export { default as createDeviceMapExecutor, deviceMapExecutor, type DeviceMapExecutorOptions } from './executors/device-map.js'
 export type { DeviceMap, DeviceEntry } from './data/device-map.js'
 
@@ -33,6 +37,7 @@ export {
   InputError,
   SendError,
   UnknownCommandError,
+  CommandTimeoutError,
   StatusError,
   type ConfigErrorCode,
   type InputErrorCode,

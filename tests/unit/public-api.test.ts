@@ -15,7 +15,10 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 /** Every value the package exports, sorted. */
 const RUNTIME_EXPORTS = [
+  'CHECKS_EXECUTOR',
+  'CheckState',
   'Client',
+  'CommandTimeoutError',
   'ConfigError',
   'DEVICE_MAP_EXECUTOR',
   'Gateway',
@@ -26,6 +29,7 @@ const RUNTIME_EXPORTS = [
   'StatusError',
   'UnknownCommandError',
   'Worker',
+  'checksSpec',
   'clientDefaults',
   'createDeviceMapExecutor',
   'createLogger',
@@ -42,6 +46,8 @@ const RUNTIME_EXPORTS = [
 /** Every type-only name the declarations export, sorted. */
 const TYPE_EXPORTS = [
   'BadLine',
+  'CheckValue',
+  'ChecksExecutorOptions',
   'ClientEvents',
   'ClientOptions',
   'ClientProgress',
@@ -57,6 +63,7 @@ const TYPE_EXPORTS = [
   'Executor',
   'ExecutorContext',
   'ExecutorSpec',
+  'FailOnItem',
   'GatewayEvents',
   'GatewayOptions',
   'GatewayStats',
@@ -66,11 +73,13 @@ const TYPE_EXPORTS = [
   'Logger',
   'LoggerOptions',
   'LostBreakdown',
+  'Outcome',
   'OutcomeCounts',
   'RejectReason',
   'ReplySocketsOptions',
   'RunSummary',
   'SendErrorCode',
+  'StateCounts',
   'WorkerEvents',
   'WorkerLossReason',
   'WorkerOptions',
@@ -98,11 +107,16 @@ describe('the public API of zmq-command-gateway', () => {
   it('the values are what their names promise', async () => {
     const api = await import('zmq-command-gateway')
     for (const role of [api.Client, api.Gateway, api.Worker]) expect(typeof role).toBe('function')
-    for (const error of [api.ConfigError, api.InputError, api.SendError, api.UnknownCommandError, api.StatusError]) {
+    for (const error of [api.ConfigError, api.InputError, api.SendError, api.UnknownCommandError, api.CommandTimeoutError, api.StatusError]) {
       expect(Object.getPrototypeOf(error)).toBe(api.GatewayError)
     }
     expect(api.ResultCode).toEqual({ Ok: 0, Unknown: 1, Failed: 2, Timeout: 3, Cancelled: 4 })
     expect(api.deviceMapSpec('devices.txt')).toEqual({ module: api.DEVICE_MAP_EXECUTOR, options: { file: 'devices.txt' } })
+    expect(api.CHECKS_EXECUTOR).toBe('checks')
+    expect(api.checksSpec('checks.toml')).toEqual({ module: 'checks', options: { file: 'checks.toml' } })
+    expect(api.checksSpec('checks.toml', 'devices.txt')).toEqual({ module: 'checks', options: { file: 'checks.toml', map: 'devices.txt' } })
+    expect(api.CheckState).toEqual({ Ok: 0, Warning: 1, Critical: 2, Unknown: 3 })
+    expect(new api.CommandTimeoutError('10.0.0.1', 'ssh', 3000).code).toBe('ERR_COMMAND_TIMEOUT')
     expect(api.clientDefaults.batchSize).toBe(16)
     expect(api.gatewayDefaults.bind).toBe('tcp://127.0.0.1:5557')
     expect(api.workerDefaults.capacity).toBe(64)
