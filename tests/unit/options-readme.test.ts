@@ -36,7 +36,8 @@ describe('the README option tables', () => {
 
   it('the example config file is one run-server accepts', async () => {
     const readme = await readFile(README, 'utf8')
-    const example = /```toml\n([\s\S]*?)```/.exec(readme)?.[1]
+    // The config-file example, by its first line (the checks file of "Real checks" is TOML too).
+    const example = /```toml\n(# gateway\.toml[\s\S]*?)```/.exec(readme)?.[1]
     expect(example).toContain('heartbeat-liveness')
     const dir = await mkdtemp(join(tmpdir(), 'cgw-readme-'))
     try {
