@@ -14,7 +14,7 @@ export class GatewayError<Code extends string = string> extends Error {
 }
 
 /** Codes of {@link ConfigError}: an option or argument that cannot work. */
-export type ConfigErrorCode = 'ERR_INVALID_OPTION' | 'ERR_ENDPOINT' | 'ERR_CONFIG_FILE' | 'ERR_EXECUTOR' | 'ERR_CHECKS_FILE'
+export type ConfigErrorCode = 'ERR_INVALID_OPTION' | 'ERR_ENDPOINT' | 'ERR_CONFIG_FILE' | 'ERR_EXECUTOR' | 'ERR_CHECKS_FILE' | 'ERR_CERTIFICATE'
 
 /** An option, argument, config file, executor module or endpoint that cannot work. The CLIs exit 2 on it. */
 export class ConfigError extends GatewayError<ConfigErrorCode> {
