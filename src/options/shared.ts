@@ -18,6 +18,7 @@ export const Group = {
   timing: 'Timing:',
   batching: 'Batching:',
   output: 'Output:',
+  security: 'Security (CURVE):',
 } as const
 
 /** What a worker runs with, forked or remote. The gateway's `forked` entries are these. */
@@ -162,3 +163,31 @@ export const loggerOption = {
 export function replyOption(help: string) {
   return { kind: libraryValue<ReplySocketsOptions>('an object', isObject), help }
 }
+
+/**
+ * CURVE for a process that connects (run-client, run-worker, gateway-status)
+ * or binds (run-server): its own certificate turns CURVE on. Paths only:
+ * a secret key never travels in an option value, an environment variable of
+ * a forked worker or a log line.
+ */
+export const curveSecretFlag = {
+  curveSecret: {
+    flag: 'curve-secret',
+    kind: text('<file>'),
+    defaultText: 'none: plaintext',
+    help: "this process's CURVE certificate (NAME.key_secret, as gateway-keygen or pyzmq write it); turns CURVE on",
+    group: Group.security,
+  },
+} as const
+
+/** The gateway's public certificate(s), for the roles that connect to it. */
+export const serverKeyFlag = {
+  serverKey: {
+    flag: 'server-key',
+    kind: text('<file>'),
+    defaultText: 'none',
+    help: "the gateway's public certificate (NAME.key); needed with --curve-secret",
+    group: Group.security,
+  },
+} as const
+

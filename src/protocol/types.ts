@@ -59,6 +59,8 @@ export interface TaskHeader {
   readonly client: string
   readonly replyTo: string
   readonly attempt: number
+  /** The client's CURVE public key (Z85, 40 characters) when its results socket is a CURVE server: workers reply over CURVE with it as the server key. */
+  readonly replyKey?: string
 }
 
 /** client → gateway: drop my queued batches. No body. */

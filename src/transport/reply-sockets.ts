@@ -7,7 +7,8 @@
  * closed after `idleMs`, and a socket whose peer stops accepting is closed at
  * once, so messages for a vanished client fail fast instead of queueing.
  */
-import { Push } from 'zeromq'
+import { Push, curveKeyPair } from 'zeromq'
+import { curveClientOptions, type CurveIdentity } from '../security/curve.js'
 import { Sender } from './sender.js'
 import { SendError, errorMessage } from '../errors.js'
 import { withDefaults } from '../util/options.js'
@@ -51,6 +52,14 @@ export interface ReplySocketsOptions {
   readonly lingerMs?: number
   /** What idleness is measured on; tests pass a fake one. @default the monotonic clock */
   readonly clock?: Clock
+  /**
+   * This process's CURVE key pair, presented to reply endpoints that are
+   * CURVE servers (a send with a `serverKey`). Without one, such sends use a
+   * key pair made once for this process, which encrypts as well but is
+   * accepted only by a client that allows any key.
+   * @default none
+   */
+  readonly curve?: CurveIdentity
 }
 
 export const replySocketsDefaults = {
@@ -64,6 +73,11 @@ export const replySocketsDefaults = {
   clock: monotonicClock,
 } as const
 
+/** The cache key: one socket per endpoint and server key (a client that restarts with a new key gets a new socket). */
+function keyOf(endpoint: string, serverKey: string | undefined): string {
+  return serverKey === undefined ? endpoint : `${endpoint}\0${serverKey}`
+}
+
 interface Entry {
   readonly socket: Push
   readonly sender: Sender
@@ -73,7 +87,8 @@ interface Entry {
 /** PUSH sockets by reply endpoint, bounded and reaped. */
 export class ReplySockets {
   private readonly entries = new Map<string, Entry>()
-  private readonly options: Required<ReplySocketsOptions>
+  private readonly options: Required<Omit<ReplySocketsOptions, 'curve'>>
+  private curve: CurveIdentity | undefined
   private readonly sweeper: NodeJS.Timeout
   private closed = false
 
@@ -81,7 +96,9 @@ export class ReplySockets {
   opened = 0
 
   constructor(options: ReplySocketsOptions = {}) {
-    this.options = withDefaults(replySocketsDefaults, options) as Required<ReplySocketsOptions>
+    const { curve, ...rest } = options
+    this.options = withDefaults(replySocketsDefaults, rest) as Required<Omit<ReplySocketsOptions, 'curve'>>
+    this.curve = curve
     this.sweeper = setInterval(() => this.sweep(), Math.max(100, this.options.idleMs / 2))
     this.sweeper.unref()
   }
@@ -92,17 +109,20 @@ export class ReplySockets {
   }
 
   /**
-   * Sends `frames` to `endpoint`. Rejects with a {@link SendError} when the
-   * peer does not accept it within the retries, or the endpoint is unusable.
+   * Sends `frames` to `endpoint`, over CURVE with `serverKey` as the server's
+   * public key when one is given (a task's `replyKey`). Rejects with a
+   * {@link SendError} when the peer does not accept it within the retries, or
+   * the endpoint is unusable.
    */
-  send(endpoint: string, frames: Buffer[]): Promise<void> {
+  send(endpoint: string, frames: Buffer[], serverKey?: string): Promise<void> {
     if (this.closed) {
       return Promise.reject(new SendError('ERR_SEND_CLOSED', endpoint, 'reply sockets are closed'))
     }
-    let entry = this.entries.get(endpoint)
+    const key = keyOf(endpoint, serverKey)
+    let entry = this.entries.get(key)
     if (entry === undefined) {
       try {
-        entry = this.open(endpoint)
+        entry = this.open(endpoint, serverKey)
       } catch (error) {
         return Promise.reject(
           new SendError('ERR_SEND_FAILED', endpoint, `cannot connect to ${endpoint}: ${errorMessage(error)}`, { cause: error }),
@@ -110,13 +130,13 @@ export class ReplySockets {
       }
     } else {
       // Re-insert to keep the Map in least-recently-used order.
-      this.entries.delete(endpoint)
-      this.entries.set(endpoint, entry)
+      this.entries.delete(key)
+      this.entries.set(key, entry)
     }
     entry.lastUsed = this.options.clock()
     const used = entry
     return used.sender.send(frames).catch((error: unknown) => {
-      if (error instanceof SendError && error.code === 'ERR_SEND_RETRIES_EXHAUSTED') this.discard(endpoint, used, 0)
+      if (error instanceof SendError && error.code === 'ERR_SEND_RETRIES_EXHAUSTED') this.discard(key, used, 0)
       throw error
     })
   }
@@ -125,10 +145,10 @@ export class ReplySockets {
    * Connects to `endpoint` ahead of the first send, so that the TCP and ZMTP
    * handshakes overlap the work instead of delaying the result.
    */
-  prepare(endpoint: string): void {
-    if (this.closed || this.entries.has(endpoint)) return
+  prepare(endpoint: string, serverKey?: string): void {
+    if (this.closed || this.entries.has(keyOf(endpoint, serverKey))) return
     try {
-      this.open(endpoint)
+      this.open(endpoint, serverKey)
     } catch {
       // send() reports it, with the endpoint, when there is something to deliver.
     }
@@ -150,11 +170,13 @@ export class ReplySockets {
     await Promise.race([Promise.all([...this.entries.values()].map((entry) => entry.sender.drained())), deadline])
     clearTimeout(timer)
     const remaining = Math.max(0, lingerMs - (this.options.clock() - started))
-    for (const [endpoint, entry] of this.entries) this.discard(endpoint, entry, remaining)
+    for (const [key, entry] of this.entries) this.discard(key, entry, remaining)
   }
 
-  private open(endpoint: string): Entry {
+  private open(endpoint: string, serverKey: string | undefined): Entry {
+    const curve = serverKey === undefined ? {} : curveClientOptions((this.curve ??= curveKeyPair()), serverKey)
     const socket = new Push({
+      ...curve,
       linger: this.options.lingerMs,
       sendHighWaterMark: this.options.sendHighWaterMark,
       // Queue only on connected pipes, so a vanished client makes sends time
@@ -173,7 +195,7 @@ export class ReplySockets {
       maxBacklog: this.options.maxBacklog,
     })
     const entry: Entry = { socket, sender, lastUsed: this.options.clock() }
-    this.entries.set(endpoint, entry)
+    this.entries.set(keyOf(endpoint, serverKey), entry)
     this.opened++
     if (this.entries.size > this.options.maxSockets) {
       const oldest = this.entries.keys().next().value as string
@@ -182,8 +204,8 @@ export class ReplySockets {
     return entry
   }
 
-  private discard(endpoint: string, entry: Entry, lingerMs: number): void {
-    if (this.entries.get(endpoint) === entry) this.entries.delete(endpoint)
+  private discard(key: string, entry: Entry, lingerMs: number): void {
+    if (this.entries.get(key) === entry) this.entries.delete(key)
     entry.sender.close('was closed')
     if (!entry.socket.closed) {
       entry.socket.linger = lingerMs
@@ -194,9 +216,9 @@ export class ReplySockets {
   /** Closes the sockets idle for `idleMs` with nothing waiting; runs every `idleMs / 2` by itself. */
   sweep(): void {
     const cutoff = this.options.clock() - this.options.idleMs
-    for (const [endpoint, entry] of this.entries) {
+    for (const [key, entry] of this.entries) {
       if (entry.lastUsed > cutoff) break // LRU order: the rest are newer
-      if (entry.sender.backlog === 0) this.discard(endpoint, entry, this.options.lingerMs)
+      if (entry.sender.backlog === 0) this.discard(key, entry, this.options.lingerMs)
     }
   }
 }
