@@ -1,10 +1,10 @@
 /**
  * The client's input stages: an iterable of { address, command } read as a
  * commands file is (src/data/command-items.ts), the source checks of
- * src/client/input.ts, and commands → batches (batchesOf).
+ * src/client/input.ts, and commands → batches (feedBatches).
  */
 import { describe, expect, it } from 'vitest'
-import { Batcher, batchesOf } from '../../src/client/batcher.js'
+import { Batcher, feedBatches, type Batch } from '../../src/client/batcher.js'
 import { assertSource, checkStrict, readInput, sourceName } from '../../src/client/input.js'
 import type { BadLine } from '../../src/data/bad-lines.js'
 import { readCommandItems } from '../../src/data/command-items.js'
@@ -140,7 +140,7 @@ describe('the source given to run()', () => {
   })
 })
 
-describe('batchesOf, commands → batches', () => {
+describe('feedBatches, commands → batches', () => {
   const command = (n: number): CommandLine => ({ line: n, address: '10.0.0.1', command: `c${n}` })
   async function* chunks(...sizes: number[]): AsyncGenerator<CommandLine[]> {
     let n = 0
@@ -149,20 +149,38 @@ describe('batchesOf, commands → batches', () => {
 
   it('cuts batches across chunk boundaries and flushes the partial last one', async () => {
     const batcher = new Batcher(3)
-    const batches = []
-    for await (const batch of batchesOf(chunks(2, 2, 3), batcher)) batches.push(batch)
+    const batches: Batch[] = []
+    await feedBatches(chunks(2, 2, 3), batcher, async (batch) => {
+      batches.push(batch)
+    })
     expect(batches.map((b) => b.commands?.map((c) => c.line))).toEqual([[1, 2, 3], [4, 5, 6], [7]])
     expect([batcher.count, batcher.commandCount]).toEqual([3, 7])
+  })
+
+  it('waits for each admit before it cuts the next batch, so back-pressure holds the reading back', async () => {
+    const batcher = new Batcher(2)
+    let release!: () => void
+    const seen: number[] = []
+    const feeding = feedBatches(chunks(6), batcher, (batch) => {
+      seen.push(batch.seq)
+      return batch.seq === 1 ? new Promise<void>((resolve) => (release = resolve)) : Promise.resolve()
+    })
+    await new Promise((resolve) => setImmediate(resolve))
+    expect([seen, batcher.count]).toEqual([[1], 1])
+    release()
+    await feeding
+    expect(seen).toEqual([1, 2, 3])
   })
 
   it('takes no chunk that arrives after the signal aborted, and still flushes what it holds', async () => {
     const controller = new AbortController()
     const batcher = new Batcher(3)
-    const batches = []
-    for await (const batch of batchesOf(chunks(2, 2, 3), batcher, controller.signal)) {
+    const batches: Batch[] = []
+    const admit = async (batch: Batch): Promise<void> => {
       batches.push(batch)
       controller.abort() // after the first batch (taken from the second chunk)
     }
+    await feedBatches(chunks(2, 2, 3), batcher, admit, controller.signal)
     expect(batches.map((b) => b.size)).toEqual([3, 1])
     expect(batcher.commandCount).toBe(4)
   })
