@@ -16,7 +16,7 @@ import { ResultCode } from '../protocol/types.js'
 import { warmUpCodec } from '../protocol/warm-up.js'
 import { silentLogger, type Logger } from '../log.js'
 import { monotonicClock } from '../util/clock.js'
-import { Batcher, batchesOf, type Batch } from './batcher.js'
+import { Batcher, feedBatches, type Batch } from './batcher.js'
 import { Dispatcher } from './dispatcher.js'
 import { failuresOf } from './fail-on.js'
 import { assertSource, checkStrict, readInput, sourceName, type CommandSource } from './input.js'
@@ -158,9 +158,7 @@ export class Client extends EventEmitter<ClientEvents> {
       this.emit('bad-line', bad)
     }
     try {
-      for await (const batch of batchesOf(readInput(source, { logger: this.logger, signal, onBadLine }), batcher, signal)) {
-        await dispatcher.admit(batch)
-      }
+      await feedBatches(readInput(source, { logger: this.logger, signal, onBadLine }), batcher, (batch) => dispatcher.admit(batch), signal)
       await dispatcher.drained()
       // The gateways cancel what runs for us: its results (code 4, or real ones) come back soon.
       if (this.interrupted) await dispatcher.settledWithin(o.abortGraceMs - (this.clock() - this.interruptedAt))

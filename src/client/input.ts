@@ -35,19 +35,55 @@ export interface InputOptions {
   readonly onBadLine?: (bad: BadLine) => void
 }
 
-/** Streams the commands of `source` in chunks; throws `InputError` when it cannot be read. */
-export async function* readInput(source: CommandSource, options: InputOptions): AsyncGenerator<CommandLine[]> {
+/**
+ * Streams the commands of `source` in chunks; throws `InputError` when it
+ * cannot be read. Once the reading ends (done, failed or stopped early) the
+ * bad lines beyond the logged ones are summed up in one line.
+ *
+ * A pass-through iterator rather than an async generator around the reader:
+ * a delegating generator keeps the previous chunk's result in its frame while
+ * the reader builds the next, so two chunks of ~4000 commands stayed alive
+ * where one is needed, which doubled what survived each scavenge and made V8
+ * grow the client's young generation from 16 to 30 MB.
+ */
+export function readInput(source: CommandSource, options: InputOptions): AsyncIterable<CommandLine[]> {
   const log = new CappedLineLog((text) => options.logger.warn(text))
   const onBadLine = (bad: BadLine): void => {
     log.add(bad)
     options.onBadLine?.(bad)
   }
   const reading = { onBadLine, signal: options.signal }
-  try {
-    yield* typeof source === 'string' ? readCommands(source, reading) : readCommandItems(source, reading)
-  } finally {
+  let ended = false
+  const end = (): void => {
+    if (ended) return
+    ended = true
     const rest = unloggedLine(sourceName(source), [[log, 'bad lines']])
     if (rest !== undefined) options.logger.warn({ badLines: log.count }, rest)
+  }
+  return {
+    [Symbol.asyncIterator]: () => {
+      const inner = typeof source === 'string' ? readCommands(source, reading) : readCommandItems(source, reading)
+      return {
+        next: () =>
+          inner.next().then(
+            (result) => {
+              if (result.done === true) end()
+              return result
+            },
+            (error: unknown) => {
+              end()
+              throw error
+            },
+          ),
+        return: async (): Promise<IteratorResult<CommandLine[]>> => {
+          try {
+            return await inner.return(undefined)
+          } finally {
+            end()
+          }
+        },
+      }
+    },
   }
 }
 

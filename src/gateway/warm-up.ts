@@ -9,6 +9,7 @@
  */
 import { silentLogger } from '../log.js'
 import { commandsBody } from '../protocol/frames.js'
+import { asReceived } from '../protocol/warm-up.js'
 import type { TaskHeader } from '../protocol/types.js'
 import { GatewayCore, type GatewayCoreOptions } from './gateway-core.js'
 import type { QueuedBatch } from './ledger.js'
@@ -37,14 +38,15 @@ export function warmUpCore(options: GatewayCoreOptions, batches = 1000): number 
     () => now,
   )
   const capacity = Math.min(64, options.maxWorkerCapacity)
-  const workers = ['warm-up-a', 'warm-up-b'].map((id) => ({ key: id, identity: Buffer.from(id), id }))
+  const workers = ['warm-up-a', 'warm-up-b'].map((id) => ({ key: id, identity: asReceived(Buffer.from(id)), id }))
   for (const w of workers) core.workerMessage(w.key, w.identity, { v: 1, type: 'ready', worker: w.id, capacity })
-  const body = commandsBody([['127.0.0.1', 'warm-up']])
+  // Shaped as the intake receives bodies (see asReceived); one in 50 as long as a batch of 16 or more.
+  const bodies = [1, 16].map((n) => asReceived(commandsBody(Array.from({ length: n }, () => ['127.0.0.1', 'warm-up'] as const))))
   for (let sent = 0; sent < batches; ) {
     // A burst larger than the workers' credit, so the queue fills and drains as in a run.
     for (let i = 0; i < 3 * capacity && sent < batches; i++, sent++) {
       const header: TaskHeader = { v: 1, type: 'task', id: String(sent + 1), client: `warm-up-${sent % 3}`, replyTo: 'tcp://127.0.0.1:1', attempt: 1 }
-      core.intake({ type: 'task', header, body })
+      core.intake({ type: 'task', header, body: bodies[sent % 50 === 0 ? 1 : 0]! })
     }
     while (handed.length > 0) {
       const { worker, batch } = handed.shift()!

@@ -36,11 +36,27 @@ export function commandsBody(pairs: readonly CommandPair[]): Buffer {
   return Buffer.from(encode(pairs))
 }
 
+/**
+ * `[address, command]` pairs for {@link commandListBody}, reused from one call
+ * to the next (it is synchronous). A fresh pair per command was 14 of the
+ * 114 MB a fresh client allocated for 200 000 commands, enough extra
+ * scavenging to make V8 double its young generation (P5a).
+ */
+let scratch: [string, string][] = []
+
 /** The same body, straight from parsed command lines. */
 export function commandListBody(commands: readonly { readonly address: string; readonly command: string }[]): Buffer {
-  const pairs = new Array<CommandPair>(commands.length)
-  for (let i = 0; i < commands.length; i++) pairs[i] = [commands[i]!.address, commands[i]!.command]
-  return Buffer.from(encode(pairs))
+  const n = commands.length
+  if (scratch.length !== n) scratch = Array.from({ length: n }, (): [string, string] => ['', ''])
+  for (let i = 0; i < n; i++) {
+    const pair = scratch[i]!
+    pair[0] = commands[i]!.address
+    pair[1] = commands[i]!.command
+  }
+  const body = Buffer.from(encode(scratch))
+  // The strings go with their batch; the scratch must not keep them alive until the next call.
+  for (let i = 0; i < n; i++) scratch[i]![0] = scratch[i]![1] = ''
+  return body
 }
 
 export function abortFrame(client: string): Buffer {

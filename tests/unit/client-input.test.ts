@@ -1,14 +1,15 @@
 /**
  * The client's input stages: an iterable of { address, command } read as a
  * commands file is (src/data/command-items.ts), the source checks of
- * src/client/input.ts, and commands → batches (batchesOf).
+ * src/client/input.ts, and commands → batches (feedBatches).
  */
 import { describe, expect, it } from 'vitest'
-import { Batcher, batchesOf } from '../../src/client/batcher.js'
+import { Batcher, feedBatches, type Batch } from '../../src/client/batcher.js'
 import { assertSource, checkStrict, readInput, sourceName } from '../../src/client/input.js'
 import type { BadLine } from '../../src/data/bad-lines.js'
 import { readCommandItems } from '../../src/data/command-items.js'
 import type { CommandLine } from '../../src/data/commands-file.js'
+import { pino } from 'pino'
 import { silentLogger } from '../../src/log.js'
 
 async function collect<T>(chunks: AsyncIterable<readonly T[]>): Promise<T[]> {
@@ -130,6 +131,36 @@ describe('the source given to run()', () => {
     expect(read).toBe(false)
   })
 
+  it('sums up the bad lines beyond the logged ones once the reading ends, and once only', async () => {
+    const lines: string[] = []
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line).msg as string) })
+    const items = Array.from({ length: 150 }, () => ({ address: 'x y', command: 'foo' }))
+    const input = readInput(items, { logger, signal: new AbortController().signal })
+    expect(await collect(input)).toEqual([])
+    expect(lines.filter((l) => l.includes('more bad lines'))).toEqual(['<iterable>: 50 more bad lines not logged (only the first 100 are)'])
+    expect(lines).toHaveLength(101)
+  })
+
+  it('closes the source and still sums up the bad lines when the consumer stops early', async () => {
+    const lines: string[] = []
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line).msg as string) })
+    let closed = false
+    async function* items(): AsyncGenerator<{ address: string; command: string }> {
+      try {
+        for (let i = 0; i < 120; i++) yield { address: 'x y', command: 'foo' }
+        for (let i = 0; i < 5000; i++) yield { address: '10.0.0.1', command: 'foo' }
+      } finally {
+        closed = true
+      }
+    }
+    for await (const chunk of readInput(items(), { logger, signal: new AbortController().signal })) {
+      expect(chunk.length).toBeGreaterThan(0)
+      break
+    }
+    expect(closed).toBe(true)
+    expect(lines.filter((l) => l.includes('more bad lines'))).toEqual(['<iterable>: 20 more bad lines not logged (only the first 100 are)'])
+  })
+
   it('reports bad items to onBadLine through readInput, as for a file', async () => {
     const bad: BadLine[] = []
     const commands = await collect(
@@ -140,7 +171,7 @@ describe('the source given to run()', () => {
   })
 })
 
-describe('batchesOf, commands → batches', () => {
+describe('feedBatches, commands → batches', () => {
   const command = (n: number): CommandLine => ({ line: n, address: '10.0.0.1', command: `c${n}` })
   async function* chunks(...sizes: number[]): AsyncGenerator<CommandLine[]> {
     let n = 0
@@ -149,20 +180,55 @@ describe('batchesOf, commands → batches', () => {
 
   it('cuts batches across chunk boundaries and flushes the partial last one', async () => {
     const batcher = new Batcher(3)
-    const batches = []
-    for await (const batch of batchesOf(chunks(2, 2, 3), batcher)) batches.push(batch)
+    const batches: Batch[] = []
+    await feedBatches(chunks(2, 2, 3), batcher, async (batch) => {
+      batches.push(batch)
+    })
     expect(batches.map((b) => b.commands?.map((c) => c.line))).toEqual([[1, 2, 3], [4, 5, 6], [7]])
     expect([batcher.count, batcher.commandCount]).toEqual([3, 7])
+  })
+
+  it('waits for each admit before it cuts the next batch, so back-pressure holds the reading back', async () => {
+    const batcher = new Batcher(2)
+    let release!: () => void
+    const seen: number[] = []
+    const feeding = feedBatches(chunks(6), batcher, (batch) => {
+      seen.push(batch.seq)
+      return batch.seq === 1 ? new Promise<void>((resolve) => (release = resolve)) : Promise.resolve()
+    })
+    await new Promise((resolve) => setImmediate(resolve))
+    expect([seen, batcher.count]).toEqual([[1], 1])
+    release()
+    await feeding
+    expect(seen).toEqual([1, 2, 3])
+  })
+
+  it('closes the stream it leaves early: after an abort, and when admit throws (which it passes on)', async () => {
+    let closed = 0
+    async function* closing(): AsyncGenerator<CommandLine[]> {
+      try {
+        yield* chunks(2, 2, 3)
+      } finally {
+        closed++
+      }
+    }
+    const controller = new AbortController()
+    await feedBatches(closing(), new Batcher(3), async () => controller.abort(), controller.signal)
+    expect(closed).toBe(1)
+    const failing = feedBatches(closing(), new Batcher(3), () => Promise.reject(new Error('listener threw')))
+    await expect(failing).rejects.toThrow('listener threw')
+    expect(closed).toBe(2)
   })
 
   it('takes no chunk that arrives after the signal aborted, and still flushes what it holds', async () => {
     const controller = new AbortController()
     const batcher = new Batcher(3)
-    const batches = []
-    for await (const batch of batchesOf(chunks(2, 2, 3), batcher, controller.signal)) {
+    const batches: Batch[] = []
+    const admit = async (batch: Batch): Promise<void> => {
       batches.push(batch)
       controller.abort() // after the first batch (taken from the second chunk)
     }
+    await feedBatches(chunks(2, 2, 3), batcher, admit, controller.signal)
     expect(batches.map((b) => b.size)).toEqual([3, 1])
     expect(batcher.commandCount).toBe(4)
   })
