@@ -9,6 +9,7 @@ import { ConfigError, errorMessage } from '../errors.js'
 import type { Logger } from '../log.js'
 import { validateIntakeHeader } from '../protocol/validate.js'
 import { receiveLoop } from '../transport/receive-loop.js'
+import { ExternalMemoryBudget } from '../util/external-memory.js'
 import { background } from '../util/background.js'
 import type { IntakeMessage } from './ports.js'
 
@@ -62,7 +63,12 @@ export class Intake {
   /** Reads until closed, in the background. */
   serve(sink: IntakeSink, logger: Logger): void {
     const socket = this.socket
-    const loop = receiveLoop(socket, (frames) => sink.intake(decodeIntake(frames)), {
+    // The bodies stay queued until dispatched; it is the forwarded ones that pin libzmq memory.
+    const memory = new ExternalMemoryBudget()
+    const loop = receiveLoop(socket, (frames) => {
+      memory.received(frames.length > 1 ? frames[1]!.length : 0)
+      sink.intake(decodeIntake(frames))
+    }, {
       logger,
       what: 'intake',
       beforeReceive: () => (sink.isFull && !socket.closed ? sink.whenNotFull() : undefined),

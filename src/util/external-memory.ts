@@ -1,0 +1,48 @@
+/**
+ * zeromq.js hands received frames over as Buffers backed by libzmq's own
+ * memory, and does not report that memory to V8. V8 therefore sees a tiny
+ * heap and scavenges rarely, while every dead frame keeps its libzmq memory
+ * until the next scavenge: a gateway that allocates little JavaScript per
+ * batch grows its RSS by the frames it has already forwarded. Counting the
+ * bytes received and asking for a minor collection every `budget` bytes does
+ * what a binding's AdjustAmountOfExternalAllocatedMemory would have done.
+ *
+ * `gc` is reached through V8's flag API (the same `--expose-gc` tests use);
+ * where that is refused, counting does nothing.
+ */
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+
+type MinorGc = () => void
+
+function exposeMinorGc(): MinorGc | undefined {
+  try {
+    const existing = (globalThis as { gc?: (options?: { type: 'minor' }) => void }).gc
+    if (typeof existing === 'function') return () => existing()
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as ((options?: { type: 'minor' }) => void) | undefined
+    return typeof gc === 'function' ? () => gc() : undefined
+  } catch {
+    return undefined
+  }
+}
+
+export class ExternalMemoryBudget {
+  private pending = 0
+  /** Minor collections asked for so far. */
+  collections = 0
+
+  constructor(
+    private readonly budget: number = 4 * 1024 * 1024,
+    private readonly collect: MinorGc | undefined = exposeMinorGc(),
+  ) {}
+
+  /** Counts `bytes` of frames received; every `budget` bytes, one minor collection. */
+  received(bytes: number): void {
+    this.pending += bytes
+    if (this.pending < this.budget || this.collect === undefined) return
+    this.pending = 0
+    this.collections++
+    this.collect()
+  }
+}
