@@ -66,6 +66,19 @@ describe('a host name', () => {
     expect(any.allows('web.example')).toBe(false)
   })
 
+  // getaddrinfo (inet_aton) reads these as IPv4 addresses: 10.1 is 10.0.0.1, 0x0a000001 and 167772161 too.
+  it.each(['10.1', '127.1', '0x7f.1', '2130706433', '0x0a000001', '017700000001', '10.0x1', 'web.10', 'web.0x0a', '10.1.'])(
+    '%s, an address in a numeric form inet_aton reads, never passes as a name through a glob',
+    (address) => {
+      expect(createTargets(['127.0.0.0/8', '*', '*.*', '*.*.*']).allows(address)).toBe(false)
+    },
+  )
+
+  it('still allows a name whose labels hold digits, when its last label is not a number', () => {
+    const any = createTargets(['*', '*.*'])
+    for (const name of ['db1', '10.example', '0x1f.example', '10-1', 'web.x10']) expect(any.allows(name)).toBe(true)
+  })
+
   it('survives whatever string arrives from the network', () => {
     for (const junk of ['\u0000', 'a'.repeat(10_000), '[', '[]', '[web.example]', '%', '::ffff:999.0.0.1', '1.2.3.4/8']) {
       expect(targets.allows(junk)).toBe(false)

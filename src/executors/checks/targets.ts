@@ -22,6 +22,8 @@
  * for that) nor `dc1.example`; `web*.dc1.example` allows `web.dc1.example`
  * and `web12.dc1.example`; `*` alone allows every one-label name. Matching
  * is case-insensitive and ignores one trailing dot, as DNS does.
+ * A name whose last label is a number (`10.1`, `0x7f.1`, `2130706433`) is
+ * an IPv4 address in a form the resolver reads, and never matches a glob.
  */
 import { BlockList, isIP, isIPv6 } from 'node:net'
 
@@ -40,6 +42,13 @@ const NAME_LABEL = /^[a-z0-9*-]{1,63}$/
 const NUMERIC_LABEL = /^[0-9*]+$/
 const HOST_LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?'
 const HOST_NAME = new RegExp(`^${HOST_LABEL}(?:\\.${HOST_LABEL})*$`)
+/**
+ * A last label that getaddrinfo (inet_aton) would read as part of an IPv4
+ * address: `10.1`, `0x0a000001` and `2130706433` reach 10.0.0.1 and 127.0.0.1
+ * although no block allows them. No real top-level domain is all digits, and
+ * the URL standard refuses such hosts as names too, so they are never names.
+ */
+const NUMERIC_LAST_LABEL = /(?:^|\.)(?:[0-9]+|0x[0-9a-f]*)$/
 
 /** `[::1]` as `::1`; a trailing dot and upper case dropped from a name. */
 function normalise(address: string): string {
@@ -178,7 +187,7 @@ export function createTargets(entries: readonly string[]): Targets {
           return false
         }
       }
-      return namePattern !== undefined && HOST_NAME.test(normal) && namePattern.test(normal)
+      return namePattern !== undefined && HOST_NAME.test(normal) && !NUMERIC_LAST_LABEL.test(normal) && namePattern.test(normal)
     },
   }
 }
