@@ -4,7 +4,7 @@
  * refused with a reason.
  */
 import { describe, expect, it } from 'vitest'
-import { createTargets, targetProblem } from '../../src/executors/checks/targets.js'
+import { canonicalAddress, createTargets, targetProblem } from '../../src/executors/checks/targets.js'
 
 const targets = createTargets(['127.0.0.0/8', '10.20.0.0/16', '192.0.2.7', '::1', '2001:db8::/32', '*.dc1.example', 'web*.dc2.example', 'db1.example'])
 
@@ -108,5 +108,18 @@ describe('a bad entry', () => {
 
   it.each(['0.0.0.0/0', '::/0', '10.0.0.0/8', '2001:db8::/32', '192.0.2.1', '::1', '*.dc1.example', 'db1.example', 'DB1.Example.'])('%s is fine', (entry) => {
     expect(targetProblem(entry)).toBeUndefined()
+  })
+})
+
+describe('canonicalAddress', () => {
+  it.each([
+    ['::FFFF:127.0.0.1', '127.0.0.1'],
+    ['0:0:0:0:0:ffff:7f00:0001', '127.0.0.1'],
+    ['[0::1]', '::1'],
+    ['2001:DB8:0:0::1', '2001:db8::1'],
+    ['WEB1.Example.', 'web1.example'],
+    ['10.0.0.1', '10.0.0.1'],
+  ])('%s is %s', (address, canonical) => {
+    expect(canonicalAddress(address)).toBe(canonical)
   })
 })

@@ -57,6 +57,29 @@ function normalise(address: string): string {
   return lower.endsWith('.') ? lower.slice(0, -1) : lower
 }
 
+/**
+ * One spelling per device, for the per-address queues: a host name in lower
+ * case without its trailing dot, an IPv6 address in its canonical form and an
+ * IPv4-mapped one as IPv4. Otherwise `::ffff:127.0.0.1`, `[::1]` or
+ * `WEB1.example.` would each get a queue of their own, and a client could
+ * multiply `per_target` and `rate` against one device by spelling it anew.
+ *
+ * @example
+ * canonicalAddress('::FFFF:127.0.0.1') // '127.0.0.1'
+ * canonicalAddress('[0::1]')           // '::1'
+ */
+export function canonicalAddress(address: string): string {
+  const normal = normalise(address)
+  if (!isIPv6(normal) || normal.includes('%')) return normal
+  // The URL standard serialises an IPv6 host canonically (RFC 5952), and a mapped IPv4 tail in hex.
+  const host = new URL(`http://[${normal}]/`).hostname.slice(1, -1)
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host)
+  if (mapped === null) return host
+  const high = parseInt(mapped[1]!, 16)
+  const low = parseInt(mapped[2]!, 16)
+  return `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`
+}
+
 /** `address` as one number (32 or 128 bits), to test and show a block's host bits. */
 function toBigInt(address: string, family: 4 | 6): bigint {
   if (family === 4) return address.split('.').reduce((n, part) => (n << 8n) | BigInt(Number(part)), 0n)
