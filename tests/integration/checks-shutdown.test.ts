@@ -5,7 +5,7 @@
  * gone, a second SIGTERM to run-worker. Plugins run in their own session, so
  * a worker that dies without killing them leaves them running.
  */
-import { readdirSync, readFileSync } from 'node:fs'
+import { chmodSync, readdirSync, readFileSync } from 'node:fs'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Client, Gateway } from '../../dist/index.js'
 import { fixtures, type Fixtures } from '../helpers/data.js'
@@ -133,4 +133,47 @@ it('finds the plugins it looks for (the helper is not blind)', async () => {
   for (const pgid of pluginGroups()) process.kill(-pgid, 'SIGKILL')
   await expectAllGone(running, 3000)
   await gateway.close({ force: true })
+})
+
+describe("a client's Ctrl+C while its plugins run, beside another client's on the same worker", () => {
+  it('cancels its own within --abort-grace (code 4, plugins gone) and leaves the other client to finish OK', async () => {
+    const nap = await files.write('nap.sh', ['#!/bin/sh', 'sleep 1.5', 'echo "OK - napped | t=1.5s"'])
+    chmodSync(nap, 0o755)
+    const file = await files.write('checks.toml', [
+      'targets = ["127.0.0.0/8"]',
+      '[check.long]',
+      `exec = ["${PLUGINS}ignore-term.sh", "{address}", "${marker}"]`,
+      'timeout = "60s"',
+      '[check.brief]',
+      `exec = ["${nap}", "{address}"]`,
+    ])
+    const server = startCli('run-server', ['-b', 'tcp://127.0.0.1:*', '--checks', file, '-w', '1', '--capacity', '8', '--log-level', 'info'])
+    clis.push(server)
+    await waitFor(() => server.stdout().includes('listening '), 'run-server to print its endpoint')
+    const endpoint = /listening (\S+)/.exec(server.stdout())![1]!
+    const longFile = await files.write('long.txt', ['127.0.0.1:long', '127.0.0.2:long', '127.0.0.3:long', '127.0.0.4:long'])
+    const briefFile = await files.write('brief.txt', ['127.0.0.5:brief', '127.0.0.6:brief'])
+    const graceMs = 2000
+    const aborting = startCli('run-client', [longFile, '-n', '1', '-b', 'tcp://127.0.0.1:*', '-s', endpoint, '--abort-grace', String(graceMs), '--json'])
+    clis.push(aborting)
+    await waitFor(() => pluginProcesses().length === 8, 'the 4 long plugins and their sleeps to run')
+    const running = pluginProcesses()
+    const other = startCli('run-client', [briefFile, '-n', '1', '-b', 'tcp://127.0.0.1:*', '-s', endpoint, '--json'])
+    clis.push(other)
+    await waitFor(() => childPids(childPids(server.pid)[0]!).length === 6, "the other client's plugins to run on the same worker")
+    const interruptedAt = Date.now()
+    aborting.child.kill('SIGINT')
+    expect(await aborting.exited).toEqual({ code: 130, signal: null })
+    expect(Date.now() - interruptedAt).toBeLessThan(graceMs + 1500)
+    const summary = JSON.parse(aborting.stdout()) as { counts: Record<string, number> }
+    expect(summary.counts).toMatchObject({ ok: 0, cancelled: 4, lost: 0 })
+    // SIGTERM is ignored by these plugins: their group's SIGKILL comes 1 s later.
+    await expectAllGone(running, 2500)
+    expect(await other.exited).toEqual({ code: 0, signal: null })
+    const otherSummary = JSON.parse(other.stdout()) as { counts: Record<string, number>; states: Record<string, number> }
+    expect(otherSummary.counts).toMatchObject({ ok: 2, cancelled: 0, lost: 0 })
+    expect(otherSummary.states).toEqual({ ok: 2, warning: 0, critical: 0, unknown: 0 })
+    server.child.kill('SIGINT')
+    expect((await server.exited).code).toBe(0)
+  })
 })
