@@ -29,6 +29,20 @@ describe('an IP literal', () => {
     expect(targets.allows(address)).toBe(allowed)
   })
 
+  // BlockList maps an IPv4 address into ::ffff:0:0/96 when it checks it against an IPv6 rule.
+  it.each(['::/0', '::/64', '::/80'])('an IPv6 block %s allows no IPv4 address, mapped or not', (block) => {
+    const v6 = createTargets(['127.0.0.0/8', block, '2001:db8::/32'])
+    for (const address of ['10.0.0.1', '8.8.8.8', '::ffff:10.0.0.1', '::ffff:808:808']) expect(v6.allows(address)).toBe(false)
+    expect(v6.allows('127.0.0.1')).toBe(true)
+    expect(v6.allows('::1')).toBe(true)
+  })
+
+  it('an entry inside ::ffff:0:0/96 names IPv4 addresses, and allows them in either form', () => {
+    const mapped = createTargets(['::ffff:10.0.0.0/104', '::ffff:192.0.2.7'])
+    for (const address of ['10.1.2.3', '::ffff:10.1.2.3', '192.0.2.7', '::ffff:c000:207']) expect(mapped.allows(address)).toBe(true)
+    for (const address of ['11.0.0.1', '::ffff:11.0.0.1', '192.0.2.8', '::1']) expect(mapped.allows(address)).toBe(false)
+  })
+
   it('never matches a glob, even one that would match its text', () => {
     expect(createTargets(['*.*.*.example', '*']).allows('127.0.0.1')).toBe(false)
   })

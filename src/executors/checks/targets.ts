@@ -11,8 +11,9 @@
  * it: `localhost` is outside `["127.0.0.0/8"]`, and names reach the network
  * only when a name entry allows them. (Resolving here would ask DNS for every
  * address a client sends, and the answer could change before the check
- * connects.) An IPv4-mapped IPv6 address (`::ffff:127.0.0.1`) matches the
- * IPv4 blocks, as node:net's BlockList has it.
+ * connects.) An IPv4-mapped IPv6 address (`::ffff:127.0.0.1`) is its IPv4
+ * address: it matches the IPv4 blocks, and entries inside ::ffff:0:0/96; no
+ * other IPv6 block matches an IPv4 address (`::/0` allows no IPv4 address).
  *
  * Globs: `*` stands for any run of the characters of a host-name label
  * (letters, digits, `-`), possibly empty, and never for a dot; the name it
@@ -95,6 +96,14 @@ function toBigInt(address: string, family: 4 | 6): bigint {
   const right = tail === undefined || tail === '' ? [] : tail.split(':')
   const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right]
   return groups.reduce((n, group) => (n << 16n) | BigInt(parseInt(group, 16)), 0n)
+}
+
+/** The IPv4 block an IPv6 block inside ::ffff:0:0/96 stands for, or `undefined` for any other. */
+function mappedBlock(block: Block): Block | undefined {
+  if (block.prefix < 96) return undefined
+  const value = toBigInt(block.network, 6)
+  if (value >> 32n !== 0xffffn) return undefined
+  return { network: fromBigInt(value & 0xffffffffn, 4), prefix: block.prefix - 96, type: 'ipv4' }
 }
 
 function fromBigInt(value: bigint, family: 4 | 6): string {
@@ -181,16 +190,20 @@ function globSource(glob: string): string {
  * targets.allows('localhost') // false: names are not resolved
  */
 export function createTargets(entries: readonly string[]): Targets {
-  const blocks = new BlockList()
+  // Two lists: checked against an IPv6 rule, BlockList maps an IPv4 address
+  // into ::ffff:0:0/96, so ::/0 ("any IPv6") would allow every IPv4 address.
+  const v4 = new BlockList()
+  const v6 = new BlockList()
   const names: string[] = []
   for (const entry of entries) {
     const problem = targetProblem(entry)
     if (problem !== undefined) throw new TypeError(problem)
-    if (entry.includes('/')) {
-      const block = parseBlock(entry) as Block
-      blocks.addSubnet(block.network, block.prefix, block.type)
-    } else if (isIP(entry) !== 0) {
-      blocks.addAddress(entry, isIP(entry) === 4 ? 'ipv4' : 'ipv6')
+    if (entry.includes('/') || isIP(entry) !== 0) {
+      const single: Block = isIP(entry) === 4 ? { network: entry, prefix: 32, type: 'ipv4' } : { network: entry, prefix: 128, type: 'ipv6' }
+      const block = entry.includes('/') ? (parseBlock(entry) as Block) : single
+      const mapped = block.type === 'ipv6' ? mappedBlock(block) : undefined
+      if (mapped !== undefined) v4.addSubnet(mapped.network, mapped.prefix, 'ipv4')
+      else (block.type === 'ipv4' ? v4 : v6).addSubnet(block.network, block.prefix, block.type)
     } else {
       names.push(globSource(normalise(entry)))
     }
@@ -205,7 +218,9 @@ export function createTargets(entries: readonly string[]): Targets {
       if (family !== 0) {
         // BlockList.check throws on what it cannot parse (a zone, say): outside, then.
         try {
-          return blocks.check(normal, family === 4 ? 'ipv4' : 'ipv6')
+          // An IPv4-mapped address is its IPv4 address: checked against the IPv4 list only.
+          const ip = canonicalAddress(normal)
+          return isIP(ip) === 4 ? v4.check(ip, 'ipv4') : v6.check(ip, 'ipv6')
         } catch {
           return false
         }
