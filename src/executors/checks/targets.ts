@@ -172,6 +172,42 @@ export function targetProblem(entry: string): string | undefined {
   return nameProblem(entry)
 }
 
+/**
+ * Whether `name` (a valid host name, lower case) matches `glob`, where `*` is
+ * any run of characters other than a dot. In O(glob × name) steps: the
+ * classic wildcard match, going back only to the last `*`. A backtracking
+ * regular expression takes O(name^k) for k stars in a label (a second for
+ * `*-*-*-*-*-*-*.example` against a crafted 63-character label).
+ */
+function globMatches(glob: string, name: string): boolean {
+  let g = 0
+  let n = 0
+  let star = -1
+  let mark = 0
+  while (n < name.length) {
+    if (glob[g] === '*') {
+      star = g++
+      mark = n
+    } else if (g < glob.length && glob[g] === name[n]) {
+      g++
+      n++
+    } else if (star !== -1 && name[mark] !== '.') {
+      // The last * takes one more character; a * never takes a dot.
+      g = star + 1
+      n = ++mark
+    } else {
+      return false
+    }
+  }
+  while (glob[g] === '*') g++
+  return g === glob.length
+}
+
+/** A glob a regular expression matches in O(name²) at worst: at most two `*` in any label. */
+function isGentleGlob(glob: string): boolean {
+  return glob.split('.').every((label) => label.split('*').length <= 3)
+}
+
 function globSource(glob: string): string {
   return glob
     .split('*')
@@ -195,6 +231,8 @@ export function createTargets(entries: readonly string[]): Targets {
   const v4 = new BlockList()
   const v6 = new BlockList()
   const names: string[] = []
+  /** Globs with three or more `*` in a label: matched by {@link globMatches}, not by the expression. */
+  const starry: string[] = []
   for (const entry of entries) {
     const problem = targetProblem(entry)
     if (problem !== undefined) throw new TypeError(problem)
@@ -204,8 +242,10 @@ export function createTargets(entries: readonly string[]): Targets {
       const mapped = block.type === 'ipv6' ? mappedBlock(block) : undefined
       if (mapped !== undefined) v4.addSubnet(mapped.network, mapped.prefix, 'ipv4')
       else (block.type === 'ipv4' ? v4 : v6).addSubnet(block.network, block.prefix, block.type)
-    } else {
+    } else if (isGentleGlob(normalise(entry))) {
       names.push(globSource(normalise(entry)))
+    } else {
+      starry.push(normalise(entry))
     }
   }
   // One expression for every name entry: one match per name, however many globs.
@@ -225,7 +265,8 @@ export function createTargets(entries: readonly string[]): Targets {
           return false
         }
       }
-      return namePattern !== undefined && HOST_NAME.test(normal) && !NUMERIC_LAST_LABEL.test(normal) && namePattern.test(normal)
+      if (!HOST_NAME.test(normal) || NUMERIC_LAST_LABEL.test(normal)) return false
+      return namePattern?.test(normal) === true || starry.some((glob) => globMatches(glob, normal))
     },
   }
 }
