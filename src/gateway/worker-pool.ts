@@ -28,6 +28,9 @@ export const WORKER_ENTRY = [new URL('../bundle/worker-main.js', import.meta.url
   .find((path) => existsSync(path))!
 
 
+/** How long a worker told to die (its IPC channel closed) has to exit by itself, killing its plugins, before its SIGKILL. */
+export const KILL_AFTER_DISCONNECT_MS = 1000
+
 export interface ForkedWorker {
   readonly id: string
   readonly pid: number
@@ -44,6 +47,8 @@ export interface WorkerPoolEvents {
 
 export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   private readonly children = new Map<string, ForkedWorker>()
+  /** Workers disconnected on their way to a SIGKILL (see {@link signal}). */
+  private readonly killing = new Set<ForkedWorker>()
   private sequence = 0
   private readonly backoff = new ForkBackoff()
 
@@ -135,12 +140,34 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   }
 
   kill(id: string, signal: NodeJS.Signals): void {
-    this.children.get(id)?.process.kill(signal)
+    const child = this.children.get(id)
+    if (child !== undefined) this.signal(child, signal)
   }
 
   /** Sends `signal` to every live worker. */
   killAll(signal: NodeJS.Signals): void {
-    for (const child of this.children.values()) child.process.kill(signal)
+    for (const child of this.children.values()) this.signal(child, signal)
+  }
+
+  /**
+   * SIGKILL closes the worker's IPC channel first and kills it only
+   * {@link KILL_AFTER_DISCONNECT_MS} later if it is still there: a worker
+   * that sees its gateway gone kills its plugins' process groups as it exits,
+   * and those live in sessions of their own, which a SIGKILL of the worker
+   * would leave running. A worker that is hung gets its SIGKILL all the same.
+   */
+  private signal(child: ForkedWorker, signal: NodeJS.Signals): void {
+    if (signal !== 'SIGKILL' || !child.process.connected) {
+      if (signal !== 'SIGKILL' || !this.killing.has(child)) child.process.kill(signal)
+      return
+    }
+    this.killing.add(child)
+    child.process.disconnect()
+    const timer = setTimeout(() => child.process.kill('SIGKILL'), KILL_AFTER_DISCONNECT_MS)
+    void child.exited.then(() => {
+      clearTimeout(timer)
+      this.killing.delete(child)
+    })
   }
 
   /** Resolves when every worker forked so far has exited. */

@@ -173,6 +173,27 @@ describe('per-address limits', () => {
     await Promise.all([second, elsewhere])
   })
 
+  it('per_target holds for an address however it is spelt: one device, one queue', async () => {
+    make()
+    fake.holdCalls(true)
+    const spellings = [
+      ['127.0.0.1', '::ffff:127.0.0.1', '::FFFF:7f00:1', '0:0:0:0:0:ffff:7f00:0001', '127.0.0.1.'],
+      ['::1', '[::1]', '0:0:0:0:0:0:0:1', '0000::0001'],
+      ['web1.dc1.example', 'WEB1.dc1.example.', 'web1.DC1.EXAMPLE'],
+    ]
+    const all = spellings.flat().map((address) => executor(address, 'single', signal))
+    await vi.waitFor(() => expect(fake.calls).toHaveLength(3))
+    await new Promise((resolve) => setImmediate(resolve))
+    // One running per device; the other spellings wait their turn behind it.
+    expect(fake.calls.map((c) => c.run.address)).toEqual(['127.0.0.1', '::1', 'web1.dc1.example'])
+    while (fake.calls.length < all.length) {
+      fake.releaseAll()
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    fake.releaseAll()
+    await Promise.all(all)
+  })
+
   it('rate: 2/s starts two at once, then two a second later', async () => {
     vi.useFakeTimers()
     make({ clock: () => Date.now() })

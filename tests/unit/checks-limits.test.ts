@@ -264,4 +264,37 @@ describe('close()', () => {
       vi.useRealTimers()
     }
   })
+
+  it('leaves no timer of p-queue behind when a command waiting on a rate window was cancelled or closed', async () => {
+    vi.useFakeTimers()
+    try {
+      limiter = new TargetLimiter({ clock: () => Date.now() })
+      const limits: CheckLimits = { timeoutMs: 1000, perTarget: 4, rate: { count: 1, intervalMs: 60_000 } }
+      await limiter.run('10.0.0.1', limits, NO_SIGNAL, async () => 'first') // the minute's one start
+      const controller = new AbortController()
+      const cancelled = limiter.run('10.0.0.1', limits, controller.signal, async () => 'never')
+      const closedOut = limiter.run('10.0.0.1', limits, NO_SIGNAL, async () => 'never')
+      await flush()
+      controller.abort(new Error('cancelled'))
+      await expect(cancelled).rejects.toThrow('cancelled')
+      await limiter.close()
+      await expect(closedOut).rejects.toThrow('closed')
+      // A timer left here would hold a process that closed its executor for up to a minute.
+      expect(vi.getTimerCount()).toBe(0)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('leaves no timer of p-queue behind after checks that ran one after the other within a rate window', async () => {
+    // Real timers: p-queue arms its own, which the process would have to wait out (up to 2 minutes for "N/m").
+    const before = process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length
+    limiter = new TargetLimiter()
+    const limits: CheckLimits = { timeoutMs: 1000, perTarget: 4, rate: { count: 3, intervalMs: 60_000 } }
+    expect(await limiter.run('10.0.0.1', limits, NO_SIGNAL, async () => 'first')).toBe('first')
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(await limiter.run('10.0.0.1', limits, NO_SIGNAL, async () => 'second')).toBe('second')
+    await limiter.close()
+    expect(process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length).toBe(before)
+  })
 })

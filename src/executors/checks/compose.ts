@@ -7,7 +7,8 @@
  * 3. An address outside `targets` is code 1 too, and nothing touches the
  *    network; for an `http` check the URL's host, after `{address}`
  *    substitution, must be inside `targets` as well.
- * 4. The command waits its turn in its address's queue (`per_target`, `rate`).
+ * 4. The command waits its turn in its address's queue (`per_target`, `rate`),
+ *    one queue per device however its address is spelt.
  * 5. The check's kind runs, with `timeout` capped at the worker's
  *    `commandTimeoutMs` when that is set.
  *
@@ -19,7 +20,7 @@ import type { Logger } from '../../log.js'
 import type { Executor } from '../types.js'
 import { TargetLimiter, type LimiterTimers } from './limits.js'
 import { substituteUrl } from './substitute.js'
-import { createTargets } from './targets.js'
+import { canonicalAddress, createTargets } from './targets.js'
 import type { CheckDefinition, CheckRun, CheckValue, ChecksConfig, ExecCheck, HttpCheck, RunCheck, TcpCheck } from './types.js'
 import type { Clock } from '../../util/clock.js'
 
@@ -115,7 +116,8 @@ export function createChecksExecutor(config: ChecksConfig, deps: ChecksExecutorD
       if (!targets.allows(urlHost(url))) return refuse(address, command, `URL host ${url.hostname} outside targets`)
     }
     const run: CheckRun = { address, signal, timeoutMs: Math.min(check.limits.timeoutMs, cap), command }
-    return limiter.run(address, check.limits, signal, () => runKind(check, run))
+    // The queue is the device's, however the client spelt its address.
+    return limiter.run(canonicalAddress(address), check.limits, signal, () => runKind(check, run))
   }
   executor.close = () => limiter.close()
   return executor

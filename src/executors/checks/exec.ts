@@ -9,7 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { FirstLine, splitPerfdata } from './plugin-output.js'
-import { signalGroup } from './process-group.js'
+import { groupEnded, groupStarted, signalGroup } from './process-group.js'
 import { watchRun, type RunWatch } from './run-watch.js'
 import { substituteArg } from './substitute.js'
 import type { CheckState, CheckValue, CheckRun, ExecCheck, RunCheck } from './types.js'
@@ -48,6 +48,8 @@ export const runExec: RunCheck<ExecCheck> = (check, run) => {
       reject(error)
       return
     }
+    // Killed at this process's exit if still running: its own session outlives a dying worker otherwise.
+    if (child.pid !== undefined) groupStarted(child.pid)
     new PluginRun(child, run, resolve, reject)
   })
 }
@@ -101,6 +103,7 @@ class PluginRun {
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     // The leader is gone; what is left of its group is a straggler nobody will wait for.
     signalGroup(this.child.pid!, 'SIGKILL')
+    groupEnded(this.child.pid!)
     if (this.phase === 'killing') {
       clearTimeout(this.killTimer)
       this.settle(() => this.reject(this.stopReason))

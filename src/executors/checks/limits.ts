@@ -71,9 +71,11 @@ export const targetLimiterDefaults = { maxQueues: 10_000 } as const
  */
 class FifoQueue {
   private readonly runs = new Map<string, RunFunction>()
+  /** Set for a rate-limited lane: see {@link Lane}'s comment on p-queue's timers. */
+  neverEmpty = false
 
   get size(): number {
-    return this.runs.size
+    return this.neverEmpty ? Math.max(1, this.runs.size) : this.runs.size
   }
 
   enqueue(run: RunFunction, options?: Partial<QueueAddOptions>): void {
@@ -103,11 +105,23 @@ class FifoQueue {
   }
 }
 
-/** One address's queue under one set of limits. */
+/**
+ * One address's queue under one set of limits.
+ *
+ * p-queue 8 keeps its interval timers to itself, and left alone it leaves
+ * them armed up to two intervals after its queue empties (a resume timeout,
+ * then a fresh setInterval: 2 minutes for "N/m"), which kept a process alive
+ * after close(). So a rate-limited lane's queue never reports itself empty:
+ * p-queue then never pauses its interval and never arms a resume timeout,
+ * and its one timer, the setInterval, is made only inside `add()`, where
+ * {@link Lane.add} catches it, to clear it when the lane goes.
+ */
 class Lane {
   readonly queue: PQueue<FifoQueue, QueueAddOptions>
   readonly fifo: FifoQueue
   readonly intervalMs: number | undefined
+  /** p-queue's interval timer, the latest it made (an earlier one it has cleared itself). */
+  private intervalTimer: ReturnType<typeof setInterval> | undefined
   /** The commands waiting in {@link fifo}, by the id they have there. */
   readonly waiting = new Map<string, Waiter>()
   running = 0
@@ -134,7 +148,27 @@ class Lane {
       ...(rate === undefined ? {} : { intervalCap: rate.count, interval: rate.intervalMs }),
     })
     this.fifo = made!
+    this.fifo.neverEmpty = rate !== undefined
     this.intervalMs = rate?.intervalMs
+  }
+
+  /** `queue.add`, catching the interval timer p-queue may make while it starts `run`. */
+  add(run: RunFunction, id: string): Promise<unknown> {
+    if (this.intervalMs === undefined) return this.queue.add(run, { id })
+    const setIntervalOfNode = globalThis.setInterval
+    const catching = (...args: Parameters<typeof setInterval>): ReturnType<typeof setInterval> => (this.intervalTimer = setIntervalOfNode(...args))
+    globalThis.setInterval = catching as typeof setInterval
+    try {
+      return this.queue.add(run, { id })
+    } finally {
+      globalThis.setInterval = setIntervalOfNode
+    }
+  }
+
+  /** Clears p-queue's interval timer: the lane is being dropped. */
+  stopTimers(): void {
+    if (this.intervalTimer !== undefined) clearInterval(this.intervalTimer)
+    this.intervalTimer = undefined
   }
 
   get idle(): boolean {
@@ -236,7 +270,7 @@ export class TargetLimiter {
         }
       }
       // A removed (aborted) entry's promise never settles: nothing holds it any more, and it is collected.
-      lane.queue.add(start, { id: waiter.id }).then((value) => resolve(value as T), reject)
+      lane.add(start, waiter.id).then((value) => resolve(value as T), reject)
     })
   }
 
@@ -255,7 +289,10 @@ export class TargetLimiter {
       for (const waiter of lane.waiting.values()) this.leave(waiter, closedError())
     }
     if (this.runningTasks > 0) await new Promise<void>((resolve) => (this.onNoneRunning = resolve))
-    for (const lane of this.lanes.values()) this.forget(lane)
+    for (const lane of this.lanes.values()) {
+      this.forget(lane)
+      lane.stopTimers()
+    }
     this.lanes.clear()
     this.idleLanes.clear()
   }
@@ -328,6 +365,7 @@ export class TargetLimiter {
 
   private drop(lane: Lane): void {
     this.forget(lane)
+    lane.stopTimers()
     this.idleLanes.delete(lane)
     if (this.lanes.get(lane.key) === lane) this.lanes.delete(lane.key)
   }

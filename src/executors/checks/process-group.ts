@@ -2,7 +2,16 @@
  * Signals to a whole process group. A plugin is spawned as the leader of its
  * own group, so one `kill(-pgid)` reaches whatever it forked too, and no
  * grandchild outlives its check.
+ *
+ * A plugin also runs in a session of its own, so nothing kills it when this
+ * process dies. The groups still running are therefore kept here and
+ * SIGKILLed when this process exits, however it exits (`process.exit`, the
+ * end of the event loop). Only a SIGKILL of this process leaves them running.
  */
+
+/** Groups of plugins started and not yet ended. */
+const liveGroups = new Set<number>()
+let exitHookInstalled = false
 
 /**
  * Sends `signal` to every process of group `pgid`. False when the group is
@@ -18,4 +27,23 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
     if (code === 'ESRCH' || code === 'EPERM') return false
     throw error
   }
+}
+
+/** Group `pgid` is a plugin's, running: SIGKILLed if this process exits before {@link groupEnded}. */
+export function groupStarted(pgid: number): void {
+  liveGroups.add(pgid)
+  if (exitHookInstalled) return
+  exitHookInstalled = true
+  process.once('exit', killLiveGroups)
+}
+
+/** Group `pgid`'s leader has exited and its stragglers were SIGKILLed: nothing of it to kill at exit. */
+export function groupEnded(pgid: number): void {
+  liveGroups.delete(pgid)
+}
+
+/** SIGKILLs every plugin group still running (synchronous: it runs in an 'exit' handler). */
+export function killLiveGroups(): void {
+  for (const pgid of liveGroups) signalGroup(pgid, 'SIGKILL')
+  liveGroups.clear()
 }

@@ -11,8 +11,9 @@
  * it: `localhost` is outside `["127.0.0.0/8"]`, and names reach the network
  * only when a name entry allows them. (Resolving here would ask DNS for every
  * address a client sends, and the answer could change before the check
- * connects.) An IPv4-mapped IPv6 address (`::ffff:127.0.0.1`) matches the
- * IPv4 blocks, as node:net's BlockList has it.
+ * connects.) An IPv4-mapped IPv6 address (`::ffff:127.0.0.1`) is its IPv4
+ * address: it matches the IPv4 blocks, and entries inside ::ffff:0:0/96; no
+ * other IPv6 block matches an IPv4 address (`::/0` allows no IPv4 address).
  *
  * Globs: `*` stands for any run of the characters of a host-name label
  * (letters, digits, `-`), possibly empty, and never for a dot; the name it
@@ -22,6 +23,8 @@
  * for that) nor `dc1.example`; `web*.dc1.example` allows `web.dc1.example`
  * and `web12.dc1.example`; `*` alone allows every one-label name. Matching
  * is case-insensitive and ignores one trailing dot, as DNS does.
+ * A name whose last label is a number (`10.1`, `0x7f.1`, `2130706433`) is
+ * an IPv4 address in a form the resolver reads, and never matches a glob.
  */
 import { BlockList, isIP, isIPv6 } from 'node:net'
 
@@ -40,12 +43,42 @@ const NAME_LABEL = /^[a-z0-9*-]{1,63}$/
 const NUMERIC_LABEL = /^[0-9*]+$/
 const HOST_LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?'
 const HOST_NAME = new RegExp(`^${HOST_LABEL}(?:\\.${HOST_LABEL})*$`)
+/**
+ * A last label that getaddrinfo (inet_aton) would read as part of an IPv4
+ * address: `10.1`, `0x0a000001` and `2130706433` reach 10.0.0.1 and 127.0.0.1
+ * although no block allows them. No real top-level domain is all digits, and
+ * the URL standard refuses such hosts as names too, so they are never names.
+ */
+const NUMERIC_LAST_LABEL = /(?:^|\.)(?:[0-9]+|0x[0-9a-f]*)$/
 
 /** `[::1]` as `::1`; a trailing dot and upper case dropped from a name. */
 function normalise(address: string): string {
   if (address.startsWith('[') && address.endsWith(']') && isIPv6(address.slice(1, -1))) return address.slice(1, -1)
   const lower = address.toLowerCase()
   return lower.endsWith('.') ? lower.slice(0, -1) : lower
+}
+
+/**
+ * One spelling per device, for the per-address queues: a host name in lower
+ * case without its trailing dot, an IPv6 address in its canonical form and an
+ * IPv4-mapped one as IPv4. Otherwise `::ffff:127.0.0.1`, `[::1]` or
+ * `WEB1.example.` would each get a queue of their own, and a client could
+ * multiply `per_target` and `rate` against one device by spelling it anew.
+ *
+ * @example
+ * canonicalAddress('::FFFF:127.0.0.1') // '127.0.0.1'
+ * canonicalAddress('[0::1]')           // '::1'
+ */
+export function canonicalAddress(address: string): string {
+  const normal = normalise(address)
+  if (!isIPv6(normal) || normal.includes('%')) return normal
+  // The URL standard serialises an IPv6 host canonically (RFC 5952), and a mapped IPv4 tail in hex.
+  const host = new URL(`http://[${normal}]/`).hostname.slice(1, -1)
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host)
+  if (mapped === null) return host
+  const high = parseInt(mapped[1]!, 16)
+  const low = parseInt(mapped[2]!, 16)
+  return `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`
 }
 
 /** `address` as one number (32 or 128 bits), to test and show a block's host bits. */
@@ -63,6 +96,14 @@ function toBigInt(address: string, family: 4 | 6): bigint {
   const right = tail === undefined || tail === '' ? [] : tail.split(':')
   const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right]
   return groups.reduce((n, group) => (n << 16n) | BigInt(parseInt(group, 16)), 0n)
+}
+
+/** The IPv4 block an IPv6 block inside ::ffff:0:0/96 stands for, or `undefined` for any other. */
+function mappedBlock(block: Block): Block | undefined {
+  if (block.prefix < 96) return undefined
+  const value = toBigInt(block.network, 6)
+  if (value >> 32n !== 0xffffn) return undefined
+  return { network: fromBigInt(value & 0xffffffffn, 4), prefix: block.prefix - 96, type: 'ipv4' }
 }
 
 function fromBigInt(value: bigint, family: 4 | 6): string {
@@ -131,6 +172,42 @@ export function targetProblem(entry: string): string | undefined {
   return nameProblem(entry)
 }
 
+/**
+ * Whether `name` (a valid host name, lower case) matches `glob`, where `*` is
+ * any run of characters other than a dot. In O(glob × name) steps: the
+ * classic wildcard match, going back only to the last `*`. A backtracking
+ * regular expression takes O(name^k) for k stars in a label (a second for
+ * `*-*-*-*-*-*-*.example` against a crafted 63-character label).
+ */
+function globMatches(glob: string, name: string): boolean {
+  let g = 0
+  let n = 0
+  let star = -1
+  let mark = 0
+  while (n < name.length) {
+    if (glob[g] === '*') {
+      star = g++
+      mark = n
+    } else if (g < glob.length && glob[g] === name[n]) {
+      g++
+      n++
+    } else if (star !== -1 && name[mark] !== '.') {
+      // The last * takes one more character; a * never takes a dot.
+      g = star + 1
+      n = ++mark
+    } else {
+      return false
+    }
+  }
+  while (glob[g] === '*') g++
+  return g === glob.length
+}
+
+/** A glob a regular expression matches in O(name²) at worst: at most two `*` in any label. */
+function isGentleGlob(glob: string): boolean {
+  return glob.split('.').every((label) => label.split('*').length <= 3)
+}
+
 function globSource(glob: string): string {
   return glob
     .split('*')
@@ -149,18 +226,26 @@ function globSource(glob: string): string {
  * targets.allows('localhost') // false: names are not resolved
  */
 export function createTargets(entries: readonly string[]): Targets {
-  const blocks = new BlockList()
+  // Two lists: checked against an IPv6 rule, BlockList maps an IPv4 address
+  // into ::ffff:0:0/96, so ::/0 ("any IPv6") would allow every IPv4 address.
+  const v4 = new BlockList()
+  const v6 = new BlockList()
   const names: string[] = []
+  /** Globs with three or more `*` in a label: matched by {@link globMatches}, not by the expression. */
+  const starry: string[] = []
   for (const entry of entries) {
     const problem = targetProblem(entry)
     if (problem !== undefined) throw new TypeError(problem)
-    if (entry.includes('/')) {
-      const block = parseBlock(entry) as Block
-      blocks.addSubnet(block.network, block.prefix, block.type)
-    } else if (isIP(entry) !== 0) {
-      blocks.addAddress(entry, isIP(entry) === 4 ? 'ipv4' : 'ipv6')
-    } else {
+    if (entry.includes('/') || isIP(entry) !== 0) {
+      const single: Block = isIP(entry) === 4 ? { network: entry, prefix: 32, type: 'ipv4' } : { network: entry, prefix: 128, type: 'ipv6' }
+      const block = entry.includes('/') ? (parseBlock(entry) as Block) : single
+      const mapped = block.type === 'ipv6' ? mappedBlock(block) : undefined
+      if (mapped !== undefined) v4.addSubnet(mapped.network, mapped.prefix, 'ipv4')
+      else (block.type === 'ipv4' ? v4 : v6).addSubnet(block.network, block.prefix, block.type)
+    } else if (isGentleGlob(normalise(entry))) {
       names.push(globSource(normalise(entry)))
+    } else {
+      starry.push(normalise(entry))
     }
   }
   // One expression for every name entry: one match per name, however many globs.
@@ -173,12 +258,15 @@ export function createTargets(entries: readonly string[]): Targets {
       if (family !== 0) {
         // BlockList.check throws on what it cannot parse (a zone, say): outside, then.
         try {
-          return blocks.check(normal, family === 4 ? 'ipv4' : 'ipv6')
+          // An IPv4-mapped address is its IPv4 address: checked against the IPv4 list only.
+          const ip = canonicalAddress(normal)
+          return isIP(ip) === 4 ? v4.check(ip, 'ipv4') : v6.check(ip, 'ipv6')
         } catch {
           return false
         }
       }
-      return namePattern !== undefined && HOST_NAME.test(normal) && namePattern.test(normal)
+      if (!HOST_NAME.test(normal) || NUMERIC_LAST_LABEL.test(normal)) return false
+      return namePattern?.test(normal) === true || starry.some((glob) => globMatches(glob, normal))
     },
   }
 }
