@@ -15,17 +15,20 @@
 //   P5   client peak RSS (P5a) and gateway RSS over a big run (P5b) (memory.mjs)
 //   P6   100 000 concurrent 1 s commands, client wall (wall.mjs)
 //   P7   scaling with workers and with concurrent clients (throughput.mjs)
+//   P2c  P2 with CURVE on every link, vs P2 plaintext in the same run (curve.mjs)
+//   P4c  P4 with CURVE on every link, p50 vs P4 plaintext in the same run (curve.mjs)
 //   X1–X3 real checks: exec, tcp and http, against bare spawn / net.connect / fetch loops (checks.mjs)
 //   S1–S3 time to zero processes after Ctrl+C / SIGTERM / SIGKILL under load (stop.mjs)
 //
 // --only takes ids (P5 and P7 select all their rows, S all stop rows) and the
-// old names: seed = P1, throughput = P2, stop = S1,S2,S3.
+// old names: seed = P1, throughput = P2, stop = S1,S2,S3; curve = P2c,P4c.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { echoLatency, oneHop } from './lib/baselines.mjs'
 import { checks } from './lib/checks.mjs'
+import { p2c, p4c } from './lib/curve.mjs'
 import { p4 } from './lib/latency.mjs'
 import { p5 } from './lib/memory.mjs'
 import { fmtInt, root } from './lib/proc.mjs'
@@ -42,7 +45,7 @@ const { values } = parseArgs({
   },
 })
 if (values.help) {
-  console.log('usage: node bench/run.mjs [--quick] [--only P1,P2,...|seed,throughput,stop] [--runs N]')
+  console.log('usage: node bench/run.mjs [--quick] [--only P1,P2,...|seed,throughput,stop,curve] [--runs N]')
   process.exit(0)
 }
 const quick = values.quick
@@ -65,6 +68,8 @@ const GROUPS = [
   { ids: ['P5a', 'P5b'], needs: [], fn: p5 },
   { ids: ['P6'], needs: [], fn: p6 },
   { ids: ['P7.w1', 'P7.w2', 'P7.w4', 'P7.c1', 'P7.c4', 'P7.c16'], needs: ['b1_256'], fn: p7 },
+  { ids: ['P2c'], needs: [], fn: p2c },
+  { ids: ['P4c'], needs: [], fn: p4c },
   { ids: ['X1', 'X2', 'X3'], needs: [], fn: checks },
   { ids: ['S1', 'S2', 'S3'], needs: [], fn: stop },
 ]
@@ -78,6 +83,8 @@ const GOALS = {
   P5a: ['client memory, big file', 'peak ≤ 120.0 MB'],
   P5b: ['gateway memory, big file', 'flat: end ≤ start + 20 MB'],
   P6: ['concurrent 1 s commands', 'wall ≤ 1.300 s'],
+  P2c: ['P2 with CURVE on every link', 'ratio ≥ 0.7 × P2 plaintext'],
+  P4c: ['P4 with CURVE on every link', 'p50 ≤ 1.3 × P4 plaintext'],
   X1: ['exec checks vs a bare spawn loop', 'ratio ≤ 1.1'],
   X2: ['tcp checks vs a bare net.connect loop', 'ratio ≥ 0.5'],
   X3: ['http checks vs a bare fetch loop', 'ratio ≥ 0.5'],
@@ -86,7 +93,7 @@ const GOALS = {
   S3: ['stop under load: SIGKILL', '≤ 3 s, none left'],
 }
 
-const ALIASES = { seed: ['P1'], throughput: ['P2'], stop: ['S1', 'S2', 'S3'], s: ['S1', 'S2', 'S3'], p5: ['P5a', 'P5b'], p7: GROUPS[6].ids, x: ['X1', 'X2', 'X3'], checks: ['X1', 'X2', 'X3'], b1: [], b2: [] }
+const ALIASES = { seed: ['P1'], throughput: ['P2'], stop: ['S1', 'S2', 'S3'], s: ['S1', 'S2', 'S3'], p5: ['P5a', 'P5b'], p7: GROUPS[6].ids, x: ['X1', 'X2', 'X3'], checks: ['X1', 'X2', 'X3'], curve: ['P2c', 'P4c'], b1: [], b2: [] }
 const allIds = GROUPS.flatMap((g) => g.ids)
 const wanted = new Set()
 const wantedBaselines = new Set()

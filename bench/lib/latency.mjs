@@ -6,7 +6,12 @@ import { latencyStats } from './baselines.mjs'
 import { commands } from './data.mjs'
 import { runJson, sleep, startServer } from './proc.mjs'
 
-export async function p4({ quick }, base) {
+/**
+ * Round trips of one command at a time through a fresh gateway started with
+ * `serverArgs` added; `clientArgs` go to procs/one-at-a-time.mjs after its
+ * five positional arguments (P4c passes its certificates there).
+ */
+export async function oneAtATime({ quick }, serverArgs = [], clientArgs = []) {
   // A gateway in service is warm. With 200 warm-up round trips the p99 was ~3.7 ms from
   // JIT compilation in the three processes (slow samples cluster early); after 3000 it is
   // the steady state the goal is about.
@@ -15,15 +20,19 @@ export async function p4({ quick }, base) {
   const data = await commands(512, 0)
   // A known zero-wait command of the map: "address:command".
   const [address, command] = [data.first.slice(0, data.first.lastIndexOf(':')), data.first.slice(data.first.lastIndexOf(':') + 1)]
-  const server = await startServer([data.map, 'tcp://127.0.0.1:*', 'x'])
-  let stats
+  const server = await startServer([data.map, 'tcp://127.0.0.1:*', 'x', ...serverArgs])
   try {
     await sleep(500) // let the first worker come up, as for every first client run
-    const { json } = await runJson(['bench/lib/procs/one-at-a-time.mjs', server.endpoint, address, command, String(warm), String(count)])
-    stats = latencyStats(json.samples)
+    const { json } = await runJson(['bench/lib/procs/one-at-a-time.mjs', server.endpoint, address, command, String(warm), String(count), ...clientArgs])
+    return { ...latencyStats(json.samples), warm, count }
   } finally {
     await server.stop()
   }
+}
+
+export async function p4(options, base) {
+  const stats = await oneAtATime(options)
+  const { warm, count } = stats
   const echo = base.b2
   const p50Goal = 2 * echo.p50
   const missed = []

@@ -12,16 +12,16 @@ import { parseSummary } from './wall.mjs'
 
 /**
  * Starts a gateway with `serverArgs` on `map`, waits the usual moment for its
- * workers, runs `files` (one client process each, all at once) and stops it.
- * Every client must get every command back ok.
+ * workers, runs `files` (one client process each, all at once, each with
+ * `clientArgs` added) and stops it. Every client must get every command back ok.
  */
-async function clients(map, serverArgs, files, size) {
+export async function clients(map, serverArgs, files, size, clientArgs = []) {
   const server = await startServer([map, 'tcp://127.0.0.1:*', 'x', ...serverArgs])
   try {
     await sleep(500)
     const started = performance.now()
     const runs = await Promise.all(
-      files.map((data) => run(runClient, [data.file, String(size), 'tcp://127.0.0.1:*', server.endpoint, '--json'])),
+      files.map((data) => run(runClient, [data.file, String(size), 'tcp://127.0.0.1:*', server.endpoint, '--json', ...clientArgs])),
     )
     const wall = performance.now() - started
     const summaries = runs.map(parseSummary)

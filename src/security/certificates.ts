@@ -7,7 +7,7 @@
  *
  * An allow-list is a directory of public certificates: every `*.key` in it.
  */
-import { chmod, mkdir, open, readdir, readFile, stat } from 'node:fs/promises'
+import { chmod, mkdir, open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { curveKeyPair } from 'zeromq'
 import { ConfigError, errorMessage } from '../errors.js'
@@ -100,29 +100,52 @@ function banner(kind: 'Public' | '**Secret**', now: Date): string {
 /**
  * Makes a new key pair and writes `DIR/NAME.key` (public, mode 0644) and
  * `DIR/NAME.key_secret` (mode 0600), creating `DIR` (0700) if needed. Refuses
- * to overwrite either file. Returns both paths and the public key.
+ * to overwrite either file: if either exists it writes nothing (ConfigError
+ * `ERR_CERTIFICATE`). Returns both paths and the public key.
  */
 export async function writeCertificatePair(dir: string, name: string, now: Date = new Date()): Promise<{ publicFile: string; secretFile: string; publicKey: string }> {
   if (!/^[A-Za-z0-9_.-]{1,128}$/.test(name) || name.startsWith('.')) {
     throw new ConfigError('ERR_INVALID_OPTION', `certificate name ${JSON.stringify(name)} must be 1–128 characters of [A-Za-z0-9_.-], not starting with a dot`)
   }
-  await mkdir(dir, { recursive: true, mode: 0o700 })
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+  } catch (error) {
+    throw new ConfigError('ERR_CERTIFICATE', `cannot create the directory ${dir}: ${errorMessage(error)}`, { cause: error })
+  }
   const { publicKey, secretKey } = curveKeyPair()
   const publicFile = join(dir, `${name}.key`)
   const secretFile = join(dir, `${name}.key_secret`)
-  // The secret first, created 0600 from the start ('wx': never over an existing file).
-  await writeNew(secretFile, `${banner('**Secret**', now)}    public-key = "${publicKey}"\n    secret-key = "${secretKey}"\n`, 0o600)
-  await writeNew(publicFile, `${banner('Public', now)}    public-key = "${publicKey}"\n`, 0o644)
+  // Both created ('wx': never over an existing file) before either is written, the
+  // secret 0600 from the start: an existing NAME.key leaves no stray new secret behind.
+  const secret = await createNew(secretFile, 0o600)
+  let pub: FileHandle
+  try {
+    pub = await createNew(publicFile, 0o644)
+  } catch (error) {
+    await secret.close()
+    await rm(secretFile, { force: true })
+    throw error
+  }
+  try {
+    await fill(secret, secretFile, `${banner('**Secret**', now)}    public-key = "${publicKey}"\n    secret-key = "${secretKey}"\n`, 0o600)
+  } catch (error) {
+    await pub.close()
+    throw error
+  }
+  await fill(pub, publicFile, `${banner('Public', now)}    public-key = "${publicKey}"\n`, 0o644)
   return { publicFile, secretFile, publicKey }
 }
 
-async function writeNew(file: string, text: string, mode: number): Promise<void> {
-  let handle
+async function createNew(file: string, mode: number): Promise<FileHandle> {
   try {
-    handle = await open(file, 'wx', mode)
+    return await open(file, 'wx', mode)
   } catch (error) {
-    throw new ConfigError('ERR_CERTIFICATE', `cannot create ${file}: ${errorMessage(error)}`, { cause: error })
+    const exists = (error as NodeJS.ErrnoException).code === 'EEXIST'
+    throw new ConfigError('ERR_CERTIFICATE', exists ? `${file} already exists: a certificate is never overwritten` : `cannot create ${file}: ${errorMessage(error)}`, { cause: error })
   }
+}
+
+async function fill(handle: FileHandle, file: string, text: string, mode: number): Promise<void> {
   try {
     await handle.writeFile(text)
     await chmod(file, mode) // the umask may have narrowed 0644; the secret stays 0600 either way
