@@ -15,7 +15,7 @@ export type { BadLine } from './data/bad-lines.js'
 
 // The gateway, and its status view (what gateway-status prints).
 export { Gateway, gatewayDefaults, type GatewayOptions, type GatewayEvents, type GatewayStats, type WorkerLossReason } from './gateway/gateway.js'
-export { requestStatus, formatStatus, type GatewayStatus, type WorkerStatus } from './gateway/status.js'
+export { requestStatus, formatStatus, type GatewayStatus, type WorkerStatus, type StatusRequestOptions } from './gateway/status.js'
 
 // The worker.
 export { Worker, workerDefaults, type WorkerOptions, type WorkerEvents, type WorkerStats } from './worker/worker.js'

@@ -34,6 +34,10 @@ Examples:
   # checks: exit 1 on a CRITICAL too, not only on commands without a proper answer
   $ run-client checks.txt --fail-on lost,unknown,failed,timeout,state:critical
 
+  # CURVE: this client's certificate, the gateway's public one, and results only from listed workers
+  $ run-client commands.txt -s tcp://gw1:5557 --curve-secret client.key_secret --server-key gw1.key \
+      --workers-allow workers/ -b tcp://10.0.0.5:5556
+
   # read the commands from stdin ("-"), or from a FIFO as another program writes them
   $ generate-commands | run-client - -s tcp://gw1:5557
   $ mkfifo cmds.fifo && run-client cmds.fifo &   # waits for a writer; Ctrl+C still works

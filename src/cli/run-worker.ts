@@ -26,6 +26,8 @@ Examples:
   # or real checks (docs/CHECKS.md), or any executor module (its default export: createExecutor(options, context))
   $ run-worker -g tcp://gateway-host:5558 --checks /etc/cgw/checks.toml
   $ run-worker -g tcp://gateway-host:5558 --executor ./my-executor.mjs --executor-options '{"retries":2}'
+  # CURVE: this worker's certificate (in the gateway's --workers-allow) and the gateway's public one
+  $ run-worker -g tcp://gateway-host:5558 --map devices.txt --curve-secret worker1.key_secret --server-key gateway.key
 
 It says ready with its capacity, and again after every reconnect: a silent gateway
 (--heartbeat-liveness heartbeats) makes it reconnect with back-off, one heartbeat doubling to 32 s.

@@ -10,18 +10,20 @@ import { randomUUID } from 'node:crypto'
 import type { CommandLine } from '../data/commands-file.js'
 import type { CommandInput } from '../data/command-items.js'
 import type { BadLine } from '../data/bad-lines.js'
-import { ConfigError, InputError } from '../errors.js'
+import { ConfigError, InputError, errorMessage } from '../errors.js'
+import { readAllowList } from '../security/certificates.js'
 import { Limits } from '../protocol/limits.js'
 import { ResultCode } from '../protocol/types.js'
 import { warmUpCodec } from '../protocol/warm-up.js'
-import { silentLogger, type Logger } from '../log.js'
+import { RateLimitedLog, silentLogger, type Logger } from '../log.js'
+import { readPeerKeys, type PeerKeys } from '../security/peer-keys.js'
 import { monotonicClock } from '../util/clock.js'
 import { Batcher, feedBatches, type Batch } from './batcher.js'
 import { Dispatcher } from './dispatcher.js'
 import { failuresOf } from './fail-on.js'
 import { assertSource, checkStrict, readInput, sourceName, type CommandSource } from './input.js'
 import type { CommandRecord } from './records.js'
-import { ResultsPort } from './results-port.js'
+import { ResultsPort, type ResultsCurve } from './results-port.js'
 import { SubmitPort, sendAbort } from './submit-port.js'
 import type { RunSummary } from './summary.js'
 import { ResultTally } from './tally.js'
@@ -70,6 +72,10 @@ export class Client extends EventEmitter<ClientEvents> {
   private readonly clock = monotonicClock
   private readonly window: InFlightWindow<Batch>
   private readonly tally = new ResultTally()
+  /** CURVE keys, read from their files at construction; undefined: plaintext. */
+  private readonly keys: PeerKeys | undefined
+  /** Worker connections to the results socket that --workers-allow refused. */
+  private workersRefused = 0
   /** Aborted by interrupt(): stops the reading at once, even while waiting for a FIFO's writer, and every wait of the run. */
   private readonly stopping = new AbortController()
   private batcher: Batcher | undefined
@@ -90,6 +96,7 @@ export class Client extends EventEmitter<ClientEvents> {
     }
     this.logger = (o.logger ?? silentLogger()).child({ role: 'client' })
     this.window = new InFlightWindow(o)
+    this.keys = readPeerKeys(o, o.servers.length)
   }
 
   /** Live counters. */
@@ -125,11 +132,12 @@ export class Client extends EventEmitter<ClientEvents> {
     }
     const startedAt = this.clock()
     warmUpCodec()
-    const results = await ResultsPort.bind({ ...o, logger: this.logger })
+    const refusedLog = new RateLimitedLog(this.logger)
+    const results = await ResultsPort.bind({ ...o, logger: this.logger, curve: await this.resultsCurve(refusedLog) })
     let submit: SubmitPort
     try {
       // At most one send per batch in the window is ever queued (sends and resends alike).
-      submit = new SubmitPort({ ...o, clientId: this.id, replyTo: results.replyTo, logger: this.logger, maxBacklog: o.window + 1 })
+      submit = new SubmitPort({ ...o, clientId: this.id, replyTo: results.replyTo, logger: this.logger, maxBacklog: o.window + 1, curve: this.keys })
     } catch (error) {
       results.close()
       throw error
@@ -149,7 +157,7 @@ export class Client extends EventEmitter<ClientEvents> {
       onResend: (resend) => this.emit('resend', resend),
     })
     results.start(this.id, dispatcher)
-    this.logger.debug({ replyTo: results.replyTo, servers: o.servers }, 'client ready')
+    this.logger.debug({ replyTo: results.replyTo, servers: o.servers, curve: this.keys?.identity.publicKey ?? 'off' }, 'client ready')
     // Decided after the first await: a `records` listener attached in the same turn as run() counts.
     const batcher = new Batcher(o.batchSize, this.listenerCount('records') > 0)
     this.batcher = batcher
@@ -169,6 +177,7 @@ export class Client extends EventEmitter<ClientEvents> {
         this.sendError = dispatcher.sendError
         submit.close()
         results.close()
+        refusedLog.flush()
       }
     }
     if (batcher.commandCount === 0 && !this.interrupted) {
@@ -196,7 +205,33 @@ export class Client extends EventEmitter<ClientEvents> {
     this.stopping.abort()
     // A send blocked in its retries must not hold Ctrl+C up.
     this.submit?.stop('interrupted')
-    await sendAbort(this.options.servers, this.id, this.logger)
+    await sendAbort(this.options.servers, this.id, this.logger, this.keys)
+  }
+
+  /** The results socket's CURVE: a server on our key, and with --workers-allow a ZAP handler admitting those keys alone. */
+  private async resultsCurve(refusedLog: RateLimitedLog): Promise<ResultsCurve | undefined> {
+    const keys = this.keys
+    if (keys === undefined) return undefined
+    const dir = this.options.workersAllow
+    let allow: ReadonlySet<string> | undefined
+    if (dir !== undefined) {
+      try {
+        allow = await readAllowList(dir)
+      } catch (error) {
+        throw new ConfigError('ERR_CERTIFICATE', `--workers-allow: ${errorMessage(error)}`, { cause: error })
+      }
+      if (allow.size === 0) this.logger.warn({ workersAllow: dir }, 'the --workers-allow directory holds no *.key certificate: every worker will be refused')
+    }
+    this.logger.info({ curveSecret: keys.identityFile, publicKey: keys.identity.publicKey, workersAllow: dir ?? 'any key', allowed: allow?.size }, 'CURVE on')
+    return {
+      identity: keys.identity,
+      allow,
+      onRefused: (refusal) => {
+        this.workersRefused++
+        refusedLog.warn({ publicKey: refusal.publicKey, address: refusal.address, reason: refusal.reason }, 'worker refused on the results socket: its key is not in --workers-allow')
+      },
+      onError: (error) => this.logger.error({ err: errorMessage(error) }, 'ZAP handler of the results socket failed; every worker is refused from now on'),
+    }
   }
 
   private summary(elapsedMs: number): RunSummary {
@@ -218,6 +253,7 @@ export class Client extends EventEmitter<ClientEvents> {
       duplicates: tally.duplicates,
       interrupted: this.interrupted,
       ...(this.sendError !== undefined ? { sendError: this.sendError } : {}),
+      ...(this.options.workersAllow !== undefined ? { workersRefused: this.workersRefused } : {}),
       failedOn,
       exitCode,
     }

@@ -7,6 +7,7 @@ import type { Logger } from '../log.js'
 import type { FailOnItem } from './fail-on.js'
 import { clientSchema } from '../options/client.js'
 import { applySchema, defaultsOf } from '../options/resolve.js'
+import { ConfigError } from '../errors.js'
 
 export interface ClientOptions {
   /**
@@ -83,6 +84,28 @@ export interface ClientOptions {
    */
   readonly id?: string
   /**
+   * This client's CURVE certificate, a `NAME.key_secret` file (gateway-keygen
+   * or pyzmq write them): turns CURVE on. Every link to the gateways is then
+   * encrypted; the results socket becomes a CURVE server on this key, and each
+   * task carries its public key as `replyKey`. Needs {@link serverKey}.
+   * @default none: plaintext
+   */
+  readonly curveSecret?: string
+  /**
+   * The gateways' public certificates (`NAME.key` files): one for every
+   * server, or one per server in the order of {@link servers}. Needs {@link curveSecret}.
+   * @default none
+   */
+  readonly serverKey?: string | readonly string[]
+  /**
+   * With {@link curveSecret}: a directory of public certificates (`*.key`);
+   * only workers whose key is among them can deliver results (the others are
+   * refused, counted in `summary.workersRefused` and logged). Without it any
+   * key may deliver.
+   * @default none: any key
+   */
+  readonly workersAllow?: string
+  /**
    * Awaited before each new batch is sent, when it returns a promise: lets a
    * slow consumer of `records` (a file being written) hold the reading back, so
    * its buffer stays bounded. Called once per batch, so keep it cheap.
@@ -104,5 +127,9 @@ export type ResolvedClientOptions = typeof clientDefaults & ClientOptions
  * The schema's kinds carry the rest: at least one server, each endpoint's syntax, the id's 1-128 bytes.
  */
 export function resolveClientOptions(options: ClientOptions): ResolvedClientOptions {
-  return applySchema(clientSchema, options)
+  const resolved = applySchema(clientSchema, options)
+  if (resolved.workersAllow !== undefined && resolved.curveSecret === undefined) {
+    throw new ConfigError('ERR_INVALID_OPTION', `--workers-allow ${resolved.workersAllow} needs --curve-secret: an allow-list of worker keys means CURVE on the results socket`)
+  }
+  return resolved
 }

@@ -5,11 +5,13 @@
  * everything else is dropped with a rate-limited warning. The body of a
  * result is checked later, against the batch it answers.
  */
-import { Pull } from 'zeromq'
+import { Context, Pull } from 'zeromq'
 import { ConfigError, errorMessage } from '../errors.js'
 import { RateLimitedLog, type Logger } from '../log.js'
 import type { RejectedHeader, ResultHeader } from '../protocol/types.js'
 import { validateClientInboundHeader } from '../protocol/validate.js'
+import { curveServerOptions, type CurveIdentity } from '../security/curve.js'
+import { ZapHandler, type ZapRefusal } from '../security/zap.js'
 import { isWildcardHost } from '../transport/endpoint.js'
 import { receiveLoop } from '../transport/receive-loop.js'
 import { background } from '../util/background.js'
@@ -26,6 +28,17 @@ export interface ResultsPortOptions {
   readonly advertise?: string
   readonly maxMessageBytes: number
   readonly logger: Logger
+  /** Makes the socket a CURVE server on the client's own key (workers connect with it, the task's `replyKey`). */
+  readonly curve?: ResultsCurve
+}
+
+export interface ResultsCurve {
+  readonly identity: CurveIdentity
+  /** Worker keys that may deliver; absent: any key may. */
+  readonly allow?: ReadonlySet<string>
+  /** A worker connection the allow-list refused. Must not throw. */
+  readonly onRefused: (refusal: ZapRefusal) => void
+  readonly onError: (error: unknown) => void
 }
 
 /** Batches carry their sequence number as a decimal id; anything else is not ours. */
@@ -39,28 +52,49 @@ export class ResultsPort {
     /** The endpoint workers send results to. */
     readonly replyTo: string,
     private readonly logger: Logger,
+    private readonly zap: ZapHandler | undefined,
   ) {
     this.malformed = new RateLimitedLog(logger)
   }
 
   /** Binds the results socket; throws {@link ConfigError} `ERR_ENDPOINT` when it cannot, or when a wildcard bind has no `advertise`. */
   static async bind(options: ResultsPortOptions): Promise<ResultsPort> {
-    const socket = new Pull({ linger: 0, maxMessageSize: options.maxMessageBytes })
+    const { socket, zap } = await ResultsPort.open(options)
+    const closeAll = (): void => {
+      socket.close()
+      zap?.close()
+    }
     try {
       await socket.bind(options.bind)
     } catch (error) {
-      socket.close()
+      closeAll()
       throw new ConfigError('ERR_ENDPOINT', `cannot bind results socket ${options.bind}: ${errorMessage(error)}`, { cause: error })
     }
     const bound = socket.lastEndpoint ?? options.bind
     if (options.advertise === undefined && isWildcardHost(bound)) {
-      socket.close()
+      closeAll()
       throw new ConfigError(
         'ERR_ENDPOINT',
         `results socket ${options.bind} listens on every interface; pass an address workers can reach with --advertise (e.g. tcp://<this-host>:${bound.split(':').pop()})`,
       )
     }
-    return new ResultsPort(socket, options.advertise ?? bound, options.logger)
+    return new ResultsPort(socket, options.advertise ?? bound, options.logger, zap)
+  }
+
+  /**
+   * The PULL socket, plain or a CURVE server. A CURVE one lives in a zeromq
+   * Context of its own, where the only ZAP handler is this socket's: with an
+   * allow-list, that handler admits its keys alone; without one there is no
+   * handler in the context, and libzmq then lets every CURVE client in (the
+   * handshake still proves the client holds the secret of the key it shows).
+   */
+  private static async open(options: ResultsPortOptions): Promise<{ socket: Pull; zap: ZapHandler | undefined }> {
+    const curve = options.curve
+    if (curve === undefined) return { socket: new Pull({ linger: 0, maxMessageSize: options.maxMessageBytes }), zap: undefined }
+    const context = new Context()
+    const allow = curve.allow
+    const zap = allow === undefined ? undefined : await ZapHandler.start(context, { allows: (key) => allow.has(key), onRefused: curve.onRefused, onError: curve.onError })
+    return { socket: new Pull({ context, linger: 0, maxMessageSize: options.maxMessageBytes, ...curveServerOptions(curve.identity) }), zap }
   }
 
   /** Starts reading; messages for `clientId` go to `handler` until {@link close}. */
@@ -81,6 +115,7 @@ export class ResultsPort {
 
   close(): void {
     this.socket.close()
+    this.zap?.close()
     this.malformed.flush()
   }
 }

@@ -5,8 +5,10 @@
  */
 import { Push } from 'zeromq'
 import { errorMessage } from '../errors.js'
-import type { Logger } from '../log.js'
+import { RateLimitedLog, type Logger } from '../log.js'
 import { abortFrame, taskFrame } from '../protocol/frames.js'
+import { curveClientOptions } from '../security/curve.js'
+import type { PeerKeys } from '../security/peer-keys.js'
 import { Sender } from '../transport/sender.js'
 import type { Batch } from './batcher.js'
 
@@ -20,6 +22,8 @@ export interface SubmitPortOptions {
   /** Sends allowed to wait at once. */
   readonly maxBacklog: number
   readonly logger: Logger
+  /** CURVE to the gateways: the client's identity, a server key per server, and the `replyKey` every task carries. */
+  readonly curve?: PeerKeys
 }
 
 export class SubmitPort {
@@ -27,14 +31,20 @@ export class SubmitPort {
   private readonly sender: Sender
   /** The frames of each batch's send still queued, to withdraw it if the batch settles first. */
   private readonly queued = new Map<number, Buffer[]>()
+  private refusedLog: RateLimitedLog | undefined
 
   constructor(private readonly options: SubmitPortOptions) {
     const where = options.servers.join(', ')
     // Queue only on completed connections: with no gateway up, sends time out and are retried
     // (then reported) instead of piling up in a pipe to nowhere.
-    this.socket = new Push({ linger: 0, immediate: true })
+    const curve = options.curve
+    this.socket = new Push({ linger: 0, immediate: true, ...(curve === undefined ? {} : curveClientOptions(curve.identity, curve.serverKeys[0]!)) })
+    if (curve !== undefined) this.watchRefusals(curve.identity.publicKey)
     try {
-      for (const server of options.servers) this.socket.connect(server)
+      options.servers.forEach((server, i) => {
+        if (curve !== undefined && i > 0) setServerKey(this.socket, curve.serverKeys[i]!)
+        this.socket.connect(server)
+      })
     } catch (error) {
       this.socket.close()
       throw error
@@ -47,9 +57,18 @@ export class SubmitPort {
     })
   }
 
+  /** A gateway that refuses our key only stops taking batches: say why in the log, at most once a second. */
+  private watchRefusals(publicKey: string): void {
+    const log = new RateLimitedLog(this.options.logger, 1)
+    this.socket.events.on('handshake:error:auth', (event) =>
+      log.warn({ gateway: event.address, publicKey, status: event.error.status }, "a gateway refused this client's key: is its NAME.key in the gateway's --clients-allow?"),
+    )
+    this.refusedLog = log
+  }
+
   /** Sends `batch` as its attempt `attempt`; resolves once ZeroMQ took it (or it was withdrawn), rejects with `SendError`. */
   async send(batch: Batch, attempt: number): Promise<void> {
-    const frames = [taskFrame(batch.id, this.options.clientId, this.options.replyTo, attempt), batch.body]
+    const frames = [taskFrame(batch.id, this.options.clientId, this.options.replyTo, attempt, this.options.curve?.identity.publicKey), batch.body]
     this.queued.set(batch.seq, frames)
     try {
       await this.sender.send(frames)
@@ -71,6 +90,7 @@ export class SubmitPort {
 
   /** Stops the sender and closes the socket. */
   close(): void {
+    this.refusedLog?.flush()
     this.sender.close('closed')
     if (!this.socket.closed) this.socket.close()
   }
@@ -81,13 +101,13 @@ export class SubmitPort {
  * socket per gateway: on the shared PUSH, ZeroMQ would deliver the abort to
  * one gateway only. Never rejects; an abort not delivered is logged.
  */
-export async function sendAbort(servers: readonly string[], clientId: string, logger: Logger): Promise<void> {
+export async function sendAbort(servers: readonly string[], clientId: string, logger: Logger, curve?: PeerKeys): Promise<void> {
   const frame = abortFrame(clientId)
   await Promise.all(
-    servers.map(async (server) => {
+    servers.map(async (server, i) => {
       let socket: Push | undefined
       try {
-        socket = new Push({ linger: 500, sendTimeout: 500 })
+        socket = new Push({ linger: 500, sendTimeout: 500, ...(curve === undefined ? {} : curveClientOptions(curve.identity, curve.serverKeys[i]!)) })
         socket.connect(server)
         await socket.send(frame)
       } catch (error) {
@@ -97,4 +117,21 @@ export async function sendAbort(servers: readonly string[], clientId: string, lo
       }
     }),
   )
+}
+
+/**
+ * Sets the server key for the socket's next connect. libzmq copies a socket's
+ * options into each connection as it is made, so one PUSH can reach gateways
+ * with different keys; zeromq.js warns that an option set after a connect
+ * "will not take effect until next connect", which is the point here, so that
+ * one warning is kept out of the user's terminal.
+ */
+function setServerKey(socket: Push, key: string): void {
+  const emitWarning = process.emitWarning
+  process.emitWarning = () => undefined
+  try {
+    socket.curveServerKey = key
+  } finally {
+    process.emitWarning = emitWarning
+  }
 }

@@ -28,6 +28,8 @@ export interface RunSummary {
   readonly interrupted: boolean
   /** The first send failure, naming the endpoint, when sending stopped early. */
   readonly sendError?: string
+  /** With `workersAllow`: worker connections to the results socket refused because their key is not listed (their results never arrive). */
+  readonly workersRefused?: number
   /** The items of `failOn` that happened, in its order; the run failed (exit code 1) when there is any. */
   readonly failedOn: readonly FailOnItem[]
   /** 0 nothing in `failOn` happened, 1 something did ({@link failedOn} says what), 130 interrupted. */
@@ -72,6 +74,9 @@ export function formatSummary(s: RunSummary): string {
   if (lost.interrupted > 0) causes.push(`${lost.interrupted} interrupted`)
   if (causes.length > 0) lines.push(`lost      ${plural(c.lost, 'command')} in batches: ${causes.join(' · ')}`)
   if (s.sendError !== undefined) lines.push(`error     ${terminalSafe(s.sendError, { maxLength: 1000, escapeBackslash: false })}`)
+  if (s.workersRefused !== undefined && s.workersRefused > 0) {
+    lines.push(`refused   ${plural(s.workersRefused, 'worker connection')} whose key is not in --workers-allow (see the log)`)
+  }
   if (s.badLines > 0) lines.push(`skipped   ${plural(s.badLines, 'bad line')} (see the log)`)
   if (s.resends > 0 || s.duplicates > 0) {
     lines.push(`resent    ${plural(s.resends, 'batch', 'batches')} · ${plural(s.duplicates, 'duplicate result')} dropped`)

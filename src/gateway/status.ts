@@ -9,6 +9,10 @@ import { decodeUntrusted, encode } from '../protocol/codec.js'
 import { StatusError, errorMessage } from '../errors.js'
 import type { Logger } from '../log.js'
 import { terminalSafe, terminalSafeValue } from '../util/terminal-text.js'
+import { applySchema } from '../options/resolve.js'
+import { statusSchema } from '../options/status.js'
+import { curveClientOptions } from '../security/curve.js'
+import { readPeerKeys } from '../security/peer-keys.js'
 
 /** One connected worker, as the status view shows it. */
 export interface WorkerStatus {
@@ -88,16 +92,46 @@ export async function serveStatus(socket: Reply, status: () => GatewayStatus, lo
   }
 }
 
+/** Options of {@link requestStatus}. */
+export interface StatusRequestOptions {
+  /**
+   * Give up after this long without an answer, in milliseconds.
+   * @default 3000
+   */
+  readonly timeoutMs?: number
+  /** This operator's CURVE certificate (`NAME.key_secret`); its key must be in the gateway's `--admins-allow`. Needs {@link serverKey}. */
+  readonly curveSecret?: string
+  /** The gateway's public certificate (`NAME.key`). Needs {@link curveSecret}. */
+  readonly serverKey?: string
+}
+
 /**
- * Asks the gateway at `endpoint` for its status. Rejects with {@link StatusError}
- * naming the endpoint when nothing answers within `timeoutMs`.
+ * Asks the gateway at `endpoint` for its status (`options` may be the
+ * timeout alone, in milliseconds). Rejects with {@link StatusError} naming the
+ * endpoint when nothing answers within the timeout (over CURVE, also when the
+ * gateway refuses our key), and with a `ConfigError` when an option or a
+ * certificate file is wrong.
  */
-export async function requestStatus(endpoint: string, timeoutMs = 3000): Promise<GatewayStatus> {
-  const socket = new Request({ linger: 0, sendTimeout: timeoutMs, receiveTimeout: timeoutMs })
+export async function requestStatus(endpoint: string, options: number | StatusRequestOptions = {}): Promise<GatewayStatus> {
+  const o = applySchema(statusSchema, typeof options === 'number' ? { timeoutMs: options } : options)
+  const timeoutMs = o.timeoutMs
+  const keys = readPeerKeys(o)
+  const curve = keys === undefined ? {} : curveClientOptions(keys.identity, keys.serverKeys[0]!)
+  const socket = new Request({ linger: 0, sendTimeout: timeoutMs, receiveTimeout: timeoutMs, ...curve })
   try {
+    // A key the gateway's ZAP handler refuses ends the wait at once, with a reason worth printing.
+    const refused =
+      keys === undefined
+        ? undefined
+        : new Promise<never>((_, reject) =>
+            socket.events.on('handshake:error:auth', (event) =>
+              reject(new Error(`the gateway refused this key, ${keys.identity.publicKey} (ZAP status ${event.error.status}): is its NAME.key in the gateway's --admins-allow?`)),
+            ),
+          )
+    refused?.catch(() => undefined)
     socket.connect(endpoint)
     await socket.send(encode({ v: 1, type: 'status' }))
-    const [frame] = await socket.receive()
+    const [frame] = await (refused === undefined ? socket.receive() : Promise.race([socket.receive(), refused]))
     const decoded = decodeUntrusted(frame!, 16 * 1024 * 1024, 8)
     const value = decoded.ok ? (decoded.value as { type?: unknown; reason?: unknown }) : undefined
     if (value?.type !== 'status') {

@@ -5,7 +5,7 @@
 import { DEFAULT_FAIL_ON, FAIL_ON_ITEMS, parseFailOn, readFailOn, type FailOnItem } from '../client/fail-on.js'
 import { Limits } from '../protocol/limits.js'
 import { INVALID, boolean, endpoint, endpoints, integer, libraryValue, text, type Kind } from './kinds.js'
-import { Group, configFlag, logLevelFlag, loggerOption, workerSettings } from './shared.js'
+import { Group, configFlag, curveSecretFlag, logLevelFlag, loggerOption, serverKeyFlag, workerSettings } from './shared.js'
 import { defineSchema } from './types.js'
 
 /** `--fail-on`'s list: `lost,unknown` (or space-separated) as text, an array of items in a library call or a config file. */
@@ -17,6 +17,24 @@ function failOnList(): Kind<readonly FailOnItem[]> {
     expected: `a comma-separated list of ${FAIL_ON_ITEMS.join(', ')}`,
     fromText: (s) => orInvalid(parseFailOn(s)),
     fromValue: (value) => (typeof value === 'string' ? orInvalid(parseFailOn(value)) : Array.isArray(value) ? orInvalid(readFailOn(value)) : INVALID),
+  }
+}
+
+/**
+ * Certificate files: the flag repeated (`--server-key a.key --server-key b.key`) or
+ * `a,b` (also in the environment); a string or an array in a library call or a
+ * config file. Not `<file...>`: a variadic flag would swallow the commands file after it.
+ */
+function fileList(): Kind<readonly string[]> {
+  const all = (list: readonly unknown[]): readonly string[] | typeof INVALID =>
+    list.length > 0 && list.every((file) => typeof file === 'string' && file.length > 0) ? (list as readonly string[]) : INVALID
+  return {
+    name: 'file list',
+    placeholder: '<file>',
+    variadic: true,
+    expected: 'one or more certificate files (the flag repeated, or a,b)',
+    fromText: (s) => all(s.split(',').map((part) => part.trim()).filter((part) => part.length > 0)),
+    fromValue: (value) => (typeof value === 'string' ? all([value]) : Array.isArray(value) ? all(value) : INVALID),
   }
 }
 
@@ -150,6 +168,19 @@ export const clientSchema = defineSchema({
     negation: 'no progress display',
     group: Group.output,
     cliOnly: true,
+  },
+  ...curveSecretFlag,
+  serverKey: {
+    ...serverKeyFlag.serverKey,
+    kind: fileList(),
+    help: "the gateway's public certificate (NAME.key): one for every --server, or one per --server in the same order (repeat the flag); needed with --curve-secret",
+  },
+  workersAllow: {
+    flag: 'workers-allow',
+    kind: text('<dir>'),
+    defaultText: 'any key',
+    help: 'with --curve-secret: take results only from workers whose public certificate (NAME.key) is in this directory',
+    group: Group.security,
   },
   beforeBatch: {
     kind: libraryValue<() => Promise<void> | undefined>('a function', (v) => typeof v === 'function'),

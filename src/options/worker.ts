@@ -5,7 +5,7 @@
 import type { Executor } from '../executors/types.js'
 import { Limits } from '../protocol/limits.js'
 import { endpoint, integer, libraryValue, text } from './kinds.js'
-import { Group, configFlag, executorFlags, logLevelFlag, loggerOption, replyOption, workerSettings } from './shared.js'
+import { Group, configFlag, curveSecretFlag, executorFlags, logLevelFlag, loggerOption, replyOption, serverKeyFlag, workerSettings } from './shared.js'
 import { defineSchema } from './types.js'
 
 
@@ -43,6 +43,8 @@ export const workerSchema = defineSchema({
     help: 'longest pause between reconnects to a lost gateway (pauses double from one heartbeat)',
     group: Group.timing,
   },
+  ...curveSecretFlag,
+  ...serverKeyFlag,
   reply: replyOption('options of the reply-socket cache (sockets to clients)'),
   logger: loggerOption,
   logLevel: logLevelFlag('info'),

@@ -21,8 +21,10 @@ import type {
 export const HEARTBEAT_FRAME: Buffer = encode({ v: 1, type: 'heartbeat' })
 export const STOP_FRAME: Buffer = encode({ v: 1, type: 'stop' })
 
-export function taskFrame(id: string, client: string, replyTo: string, attempt: number): Buffer {
-  const header: TaskHeader = { v: 1, type: 'task', id, client, replyTo, attempt }
+/** A task header; `replyKey` (the client's CURVE public key) only when given: an absent key is no key, never nil. */
+export function taskFrame(id: string, client: string, replyTo: string, attempt: number, replyKey?: string): Buffer {
+  const header: TaskHeader =
+    replyKey === undefined ? { v: 1, type: 'task', id, client, replyTo, attempt } : { v: 1, type: 'task', id, client, replyTo, attempt, replyKey }
   return encode(header)
 }
 

@@ -7,6 +7,8 @@ export const Limits = {
   idBytes: 128,
   /** `replyTo`: 1–256 UTF-8 bytes (protocol.md). */
   replyToBytes: 256,
+  /** `replyKey`: a CURVE public key in Z85, exactly 40 characters (protocol.md, Security). */
+  replyKeyBytes: 40,
   /** `worker` ids; protocol.md gives no bound, so we use the same as `id`. */
   workerBytes: 128,
   /** A header is a small map; 64 KiB leaves room for unknown keys of later versions. */

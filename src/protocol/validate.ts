@@ -16,6 +16,7 @@ import {
   type WorkerToGatewayHeader,
 } from './types.js'
 import { isConnectableEndpoint } from './endpoint-syntax.js'
+import { isCurveKey } from './curve-key.js'
 
 /** The outcome of validating one header frame. */
 export type Validated<H extends Header> =
@@ -30,7 +31,7 @@ export type Validated<H extends Header> =
       readonly client?: string
     }
 
-type FieldKind = 'id' | 'worker' | 'replyTo' | 'count' | 'reason' | 'bool'
+type FieldKind = 'id' | 'worker' | 'replyTo' | 'count' | 'reason' | 'bool' | 'curveKey'
 
 /** Required fields per header type, beyond `v` and `type`. */
 const FIELDS: Readonly<Record<HeaderType, readonly (readonly [string, FieldKind])[]>> = {
@@ -44,6 +45,11 @@ const FIELDS: Readonly<Record<HeaderType, readonly (readonly [string, FieldKind]
   stop: [],
   cancel: [['client', 'id']],
   bye: [['worker', 'worker']],
+}
+
+/** Optional fields: checked when present (nil is present, and the wrong type). */
+const OPTIONAL: Readonly<Partial<Record<HeaderType, readonly (readonly [string, FieldKind])[]>>> = {
+  task: [['replyKey', 'curveKey']],
 }
 
 function isBoundedString(value: unknown, maxBytes: number): value is string {
@@ -70,6 +76,8 @@ function checkField(value: unknown, kind: FieldKind): string | undefined {
       return typeof value === 'string' && REJECT_REASONS.has(value) ? undefined : 'a known rejection reason'
     case 'bool':
       return typeof value === 'boolean' ? undefined : 'a boolean'
+    case 'curveKey':
+      return isCurveKey(value) ? undefined : `a CURVE public key: ${Limits.replyKeyBytes} characters of Z85`
   }
 }
 
@@ -107,6 +115,11 @@ function validateHeader<H extends Header>(frame: Uint8Array, accepted: ReadonlyS
     return fail(`header "type" ${preview(type)} is not accepted here`)
   }
   for (const [key, kind] of FIELDS[type as HeaderType]) {
+    const expected = checkField(fields[key], kind)
+    if (expected !== undefined) return fail(`header "${key}" must be ${expected}, got ${preview(fields[key])}`)
+  }
+  for (const [key, kind] of OPTIONAL[type as HeaderType] ?? []) {
+    if (!(key in fields)) continue
     const expected = checkField(fields[key], kind)
     if (expected !== undefined) return fail(`header "${key}" must be ${expected}, got ${preview(fields[key])}`)
   }

@@ -26,6 +26,15 @@ export type ForkedWorkerConfig = ForkedWorkerOptions & {
   readonly logLevel: string
   /** Pid of the forking gateway; a worker whose parent is anyone else has lost it. */
   readonly gatewayPid: number
+  /**
+   * With CURVE on: the path of the gateway's own `NAME.key_secret` (never the
+   * key itself). A forked worker connects to the worker port under the
+   * gateway's key and presents it to clients too; no server key is passed,
+   * since the server is the gateway, whose public key is in this same file.
+   */
+  readonly curveSecret?: string
+  /** Not passed by the gateway; read like run-worker's if present. */
+  readonly serverKey?: string
 }
 
 /** How long buffered results may take to leave when the gateway is gone. */
@@ -77,7 +86,15 @@ async function main(): Promise<void> {
   }
   if (stopRequested) process.exit(0) // SIGTERM while loading: nothing held, nothing to finish
   const { executor: _spec, logLevel: _level, gatewayPid: _pid, ...settings } = config
-  worker = new Worker({ ...settings, executor, logger })
+  // The gateway's secret certificate holds its public key too: that is the server key.
+  const serverKey = config.serverKey ?? config.curveSecret
+  try {
+    worker = new Worker({ ...settings, ...(serverKey === undefined ? {} : { serverKey }), executor, logger })
+  } catch (error) {
+    // A certificate that cannot be read is configuration, like an executor that does not load: no fork loop.
+    logger.fatal({ curveSecret: config.curveSecret, err: errorMessage(error) }, 'worker cannot start; exiting')
+    process.exit(CONFIG_EXIT_CODE)
+  }
   await worker.warmUp()
   worker.start()
   await worker.closed

@@ -61,7 +61,18 @@ export interface WorkerOptions {
    * @default 16 MiB
    */
   readonly maxMessageBytes?: number
-  /** Options of the reply-socket cache (sockets to clients). */
+  /**
+   * This worker's CURVE certificate, a `NAME.key_secret` file: the DEALER
+   * connects to the gateway over CURVE, and results go to clients that ask
+   * for CURVE (a task's `replyKey`) under this key. Needs {@link serverKey}.
+   * Results to a `replyKey` are encrypted even without it, under a key pair
+   * made for the process, which only clients that allow any key accept.
+   * @default none: plaintext to the gateway
+   */
+  readonly curveSecret?: string
+  /** The gateway's public certificate (`NAME.key`). Needs {@link curveSecret}. @default none */
+  readonly serverKey?: string
+  /** Options of the reply-socket cache (sockets to clients); its `curve` is set from {@link curveSecret}. */
   readonly reply?: ReplySocketsOptions
   /** Where to log. @default silent */
   readonly logger?: Logger

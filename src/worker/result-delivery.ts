@@ -12,8 +12,8 @@ import { ResultCode, type CommandOutcome, type TaskHeader } from '../protocol/ty
 
 /** Where results go: one PUSH per client endpoint (`ReplySockets`). */
 export interface ReplyPort {
-  /** Resolves once the client's socket accepted the message; rejects when it gave up. */
-  send(endpoint: string, frames: Buffer[]): Promise<void>
+  /** Resolves once the client's socket accepted the message; rejects when it gave up. Over CURVE when `serverKey` (the task's `replyKey`) is given. */
+  send(endpoint: string, frames: Buffer[], serverKey?: string): Promise<void>
 }
 
 /** Sends `done` to the gateway, unless `session` is no longer the current one. Never rejects. */
@@ -62,10 +62,10 @@ export class ResultDelivery {
    * outcomes are released as soon as the body is encoded.
    */
   async deliver(batch: SettledBatch): Promise<boolean> {
-    const { id, client, replyTo, attempt } = batch.header
+    const { id, client, replyTo, attempt, replyKey } = batch.header
     const body = encodeOutcomes(batch.outcomes)
     batch.outcomes = []
-    const delivery = this.options.replies.send(replyTo, [resultFrame(id, client, this.options.workerId, attempt), body])
+    const delivery = this.options.replies.send(replyTo, [resultFrame(id, client, this.options.workerId, attempt), body], replyKey)
     // `done` once the result is queued, not delivered: a vanished client's result takes
     // its 4 send attempts (4 s) to be given up, and 30 vanished clients a second would
     // otherwise hold every slot and stall everyone else (npm run chaos, C5: ~120 at
@@ -80,7 +80,8 @@ export class ResultDelivery {
     } catch (error) {
       delivered = false
       this.options.counters.resultsDropped++
-      this.options.droppedLog.warn({ id, client, replyTo, err: errorMessage(error) }, 'result dropped: the client did not accept it')
+      // A replyKey is a public key: naming it says which CURVE server did not take the result.
+      this.options.droppedLog.warn({ id, client, replyTo, ...(replyKey === undefined ? {} : { replyKey }), err: errorMessage(error) }, 'result dropped: the client did not accept it')
     } finally {
       this.undelivered--
     }

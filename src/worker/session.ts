@@ -9,6 +9,7 @@ import { errorMessage } from '../errors.js'
 import { HEARTBEAT_FRAME, byeFrame, doneFrame, readyFrame } from '../protocol/frames.js'
 import type { TaskHeader } from '../protocol/types.js'
 import { validateGatewayHeader } from '../protocol/validate.js'
+import { curveClientOptions, type CurveIdentity } from '../security/curve.js'
 import { Sender } from '../transport/sender.js'
 import { receiveLoop } from '../transport/receive-loop.js'
 import { RateLimitedLog, type Logger } from '../log.js'
@@ -46,6 +47,8 @@ export interface GatewaySessionOptions {
   readonly maxMessageBytes: number
   readonly logger: Logger
   readonly counters: SessionCounters
+  /** Connect over CURVE: this worker's key pair and the gateway's public key. */
+  readonly curve?: { readonly identity: CurveIdentity; readonly serverKey: string }
   /** @default monotonicClock */
   readonly clock?: Clock
 }
@@ -56,6 +59,7 @@ export class GatewaySession {
   private readonly malformedLog: RateLimitedLog
   /** One line per failed send at most ten a second: a gone gateway must not flood the log. */
   private readonly sendLog: RateLimitedLog
+  private readonly refusedLog: RateLimitedLog
   private dealer: Dealer | undefined
   private sender: Sender | undefined
   private heartbeat: NodeJS.Timeout | undefined
@@ -70,6 +74,8 @@ export class GatewaySession {
     this.clock = options.clock ?? monotonicClock
     this.malformedLog = new RateLimitedLog(options.logger)
     this.sendLog = new RateLimitedLog(options.logger)
+    // One line a second: libzmq retries a refused handshake every reconnect interval.
+    this.refusedLog = new RateLimitedLog(options.logger, 1)
   }
 
   /** The current session's number: 1 for the first connection, +1 per reconnect. */
@@ -112,6 +118,7 @@ export class GatewaySession {
     this.disconnect('closed', lingerMs)
     this.malformedLog.flush()
     this.sendLog.flush()
+    this.refusedLog.flush()
   }
 
   private connect(): void {
@@ -120,7 +127,9 @@ export class GatewaySession {
       // other process can claim ours and take over our tasks.
       linger: 1000,
       maxMessageSize: this.options.maxMessageBytes,
+      ...(this.options.curve === undefined ? {} : curveClientOptions(this.options.curve.identity, this.options.curve.serverKey)),
     })
+    if (this.options.curve !== undefined) this.watchRefusals(dealer, this.options.curve.identity.publicKey)
     dealer.connect(this.options.gateway)
     this.dealer = dealer
     this.sender = new Sender(dealer, this.options.gateway, { retries: 3, retryDelayMs: 1000 })
@@ -141,6 +150,16 @@ export class GatewaySession {
       if (sent && this.dealer === dealer) this.handlers.ready()
     })
     background(announced, this.options.logger, 'ready event')
+  }
+
+  /** A gateway that refuses our key says nothing else: say it in the log, at a bounded rate (libzmq retries on its own). */
+  private watchRefusals(dealer: Dealer, publicKey: string): void {
+    dealer.events.on('handshake:error:auth', (event) =>
+      this.refusedLog.warn(
+        { gateway: this.options.gateway, publicKey, status: event.error.status },
+        "the gateway refused this worker's key: is its NAME.key in the gateway's --workers-allow?",
+      ),
+    )
   }
 
   private disconnect(reason: string, lingerMs: number): void {

@@ -19,6 +19,7 @@ import { warmUpTransport } from '../transport/warm-up.js'
 import { ReplySockets } from '../transport/reply-sockets.js'
 import { RateLimitedLog, silentLogger, type Logger } from '../log.js'
 import { errorMessage } from '../errors.js'
+import { readPeerKeys } from '../security/peer-keys.js'
 import { background } from '../util/background.js'
 import { BatchRunner, type HeldBatch } from './batch-runner.js'
 import { ResultDelivery } from './result-delivery.js'
@@ -93,8 +94,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.malformedLog = new RateLimitedLog(this.logger)
     this.lateLog = new RateLimitedLog(this.logger)
     this.droppedLog = new RateLimitedLog(this.logger)
-    this.replies = new ReplySockets(options.reply)
-    this.session = new GatewaySession({ ...o, workerId: this.id, logger: this.logger, counters: this.stats }, {
+    const keys = readPeerKeys(o)
+    if (keys !== undefined) this.logger.info({ curveSecret: keys.identityFile, publicKey: keys.identity.publicKey, serverKey: keys.serverKeys[0] }, 'CURVE on')
+    // Results to a task's replyKey go out under our own key, so a client's --workers-allow can name us.
+    this.replies = new ReplySockets(keys === undefined ? options.reply : { ...options.reply, curve: keys.identity })
+    const curve = keys === undefined ? undefined : { identity: keys.identity, serverKey: keys.serverKeys[0]! }
+    this.session = new GatewaySession({ ...o, workerId: this.id, logger: this.logger, counters: this.stats, curve }, {
       task: (header, body, session) => this.take(header, body, session),
       // Its commands settle code 4 at once; the batches go on to delivery as any other.
       cancel: (client) => this.runner.cancel(client),
@@ -178,7 +183,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       void this.session.done(header.id, header.client, session)
       return
     }
-    this.replies.prepare(header.replyTo)
+    this.replies.prepare(header.replyTo, header.replyKey)
     this.held.add(batch)
     this.stats.batches++
     this.stats.commands += batch.commands

@@ -80,6 +80,7 @@ const TYPE_EXPORTS = [
   'RunSummary',
   'SendErrorCode',
   'StateCounts',
+  'StatusRequestOptions',
   'WorkerEvents',
   'WorkerLossReason',
   'WorkerOptions',
