@@ -42,7 +42,7 @@ class Vocabulary {
 }
 
 /** The keys CGP/1 defines in any header. */
-const KNOWN_KEYS = new Vocabulary(['v', 'type', 'id', 'client', 'replyTo', 'attempt', 'worker', 'capacity', 'reason', 'retryable'])
+const KNOWN_KEYS = new Vocabulary(['v', 'type', 'id', 'client', 'replyTo', 'replyKey', 'attempt', 'worker', 'capacity', 'reason', 'retryable'])
 
 /** The values of `type` and `reason` that CGP/1 defines; any other string is decoded. */
 const KNOWN_VALUES = new Vocabulary([
