@@ -137,7 +137,9 @@ async function serve(gateway: Gateway, logger: Logger): Promise<number> {
   const s = gateway.stats
   process.stdout.write(
     `served ${s.completed} batches · ${s.received} messages · ${s.malformed} malformed · ` +
-      `${Object.values(s.rejected).reduce((a, b) => a + b, 0)} rejected · ${s.workersLost} workers lost\n`,
+      `${Object.values(s.rejected).reduce((a, b) => a + b, 0)} rejected · ${s.workersLost} workers lost` +
+      (gateway.curvePublicKey === undefined ? '' : ` · ${s.refused.intake + s.refused.workers + s.refused.status} connections refused`) +
+      '\n',
   )
   return forced ? ExitCode.Interrupted : ExitCode.Ok
 }

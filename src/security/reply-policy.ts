@@ -29,6 +29,8 @@ const IPC_WORD = 'ipc'
 /** `tcp://host:port`: a bracketed IPv6 literal, or anything without `:`, `/` and brackets. */
 const TCP_ENDPOINT = /^tcp:\/\/(\[[^\]]*\]|[^:/[\]]*):[0-9]{1,5}$/
 
+const UNSPECIFIED = /^(0\.0\.0\.0|\[(0*:)+0*\]|\[::(ffff:)?0\.0\.0\.0\])$/i
+
 const isIpcWord = (entry: string): boolean => entry.toLowerCase() === IPC_WORD
 
 /** The entries of `10.0.0.0/8,*.dc1.example,ipc`: split on commas and white space, empty parts dropped. */
@@ -72,8 +74,9 @@ export function createReplyPolicy(entries: readonly string[]): ReplyPolicy {
       if (typeof endpoint !== 'string') return false
       if (endpoint.startsWith('ipc://')) return ipc
       const host = TCP_ENDPOINT.exec(endpoint)?.[1]
-      // `tcp://*:port` binds; as a connect target it names no host, so no entry can allow it.
-      if (host === undefined || host.length === 0 || host.includes('*')) return false
+      // `*`, 0.0.0.0 and :: are for binding; a connect to them reaches this very host on Linux,
+      // whatever the list says, so no entry (not even 0.0.0.0/0) allows them.
+      if (host === undefined || host.length === 0 || host.includes('*') || UNSPECIFIED.test(host)) return false
       return hosts?.allows(host) ?? false
     },
   }

@@ -8,10 +8,10 @@
  * connected to, the status port answers only its admins, and a reload of
  * the allow-lists applies to the next connection.
  */
-import { copyFile, lstat, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { copyFile, lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer, type Server, type Socket as NetSocket } from 'node:net'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -473,6 +473,28 @@ describe('the worker port of forked workers', () => {
     new CurveWorker(g.workersEndpoint, 'plain', undefined)
     await waitFor(() => g.stats.refused.workers >= 2, 'the other key and the plaintext peer to be refused')
     expect(g.connectedWorkers).toBe(1)
+  })
+
+  it("hands forked workers the certificate's absolute path in CGW_WORKER_CONFIG, and no key", async () => {
+    const { map } = await files.seed(4, 0)
+    const spawned: number[] = []
+    // Relative, as an operator types it; the worker gets it absolute.
+    const curveSecret = relative(process.cwd(), keys.gateway.secretFile)
+    expect(curveSecret).not.toMatch(/^\//)
+    const g = new Gateway({ bind: 'tcp://127.0.0.1:*', mapFile: map, maxWorkers: 1, graceMs: 0, curveSecret, clientsAllow: dirs.clients })
+    gateways.push(g)
+    g.on('worker:spawn', ({ pid }) => {
+      pids.push(pid)
+      spawned.push(pid)
+    })
+    await g.start()
+    await waitFor(() => spawned.length === 1, 'the worker to be forked')
+    const environ = (await readFile(`/proc/${spawned[0]}/environ`, 'utf8')).split('\0')
+    const config = JSON.parse(environ.find((v) => v.startsWith('CGW_WORKER_CONFIG='))!.slice('CGW_WORKER_CONFIG='.length)) as Record<string, unknown>
+    expect(config.curveSecret).toBe(keys.gateway.secretFile)
+    expect(config).not.toHaveProperty('serverKey')
+    expect(config.gateway).toBe(g.workersEndpoint)
+    expect(environ.join('\n')).not.toContain(keys.gateway.secretKey)
   })
 
   it.skipIf(!('curveSecret' in workerSchema))('forked workers connect over CURVE with the gateway key and answer a CURVE client', async () => {
