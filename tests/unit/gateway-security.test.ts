@@ -19,6 +19,7 @@ import type { GatewayEvents } from '../../src/gateway/events.js'
 import { decodeIntake } from '../../src/gateway/intake.js'
 import { resolveGatewayOptions, type GatewayOptions } from '../../src/gateway/options.js'
 import { framesFor } from '../../src/gateway/worker-port.js'
+import { formatStatus, type GatewayStatus } from '../../src/gateway/status.js'
 import { forkedWorkerOptions } from '../../src/options/forked.js'
 import { AllowList } from '../../src/security/allow-list.js'
 import { writeCertificatePair } from '../../src/security/certificates.js'
@@ -184,5 +185,27 @@ describe('what a forked worker is given with CURVE', () => {
     expect(forked.curveSecret).toBe('keys/gateway.key_secret')
     expect(Object.keys(forked)).not.toContain('clientsAllow')
     expect(Object.keys(forked)).not.toContain('serverKey')
+  })
+})
+
+describe('formatStatus of a gateway with CURVE or a replyTo policy', () => {
+  const base = { uptimeMs: 1000, endpoint: 'tcp://127.0.0.1:5557', workersEndpoint: 'ipc:///tmp/w.sock', workers: [] } as unknown as GatewayStatus
+  const counters = { refused: { intake: 3, workers: 0, status: 1 } } as unknown as GatewayStatus['counters']
+
+  it('prints one security line: allow-list sizes, refusals per port and the policy', () => {
+    const text = formatStatus({ ...base, counters, security: { curve: true, publicKey: aliceKey, allowed: { clients: 2, workers: 1, admins: 1 }, replyAllow: ['10.0.0.0/8', 'ipc'] } })
+    expect(text.split('\n').at(-1)).toBe('security  CURVE on · allowed 2 clients, 1 workers, 1 admins · refused intake 3, workers 0, status 1 · reply-allow 10.0.0.0/8,ipc')
+  })
+
+  it('prints none for a plaintext gateway without a policy, or one from before CURVE', () => {
+    expect(formatStatus({ ...base, counters, security: { curve: false } })).not.toContain('security')
+    expect(formatStatus({ ...base, counters })).not.toContain('security')
+    expect(formatStatus({ ...base, counters, security: { curve: false, replyAllow: ['ipc'] } }).split('\n').at(-1)).toBe('security  CURVE off · refused intake 3, workers 0, status 1 · reply-allow ipc')
+  })
+
+  it('escapes what a hostile gateway puts in its policy', () => {
+    const text = formatStatus({ ...base, counters, security: { curve: true, replyAllow: ['\x1b[2J'] } })
+    expect(text).toContain('reply-allow \\x1b[2J')
+    expect(text).not.toContain('\x1b')
   })
 })
