@@ -80,8 +80,10 @@ describe('run-server with CURVE on', () => {
     const cli = startCli('run-server', ['-w', '0', '-b', 'tcp://127.0.0.1:*'], { env })
     clis.push(cli)
     await waitFor(() => cli.stdout().includes('listening'), 'the gateway to listen')
+    // stdout and stderr are separate pipes: the log lines may land a moment after `listening`.
+    const warned = (): boolean => logLines(cli).some((l) => l.level === 40 && String(l.msg).startsWith('CURVE is on but no --reply-allow is set'))
+    await waitFor(warned, 'the warning about --reply-allow')
     const lines = logLines(cli)
-    expect(lines.find((l) => l.level === 40 && String(l.msg).startsWith('CURVE is on but no --reply-allow is set'))).toBeDefined()
     expect(lines.find((l) => l.msg === 'CURVE on: intake, worker port and status port take only allow-listed keys')).toMatchObject({
       publicKey: keys.gateway.publicKey,
       allowed: { clients: 1, workers: 0, admins: 0 },
@@ -99,7 +101,7 @@ describe('run-server with CURVE on', () => {
     args.push('--curve-secret', keys.gateway.secretFile, '--clients-allow', dirs.clients, '--workers-allow', dirs.workers, '--admins-allow', dirs.admins)
     const cli = startCli('run-server', args, { env: { CGW_REPLY_ALLOW: '127.0.0.0/8,ipc' } })
     clis.push(cli)
-    await waitFor(() => cli.stdout().includes('listening'), 'the gateway to listen')
+    await waitFor(() => logLines(cli).some((l) => l.msg === 'gateway listening'), 'the gateway to listen')
     const listening = logLines(cli).find((l) => l.msg === 'gateway listening')!
     const admin = curveClientOptions(keys.admin, keys.gateway.publicKey)
     const counters = async () => (await requestStatus(status, 3000, admin)).counters
