@@ -27,6 +27,11 @@ Examples:
   # your own executor module in every forked worker; options from a file and the environment
   $ CGW_CONCURRENCY=4096 run-server --executor ./my-executor.mjs --executor-options '{"retries":2}' --config gateway.toml
 
+  # CURVE: only listed clients, workers and operators; results only to the data centre's hosts
+  $ run-server -m devices.txt -b 'tcp://0.0.0.0:5557' --curve-secret keys/gateway.key_secret \\
+      --clients-allow keys/clients --workers-bind tcp://0.0.0.0:5558 --workers-allow keys/workers \\
+      --status tcp://0.0.0.0:5560 --admins-allow keys/admins --reply-allow '10.0.0.0/8,*.dc1.example'
+
 Executor: --map FILE (or the first argument) simulates the devices of a map file; it is
 shorthand for --executor device-map --executor-options '{"file":"FILE"}'. --checks FILE
 runs the real checks of a checks file (docs/CHECKS.md); a --map beside it answers its
@@ -40,6 +45,13 @@ answers response (an integer). A later duplicate entry wins, with a warning.
 
 Results go straight from the workers to each batch's replyTo; [client] is accepted
 only so that the original's argument order still works.
+
+CURVE (--curve-secret): the intake, the worker port and the status port take only the keys
+in --clients-allow, --workers-allow (plus the gateway's own, which forked workers present)
+and --admins-allow; every one of those needed for a port that is open is required, and an
+empty directory admits no one. SIGHUP re-reads the directories: new connections use the
+new lists, connections already made stay. Without --curve-secret SIGHUP is not handled.
+--reply-allow drops, unanswered, every task whose replyTo is outside the list (not-allowed).
 
 Ctrl+C or SIGTERM: stop intake, reject queued batches (shutting-down), let workers finish
 and deliver what they hold (up to --grace), then exit 0. A second signal forces the exit.
@@ -114,11 +126,20 @@ async function serve(gateway: Gateway, logger: Logger): Promise<number> {
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
   })
+  // Key rotation, as daemons reload: only with CURVE, so a plaintext gateway keeps SIGHUP's default.
+  if (gateway.curvePublicKey !== undefined) {
+    process.on('SIGHUP', () => {
+      logger.info({ signal: 'SIGHUP' }, 're-reading the allow-lists')
+      background(gateway.reloadAllowLists(), logger, 'allow-list reload')
+    })
+  }
   await closed
   const s = gateway.stats
   process.stdout.write(
     `served ${s.completed} batches · ${s.received} messages · ${s.malformed} malformed · ` +
-      `${Object.values(s.rejected).reduce((a, b) => a + b, 0)} rejected · ${s.workersLost} workers lost\n`,
+      `${Object.values(s.rejected).reduce((a, b) => a + b, 0)} rejected · ${s.workersLost} workers lost` +
+      (gateway.curvePublicKey === undefined ? '' : ` · ${s.refused.intake + s.refused.workers + s.refused.status} connections refused`) +
+      '\n',
   )
   return forced ? ExitCode.Interrupted : ExitCode.Ok
 }

@@ -13,6 +13,8 @@ export interface QueuedBatch {
   readonly id: string
   readonly client: string
   readonly replyTo: string
+  /** The client's CURVE public key, forwarded to workers as the task's `replyKey`. */
+  readonly replyKey?: string
   /** The attempt forwarded to workers: the client's, plus one per re-run here. */
   attempt: number
   /** Runs started in this gateway that count toward `maxAttempts`. */

@@ -22,7 +22,7 @@ export interface GatewayEvents {
   'worker:retire': [worker: { id: string; idleMs: number }]
   /** A forked worker process exited. */
   'worker:exit': [worker: { id: string; pid: number; code: number | null; signal: string | null }]
-  /** A batch was rejected. */
+  /** A batch was rejected; `not-allowed` ones (replyTo outside `replyAllow`) are only counted, never answered. */
   'batch:rejected': [batch: { id: string; client: string; reason: RejectReason }]
   /** A client's `abort` removed its queued batches (and later ones that arrive from it); the workers holding its others got a `cancel` (`stats.cancelsSent`). */
   abort: [abort: { client: string; dropped: number }]
@@ -57,6 +57,12 @@ export interface GatewayStats {
   workersLost: number
   /** `ready` messages refused (an id in use by another connection, or too many workers). */
   workersRefused: number
+  /**
+   * Connections refused by CURVE, per port: a key not in the port's allow-list
+   * (its ZAP handler said no), a plaintext peer, a wrong server key. A peer
+   * that keeps reconnecting counts once per attempt. Always 0 without CURVE.
+   */
+  refused: { intake: number; workers: number; status: number }
 }
 
 /** Every counter at zero. */
@@ -76,5 +82,6 @@ export function zeroStats(): GatewayStats {
     workersSpawned: 0,
     workersLost: 0,
     workersRefused: 0,
+    refused: { intake: 0, workers: 0, status: 0 },
   }
 }

@@ -8,13 +8,14 @@
  */
 import { scanCommandPairs } from '../protocol/msgpack-scan.js'
 import type { RejectReason, TaskHeader, WorkerToGatewayHeader } from '../protocol/types.js'
+import { createReplyPolicy, type ReplyPolicy } from '../security/reply-policy.js'
 import type { Clock } from '../util/clock.js'
 import { AbortRegistry } from './abort-registry.js'
 import { Autoscaler } from './autoscaler.js'
 import { zeroStats, type GatewayStats, type WorkerLossReason } from './events.js'
 import { Ledger, type GiveBackCause } from './ledger.js'
 import type { ResolvedGatewayOptions } from './options.js'
-import type { GatewayEffects, GatewayLogs, IntakeMessage, PoolPort, ToWorker } from './ports.js'
+import type { GatewayEffects, GatewayLogs, IntakeMessage, PoolPort, ReplyTarget, ToWorker } from './ports.js'
 import type { GatewayStatus } from './status.js'
 import { WorkerRegistry } from './worker-registry.js'
 import type { WorkerSession } from './worker-session.js'
@@ -36,6 +37,7 @@ export type GatewayCoreOptions = Pick<
   | 'holdTimeoutMs'
   | 'maxConnectedWorkers'
   | 'maxWorkerCapacity'
+  | 'replyAllow'
 >
 
 export class GatewayCore {
@@ -44,6 +46,8 @@ export class GatewayCore {
   private readonly ledger: Ledger
   private readonly registry: WorkerRegistry
   private readonly scaler: Autoscaler
+  /** `undefined`: every replyTo is allowed. */
+  private readonly replyPolicy: ReplyPolicy | undefined
   private pool: PoolPort | undefined
   private closing = false
 
@@ -57,6 +61,7 @@ export class GatewayCore {
     this.ledger = new Ledger(options, (client) => this.aborts.has(client))
     this.registry = new WorkerRegistry(options)
     this.scaler = new Autoscaler(options)
+    this.replyPolicy = options.replyAllow === undefined ? undefined : createReplyPolicy(options.replyAllow)
   }
 
   /** Batches waiting for a worker. */
@@ -105,7 +110,7 @@ export class GatewayCore {
         return { id: w.id, kind, ...(pid === undefined ? {} : { pid }), capacity: w.capacity, inFlight: w.holding, lastHeardMs: Math.round(w.liveness.silentFor(now)), served: w.served }
       }),
       pool: { forked: pool?.size ?? 0, starting: pool?.starting ?? 0, retiring: this.scaler.retiringCount, min: this.options.minWorkers, max: this.options.maxWorkers },
-      counters: { ...this.stats, rejected: { ...this.stats.rejected } },
+      counters: { ...this.stats, rejected: { ...this.stats.rejected }, refused: { ...this.stats.refused } },
     }
   }
 
@@ -116,7 +121,7 @@ export class GatewayCore {
     if (message.type === 'abort') return this.onAbort(message.client)
     this.malformed('intake', message.reason)
     const answer = message.answer
-    if (answer !== undefined) this.reject(answer.replyTo, answer.id, answer.client, 'malformed', false)
+    if (answer !== undefined) this.reject(answer, 'malformed', false)
   }
 
   /** A message on the worker port that failed validation; it is counted and dropped. */
@@ -196,7 +201,7 @@ export class GatewayCore {
     this.logs.logger.info({ queued: this.ledger.queued, workers: this.registry.size }, 'shutting down')
     this.closing = true
     this.effects.emit('closing')
-    for (const batch of this.ledger.close()) this.reject(batch.replyTo, batch.id, batch.client, 'shutting-down', true)
+    for (const batch of this.ledger.close()) this.reject(batch, 'shutting-down', true)
     // Workers forked but not yet connected get the pill when they say ready (see onReady).
     for (const worker of this.registry.sessions()) this.send(worker, { type: 'stop' })
   }
@@ -208,13 +213,15 @@ export class GatewayCore {
   }
 
   private onTask(header: TaskHeader, body: Buffer): void {
-    const { id, client, replyTo } = header
-    if (this.closing) return this.reject(replyTo, id, client, 'shutting-down', true)
+    const { id, client } = header
+    // First of all: a worker given this batch would connect to its replyTo.
+    if (!this.replyAllowed(header)) return
+    if (this.closing) return this.reject(header, 'shutting-down', true)
     const counted = scanCommandPairs(body, this.options.maxBatch)
-    if (counted === 'too-large') return this.reject(replyTo, id, client, 'too-large', false)
+    if (counted === 'too-large') return this.reject(header, 'too-large', false)
     if (typeof counted === 'string') {
       this.malformed('intake', `task ${id}: ${counted}`)
-      return this.reject(replyTo, id, client, 'malformed', false)
+      return this.reject(header, 'malformed', false)
     }
     if (this.aborts.has(client)) {
       // Sent before the client's abort reached us (another connection, or a resend on its way).
@@ -309,7 +316,7 @@ export class GatewayCore {
     const { requeued, ended } = this.ledger.giveBack(worker, cause, this.clock())
     for (const { batch, reason } of ended) {
       if (reason === 'aborted') this.stats.aborted++
-      else this.reject(batch.replyTo, batch.id, batch.client, reason, reason === 'shutting-down')
+      else this.reject(batch, reason, reason === 'shutting-down')
     }
     this.stats.requeued += requeued
     return requeued
@@ -358,9 +365,25 @@ export class GatewayCore {
     this.effects.toWorker(worker, message)
   }
 
-  private reject(replyTo: string, id: string, client: string, reason: RejectReason, retryable: boolean): void {
+  private reject(target: ReplyTarget, reason: RejectReason, retryable: boolean): void {
+    if (!this.replyAllowed(target)) return
+    const { replyTo, id, client, replyKey } = target
     this.stats.rejected[reason]++
     this.effects.emit('batch:rejected', { id, client, reason })
-    this.effects.reject({ replyTo, id, client, reason, retryable })
+    this.effects.reject(replyKey === undefined ? { replyTo, id, client, reason, retryable } : { replyTo, id, client, replyKey, reason, retryable })
+  }
+
+  /**
+   * Whether `target`'s replyTo is inside the policy. One outside is counted as
+   * `not-allowed` and logged, and nothing is ever sent there: answering it
+   * would be the very connection the policy forbids.
+   */
+  private replyAllowed(target: ReplyTarget): boolean {
+    if (this.replyPolicy === undefined || this.replyPolicy.allows(target.replyTo)) return true
+    const { id, client, replyTo } = target
+    this.stats.rejected['not-allowed']++
+    this.logs.refused.warn({ id, client, replyTo }, 'replyTo outside --reply-allow: batch dropped, never connected to nor answered')
+    this.effects.emit('batch:rejected', { id, client, reason: 'not-allowed' })
+    return false
   }
 }

@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto'
 import { setTimeout as delay } from 'node:timers/promises'
 import { errorMessage } from '../errors.js'
 import { warmUpCodec } from '../protocol/warm-up.js'
-import { assertBindable, removeStaleIpcFiles, uniqueIpcEndpoint } from '../transport/endpoint.js'
+import { assertBindable, removeStaleIpcFiles } from '../transport/endpoint.js'
+import type { AllowListReload } from '../security/allow-list.js'
 import { warmUpTransport } from '../transport/warm-up.js'
 import { RateLimitedLog, silentLogger, type Logger } from '../log.js'
 import { monotonicClock } from '../util/clock.js'
@@ -27,10 +28,13 @@ import { forkedWorkers } from './forked-workers.js'
 import { WorkerPort } from './worker-port.js'
 import { warmUpCore } from './warm-up.js'
 import { checkExecutorSpec } from '../executors/load.js'
+import { CurveGuard } from './curve-guard.js'
+import { PrivateIpcDir, removeStaleIpcDirs } from './private-ipc.js'
 export { gatewayDefaults, type GatewayOptions } from './options.js'
 export type { GatewayEvents, GatewayStats, WorkerLossReason } from './events.js'
+export type { AllowListReload } from '../security/allow-list.js'
 
-/** How the worker ports' ipc files begin: `cgw-` and the gateway's 6-hex short id. */
+/** How the worker ports' ipc directories (and, before them, files) begin: `cgw-` and the gateway's 6-hex short id. */
 const WORKER_PORT_PREFIX = /cgw-[0-9a-f]{6}/
 
 /**
@@ -45,7 +49,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private readonly logger: Logger
   private readonly lineLogs: RateLimitedLog[]
   private readonly core: GatewayCore
-  private readonly rejections: Rejections
+  /** Made at start, once the CURVE certificate (if any) is read: its sockets present the gateway's key. */
+  private rejections: Rejections | undefined
+  private readonly guard: CurveGuard | undefined
+  /** The owner-only directory of the default worker port; none when `workersBind` is given. */
+  private readonly ipcDir: PrivateIpcDir | undefined
   private readonly intake: Intake
   private readonly workerPort: WorkerPort
   private readonly statusPort: StatusPort | undefined
@@ -66,7 +74,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     super()
     const o = resolveGatewayOptions(options)
     this.options = o
-    this.workersBind = o.workersBind ?? uniqueIpcEndpoint(`cgw-${this.shortId}`)
+    this.ipcDir = o.workersBind === undefined ? new PrivateIpcDir(`cgw-${this.shortId}`) : undefined
+    this.workersBind = o.workersBind ?? this.ipcDir!.endpoint
     assertBindable(this.workersBind, 'worker port endpoint')
     if (o.statusBind !== undefined) assertBindable(o.statusBind, 'status endpoint')
     this.logger = (o.logger ?? silentLogger()).child({ role: 'gateway' })
@@ -78,17 +87,40 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         this.workerPort.send(to, message).catch((error: unknown) => this.onUnreachable(to, error))
       },
       stopPeer: (identity: Buffer) => this.workerPort.stopPeer(identity),
-      reject: (rejection: Rejection) => this.rejections.send(rejection),
+      reject: (rejection: Rejection) => this.rejections?.send(rejection),
       emit: <K extends keyof GatewayEvents>(event: K, ...args: GatewayEvents[K]) => this.raise(event, ...args),
     }
     this.core = new GatewayCore(o, effects, logs, this.clock)
     this.stats = this.core.stats
-    // Rejections are small, but a flood of them for vanished clients must stay bounded too.
-    // At shutdown every queued batch of a client is rejected at once, so leave room for a full queue.
-    this.rejections = new Rejections({ maxBacklog: o.queueLimit + 10_000, ...o.reply }, this.stats, this.logger)
-    this.intake = new Intake(o.bind, { maxMessageBytes: o.maxMessageBytes, highWaterMark: o.intakeHighWaterMark })
-    this.workerPort = new WorkerPort(this.workersBind, o.maxMessageBytes)
-    if (o.statusBind !== undefined) this.statusPort = new StatusPort(o.statusBind)
+    if (o.curveSecret !== undefined) {
+      const lists = { curveSecret: o.curveSecret, clientsAllow: o.clientsAllow, workersAllow: o.workersAllow, adminsAllow: o.adminsAllow }
+      this.guard = new CurveGuard(lists, this.stats.refused, logs.refused, this.logger)
+    }
+    const guard = this.guard
+    this.intake = new Intake(o.bind, { maxMessageBytes: o.maxMessageBytes, highWaterMark: o.intakeHighWaterMark, context: guard?.context('intake') })
+    this.workerPort = new WorkerPort(this.workersBind, o.maxMessageBytes, guard?.context('workers'))
+    if (o.statusBind !== undefined) this.statusPort = new StatusPort(o.statusBind, guard?.context('status'))
+  }
+
+  /** The gateway's CURVE public key (Z85) once started with `curveSecret`; `undefined` without CURVE. */
+  get curvePublicKey(): string | undefined {
+    return this.guard !== undefined && this.boundEndpoint !== undefined ? this.guard.curve.publicKey : undefined
+  }
+
+  /**
+   * Reads the allow-list directories (`clientsAllow`, `workersAllow`,
+   * `adminsAllow`) again, as run-server does on SIGHUP, and logs each new
+   * count. New handshakes use the new lists; connections already made stay,
+   * since CURVE checks a key once, when its connection is made (restart a
+   * client or worker to cut it off). A directory that fails to read keeps its
+   * old list and the error is logged. Without CURVE there is nothing to read.
+   */
+  async reloadAllowLists(): Promise<AllowListReload[]> {
+    if (this.guard === undefined) {
+      this.logger.info('no allow-lists to re-read: CURVE is off')
+      return []
+    }
+    return this.guard.reload()
   }
 
   /** The intake endpoint as bound (the real port when bound to `:*`); throws before `start()`. */
@@ -127,7 +159,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   /** What `gateway-status` shows: queue depth per client, workers, pool and counters. */
   status(): GatewayStatus {
     const endpoints = { endpoint: this.boundEndpoint ?? this.options.bind, workersEndpoint: this.boundWorkersEndpoint ?? this.workersBind }
-    return { uptimeMs: Math.round(this.clock() - this.startedAt), ...endpoints, ...this.core.snapshot() }
+    return { uptimeMs: Math.round(this.clock() - this.startedAt), ...endpoints, ...this.core.snapshot(), security: this.securityStatus() }
+  }
+
+  private securityStatus(): NonNullable<GatewayStatus['security']> {
+    const replyAllow = this.options.replyAllow === undefined ? {} : { replyAllow: [...this.options.replyAllow] }
+    const publicKey = this.curvePublicKey
+    if (this.guard === undefined || publicKey === undefined) return { curve: this.guard !== undefined, ...replyAllow }
+    return { curve: true, publicKey, allowed: this.guard.sizes(), ...replyAllow }
   }
 
   /**
@@ -169,15 +208,20 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     // A module file or map that is not there fails here, once, rather than in every re-fork.
     if (this.options.maxWorkers > 0 && this.options.executor !== undefined) await checkExecutorSpec(this.options.executor)
     // Gateways killed by SIGKILL leave their worker port's file behind; sweep those up.
-    const stale = await removeStaleIpcFiles(WORKER_PORT_PREFIX)
+    const stale = (await removeStaleIpcFiles(WORKER_PORT_PREFIX)) + (await removeStaleIpcDirs(WORKER_PORT_PREFIX))
     if (stale > 0) this.logger.debug({ removed: stale }, 'socket files of gateways that are gone removed')
     let workersEndpoint: string
     try {
+      await this.secure()
+      await this.ipcDir?.create()
       workersEndpoint = await this.workerPort.bind()
     } catch (error) {
+      // Not removeFiles(): an ipc:// path that failed to bind may be another process's.
       this.closeSockets()
+      await this.ipcDir?.remove()
       throw error
     }
+    this.openRejections()
     let endpoint: string
     try {
       endpoint = await this.intake.bind()
@@ -206,8 +250,33 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.intake.serve(this.core, this.logger)
     this.workerPort.serve(this.core, this.logger)
     const endpoints = { endpoint, workersEndpoint }
-    this.logger.info(endpoints, 'gateway listening')
+    this.logger.info({ ...endpoints, curve: this.guard !== undefined }, 'gateway listening')
     this.raise('listening', endpoints)
+  }
+
+  /**
+   * With CURVE: reads the certificate and allow-lists, binds each port's ZAP
+   * handler, and makes each port a CURVE server, all before anything binds.
+   */
+  private async secure(): Promise<void> {
+    const guard = this.guard
+    if (guard === undefined) return
+    await guard.start()
+    this.intake.secure((socket) => guard.secure('intake', socket))
+    this.workerPort.secure((socket) => guard.secure('workers', socket))
+    this.statusPort?.secure((socket) => guard.secure('status', socket))
+    this.logger.info({ publicKey: guard.curve.publicKey, allowed: guard.sizes() }, 'CURVE on: intake, worker port and status port take only allow-listed keys')
+    if (this.options.replyAllow === undefined) {
+      this.logger.warn('CURVE is on but no --reply-allow is set: workers and the gateway will connect to any replyTo an allowed client names')
+    }
+  }
+
+  private openRejections(): void {
+    const o = this.options
+    const curve = this.guard === undefined ? {} : { curve: this.guard.curve }
+    // Rejections are small, but a flood of them for vanished clients must stay bounded too.
+    // At shutdown every queued batch of a client is rejected at once, so leave room for a full queue.
+    this.rejections = new Rejections({ maxBacklog: o.queueLimit + 10_000, ...curve, ...o.reply }, this.stats, this.logger)
   }
 
   private raise<K extends keyof GatewayEvents>(event: K, ...args: GatewayEvents[K]): void {
@@ -239,7 +308,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.closeSockets()
     await this.removeFiles()
     // Rejections get a second to leave, unless a second signal asked for an exit now.
-    await this.rejections.close(this.forced ? 0 : 1000)
+    await this.rejections?.close(this.forced ? 0 : 1000)
     for (const log of this.lineLogs) log.flush()
     this.logger.info({ stats: this.stats }, 'gateway closed')
     this.raise('closed')
@@ -249,10 +318,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.statusPort?.close()
     this.intake.close()
     this.workerPort.close()
+    // After the sockets: a CURVE socket must never be open without its ZAP handler.
+    this.guard?.close()
   }
 
   private async removeFiles(): Promise<void> {
     await Promise.all([this.workerPort.removeFile(), this.statusPort?.removeFile()])
+    await this.ipcDir?.remove()
   }
 
   /** Resolves when every forked worker has exited and every remote worker said bye, or after `ms`. */

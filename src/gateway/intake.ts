@@ -4,14 +4,15 @@
  * stops reading while the core is full, so ZeroMQ's high-water marks push
  * back on the clients instead of memory growing here.
  */
-import { Pull } from 'zeromq'
+import { Pull, type Context, type Socket } from 'zeromq'
 import { ConfigError, errorMessage } from '../errors.js'
 import type { Logger } from '../log.js'
 import { validateIntakeHeader } from '../protocol/validate.js'
+import { isZ85Key } from '../security/z85.js'
 import { receiveLoop } from '../transport/receive-loop.js'
 import { ExternalMemoryBudget } from '../util/external-memory.js'
 import { background } from '../util/background.js'
-import type { IntakeMessage } from './ports.js'
+import type { IntakeMessage, ReplyTarget } from './ports.js'
 
 /** What the intake feeds. */
 export interface IntakeSink {
@@ -26,18 +27,28 @@ export function decodeIntake(frames: readonly Buffer[]): IntakeMessage {
   if (!validated.ok) {
     const { reason, replyTo } = validated
     if (replyTo === undefined) return { type: 'malformed', reason }
-    return { type: 'malformed', reason, answer: { replyTo, id: validated.id ?? '-', client: validated.client ?? '-' } }
+    // A failed validation that could read a replyKey lets the answer go over CURVE too.
+    const replyKey = 'replyKey' in validated ? validated.replyKey : undefined
+    return { type: 'malformed', reason, answer: target(replyTo, validated.id ?? '-', validated.client ?? '-', replyKey) }
   }
   const header = validated.header
   if (header.type === 'abort') {
     if (frames.length !== 1) return { type: 'malformed', reason: 'abort must have no body frame' }
     return { type: 'abort', client: header.client }
   }
+  const replyKey: unknown = header.replyKey
+  if (replyKey !== undefined && !isZ85Key(replyKey)) {
+    // Forwarded to workers as it is, so it must be a key: a worker would otherwise connect in plaintext, or fail.
+    return { type: 'malformed', reason: 'header "replyKey" must be a 40-character Z85 key', answer: target(header.replyTo, header.id, header.client) }
+  }
   if (frames.length !== 2) {
-    const answer = { replyTo: header.replyTo, id: header.id, client: header.client }
-    return { type: 'malformed', reason: `task must have 2 frames, got ${frames.length}`, answer }
+    return { type: 'malformed', reason: `task must have 2 frames, got ${frames.length}`, answer: target(header.replyTo, header.id, header.client, replyKey) }
   }
   return { type: 'task', header, body: frames[1]! }
+}
+
+function target(replyTo: string, id: string, client: string, replyKey?: unknown): ReplyTarget {
+  return isZ85Key(replyKey) ? { replyTo, id, client, replyKey } : { replyTo, id, client }
 }
 
 export class Intake {
@@ -45,9 +56,15 @@ export class Intake {
 
   constructor(
     private readonly endpoint: string,
-    options: { readonly maxMessageBytes: number; readonly highWaterMark: number },
+    options: { readonly maxMessageBytes: number; readonly highWaterMark: number; readonly context?: Context },
   ) {
-    this.socket = new Pull({ linger: 0, maxMessageSize: options.maxMessageBytes, receiveHighWaterMark: options.highWaterMark })
+    const context = options.context === undefined ? {} : { context: options.context }
+    this.socket = new Pull({ ...context, linger: 0, maxMessageSize: options.maxMessageBytes, receiveHighWaterMark: options.highWaterMark })
+  }
+
+  /** Lets `apply` make the socket a CURVE server before it binds (see CurveGuard.secure). */
+  secure(apply: (socket: Socket) => void): void {
+    apply(this.socket)
   }
 
   /** Binds; returns the endpoint as bound (the real port when bound to `:*`). */

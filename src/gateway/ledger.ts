@@ -149,7 +149,7 @@ export class Ledger {
    * within `maxAttempts`.
    */
   admit(header: TaskHeader, body: Buffer, commands: number): Admission {
-    const { id, client, replyTo, attempt } = header
+    const { id, client, replyTo, replyKey, attempt } = header
     const inside = this.inside.get(client, id)
     if (inside !== undefined) {
       if (inside.queued || inside.secondRun || inside.holders >= this.options.maxAttempts) return 'duplicate'
@@ -157,7 +157,8 @@ export class Ledger {
       this.secondRuns.add(inside)
       return 'speculative'
     }
-    const batch: QueuedBatch = { id, client, replyTo, attempt, runs: 0, body, commands, queued: false, secondRun: false, holders: 0 }
+    // replyKey is always set (undefined without CURVE): one object shape for every batch.
+    const batch: QueuedBatch = { id, client, replyTo, replyKey, attempt, runs: 0, body, commands, queued: false, secondRun: false, holders: 0 }
     this.inside.set(client, id, batch)
     this.queue.push(batch)
     return 'queued'

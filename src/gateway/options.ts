@@ -5,7 +5,8 @@
  */
 import type { ReplySocketsOptions } from '../transport/reply-sockets.js'
 import type { Logger } from '../log.js'
-import { ConfigError } from '../errors.js'
+import { ConfigError, errorMessage } from '../errors.js'
+import { createReplyPolicy } from '../security/reply-policy.js'
 import { checksSpec, deviceMapSpec } from '../executors/spec.js'
 import type { ExecutorSpec } from '../executors/types.js'
 import { gatewaySchema } from '../options/gateway.js'
@@ -140,6 +141,47 @@ export interface GatewayOptions {
    * @default 16 MiB
    */
   readonly maxMessageBytes?: number
+  /**
+   * The gateway's CURVE certificate, a `NAME.key_secret` file (gateway-keygen
+   * or pyzmq's `zmq.auth.create_certificates` write them). It turns CURVE on:
+   * the intake, the worker port (ipc:// and tcp://) and the status port become
+   * CURVE servers on this key, each checking connecting keys against its
+   * allow-list, and `rejected` answers go over CURVE to a task's `replyKey`.
+   * Forked workers get this path (never the key) and present the same key pair.
+   * Requires `clientsAllow`; `statusBind` then requires `adminsAllow`, and
+   * `workersBind` requires `workersAllow`.
+   * @default none: plaintext
+   */
+  readonly curveSecret?: string
+  /**
+   * Directory of public certificates (`*.key`) whose keys may submit to the
+   * intake. Re-read by {@link Gateway.reloadAllowLists} (run-server: SIGHUP).
+   * An empty directory admits no client. Requires `curveSecret`.
+   * @default none
+   */
+  readonly clientsAllow?: string
+  /**
+   * Directory of public certificates whose keys may join the worker port. The
+   * gateway's own key is always allowed (its forked workers present it).
+   * Requires `curveSecret`.
+   * @default only the gateway's own key
+   */
+  readonly workersAllow?: string
+  /**
+   * Directory of public certificates whose keys may ask the status port.
+   * Requires `curveSecret`.
+   * @default none
+   */
+  readonly adminsAllow?: string
+  /**
+   * The replyTo policy: CIDR blocks (`10.0.0.0/8`), single addresses, host-name
+   * globs (`*.dc1.example`) and the word `ipc` (every ipc:// endpoint). A task
+   * whose `replyTo` is outside is never dispatched, never connected to and
+   * never answered: it counts as `rejected['not-allowed']`. Host names are
+   * matched as written, never resolved.
+   * @default every replyTo (a warning is logged at start when CURVE is on)
+   */
+  readonly replyAllow?: readonly string[]
   /** Options of the socket cache used to send `rejected` to clients. */
   readonly reply?: ReplySocketsOptions
   /** Where to log. @default silent */
@@ -178,6 +220,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   if (o.executor !== undefined && o.checksFile !== undefined) {
     throw new ConfigError('ERR_INVALID_OPTION', 'give executor or checksFile, not both: checksFile is shorthand for the checks executor')
   }
+  checkSecurity(o)
   const shorthand = o.checksFile !== undefined ? checksSpec(o.checksFile, o.mapFile) : o.mapFile === undefined ? undefined : deviceMapSpec(o.mapFile)
   const executor = o.executor ?? shorthand
   if (o.maxWorkers > 0 && executor === undefined) {
@@ -185,4 +228,41 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   }
   const { mapFile: _shorthand, checksFile: _checks, ...rest } = o
   return executor === undefined ? rest : { ...rest, executor }
+}
+
+const ALLOW_LISTS = [
+  ['clientsAllow', '--clients-allow'],
+  ['workersAllow', '--workers-allow'],
+  ['adminsAllow', '--admins-allow'],
+] as const
+
+/**
+ * CURVE is all or nothing, and never half open: an allow-list needs CURVE (no
+ * key is checked without it), and with CURVE every port that others may reach
+ * needs its list, so a forgotten flag fails at start instead of letting any
+ * key in. An empty directory is the way to admit no one on purpose.
+ */
+function checkSecurity(o: GatewayOptions): void {
+  if (o.curveSecret === undefined) {
+    for (const [key, flag] of ALLOW_LISTS) {
+      if (o[key] !== undefined) {
+        throw new ConfigError('ERR_INVALID_OPTION', `${key} (${flag}) needs curveSecret (--curve-secret FILE): an allow-list names the CURVE keys that may connect, and without CURVE no key is checked`)
+      }
+    }
+  } else {
+    const needs = (key: string, flag: string, why: string): ConfigError =>
+      new ConfigError('ERR_INVALID_OPTION', `curveSecret (--curve-secret) ${why} needs ${key} (${flag} DIR), a directory of the public certificates allowed to connect (an empty one admits no one)`)
+    if (o.clientsAllow === undefined) throw needs('clientsAllow', '--clients-allow', 'on the intake')
+    if (o.statusBind !== undefined && o.adminsAllow === undefined) throw needs('adminsAllow', '--admins-allow', 'with a status port (statusBind, --status)')
+    if (o.workersBind !== undefined && o.workersAllow === undefined) {
+      throw needs('workersAllow', '--workers-allow', "with a worker port for remote workers (workersBind, --workers-bind; forked workers present the gateway's own key, always allowed)")
+    }
+  }
+  if (o.replyAllow !== undefined) {
+    try {
+      createReplyPolicy(o.replyAllow)
+    } catch (error) {
+      throw new ConfigError('ERR_INVALID_OPTION', `replyAllow (--reply-allow): ${errorMessage(error)}`, { cause: error })
+    }
+  }
 }

@@ -13,7 +13,16 @@ import type { WorkerSession } from './worker-session.js'
 export type IntakeMessage =
   | { readonly type: 'task'; readonly header: TaskHeader; readonly body: Buffer }
   | { readonly type: 'abort'; readonly client: string }
-  | { readonly type: 'malformed'; readonly reason: string; readonly answer?: { readonly replyTo: string; readonly id: string; readonly client: string } }
+  | { readonly type: 'malformed'; readonly reason: string; readonly answer?: ReplyTarget }
+
+/** Where a `rejected` goes: a batch's `replyTo`, over CURVE to its `replyKey` when it has one. */
+export interface ReplyTarget {
+  readonly replyTo: string
+  readonly id: string
+  readonly client: string
+  /** The client's CURVE public key (Z85), as the task carried it. */
+  readonly replyKey?: string
+}
 
 /** A message for a connected worker; the worker port encodes it. */
 export type ToWorker =
@@ -23,10 +32,7 @@ export type ToWorker =
   | { readonly type: 'stop' }
 
 /** A `rejected` for a client. */
-export interface Rejection {
-  readonly replyTo: string
-  readonly id: string
-  readonly client: string
+export interface Rejection extends ReplyTarget {
   readonly reason: RejectReason
   readonly retryable: boolean
 }
@@ -61,6 +67,7 @@ export interface GatewayLogs {
   readonly logger: Logger
   readonly malformed: LineLog
   readonly worker: LineLog
+  /** Workers refused, connections refused by CURVE, tasks whose replyTo is outside the policy. */
   readonly refused: LineLog
   readonly abort: LineLog
 }

@@ -4,7 +4,7 @@
  * one that failed to bind may be another gateway's.
  */
 import { rm } from 'node:fs/promises'
-import { Reply } from 'zeromq'
+import { Reply, type Context, type Socket } from 'zeromq'
 import { ConfigError, errorMessage } from '../errors.js'
 import type { Logger } from '../log.js'
 import { assertBindable, ipcPath } from '../transport/endpoint.js'
@@ -12,11 +12,20 @@ import { background } from '../util/background.js'
 import { serveStatus, type GatewayStatus } from './status.js'
 
 export class StatusPort {
-  private readonly socket = new Reply({ linger: 0, maxMessageSize: 1024 })
+  private readonly socket: Reply
   private bound = false
 
-  constructor(private readonly endpoint: string) {
+  constructor(
+    private readonly endpoint: string,
+    context?: Context,
+  ) {
     assertBindable(endpoint, 'status endpoint')
+    this.socket = new Reply({ ...(context === undefined ? {} : { context }), linger: 0, maxMessageSize: 1024 })
+  }
+
+  /** Lets `apply` make the socket a CURVE server before it binds (see CurveGuard.secure). */
+  secure(apply: (socket: Socket) => void): void {
+    apply(this.socket)
   }
 
   async bind(): Promise<void> {

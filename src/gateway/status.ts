@@ -8,6 +8,7 @@ import { Reply, Request } from 'zeromq'
 import { decodeUntrusted, encode } from '../protocol/codec.js'
 import { StatusError, errorMessage } from '../errors.js'
 import type { Logger } from '../log.js'
+import type { CurveClientSocketOptions } from '../security/curve.js'
 import { terminalSafe, terminalSafeValue } from '../util/terminal-text.js'
 import { applySchema } from '../options/resolve.js'
 import { statusSchema } from '../options/status.js'
@@ -61,6 +62,18 @@ export interface GatewayStatus {
     readonly workersSpawned: number
     readonly workersLost: number
     readonly workersRefused: number
+    /** Connections refused by CURVE per port (absent from gateways before CURVE). */
+    readonly refused?: { readonly intake: number; readonly workers: number; readonly status: number }
+  }
+  /** CURVE and the replyTo policy (absent from gateways before CURVE). */
+  readonly security?: {
+    readonly curve: boolean
+    /** The gateway's CURVE public key (Z85), what clients, workers and operators need as its server key. */
+    readonly publicKey?: string
+    /** Keys allowed per port; the worker port's leaves out the gateway's own key. */
+    readonly allowed?: { readonly clients: number; readonly workers: number; readonly admins: number }
+    /** The `--reply-allow` entries; absent: every replyTo. */
+    readonly replyAllow?: readonly string[]
   }
 }
 
@@ -110,13 +123,17 @@ export interface StatusRequestOptions {
  * timeout alone, in milliseconds). Rejects with {@link StatusError} naming the
  * endpoint when nothing answers within the timeout (over CURVE, also when the
  * gateway refuses our key), and with a `ConfigError` when an option or a
- * certificate file is wrong.
+ * certificate file is wrong. `curve` takes keys already in memory instead of
+ * certificate files: `curveClientOptions(identity, gatewayPublicKey)`.
+ *
+ * @example
+ * await requestStatus('tcp://10.0.0.5:5560', { curveSecret: 'admin.key_secret', serverKey: 'gateway.key' })
  */
-export async function requestStatus(endpoint: string, options: number | StatusRequestOptions = {}): Promise<GatewayStatus> {
+export async function requestStatus(endpoint: string, options: number | StatusRequestOptions = {}, curveOptions?: CurveClientSocketOptions): Promise<GatewayStatus> {
   const o = applySchema(statusSchema, typeof options === 'number' ? { timeoutMs: options } : options)
   const timeoutMs = o.timeoutMs
-  const keys = readPeerKeys(o)
-  const curve = keys === undefined ? {} : curveClientOptions(keys.identity, keys.serverKeys[0]!)
+  const keys = curveOptions === undefined ? readPeerKeys(o) : undefined
+  const curve = curveOptions ?? (keys === undefined ? {} : curveClientOptions(keys.identity, keys.serverKeys[0]!))
   const socket = new Request({ linger: 0, sendTimeout: timeoutMs, receiveTimeout: timeoutMs, ...curve })
   try {
     // A key the gateway's ZAP handler refuses ends the wait at once, with a reason worth printing.
@@ -214,5 +231,20 @@ export function formatStatus(s: GatewayStatus): string {
     `counters  received ${count(c.received)} · dispatched ${count(c.dispatched)} · done ${count(c.completed)} · requeued ${count(c.requeued)} · duplicates ${count(c.duplicates)} · second runs ${count(c.speculative)} · aborted ${count(c.aborted)} · malformed ${count(c.malformed)}`,
     `          rejected ${rejected.length === 0 ? 0 : rejected.map(([reason, n]) => `${count(n)} ${text(reason)}`).join(' · ')} (${count(c.undelivered)} undelivered) · workers forked ${count(c.workersSpawned)}, lost ${count(c.workersLost)}, refused ${count(c.workersRefused)}`,
   )
+  const security = formatSecurity(s.security, c.refused)
+  if (security !== undefined) lines.push(security)
   return lines.join('\n')
+}
+
+/** The `security` line, for a gateway with CURVE or a replyTo policy. */
+function formatSecurity(security: GatewayStatus['security'], refused: GatewayStatus['counters']['refused']): string | undefined {
+  if (security === undefined || typeof security !== 'object' || security === null) return undefined
+  const policy = Array.isArray(security.replyAllow) ? security.replyAllow : undefined
+  if (security.curve !== true && policy === undefined) return undefined
+  const parts = [security.curve === true ? 'CURVE on' : 'CURVE off']
+  const allowed = security.allowed
+  if (allowed !== undefined) parts.push(`allowed ${count(allowed.clients)} clients, ${count(allowed.workers)} workers, ${count(allowed.admins)} admins`)
+  if (refused !== undefined) parts.push(`refused intake ${count(refused.intake)}, workers ${count(refused.workers)}, status ${count(refused.status)}`)
+  parts.push(`reply-allow ${policy === undefined ? 'any' : policy.map(text).join(',')}`)
+  return `security  ${parts.join(' · ')}`
 }

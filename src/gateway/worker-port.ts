@@ -5,16 +5,18 @@
  * sender that never blocks the other workers on a stuck one.
  */
 import { rm } from 'node:fs/promises'
-import { Router } from 'zeromq'
+import { Router, type Context, type Socket } from 'zeromq'
 import { ConfigError, errorMessage } from '../errors.js'
 import type { Logger } from '../log.js'
+import { encode } from '../protocol/codec.js'
 import { HEARTBEAT_FRAME, STOP_FRAME, cancelFrame, taskFrame } from '../protocol/frames.js'
-import type { WorkerToGatewayHeader } from '../protocol/types.js'
+import type { TaskHeader, WorkerToGatewayHeader } from '../protocol/types.js'
 import { validateWorkerHeader } from '../protocol/validate.js'
 import { ipcPath } from '../transport/endpoint.js'
 import { receiveLoop } from '../transport/receive-loop.js'
 import { Sender } from '../transport/sender.js'
 import { background } from '../util/background.js'
+import type { QueuedBatch } from './ledger.js'
 import type { ToWorker } from './ports.js'
 import type { WorkerSession } from './worker-session.js'
 
@@ -31,7 +33,13 @@ export function framesFor(message: ToWorker): Buffer[] {
   if (message.type === 'stop') return [STOP_FRAME]
   if (message.type === 'cancel') return [cancelFrame(message.client)]
   const batch = message.batch
-  return [taskFrame(batch.id, batch.client, batch.replyTo, batch.attempt), batch.body]
+  return [batch.replyKey === undefined ? taskFrame(batch.id, batch.client, batch.replyTo, batch.attempt) : curveTaskFrame(batch), batch.body]
+}
+
+/** A task header with the client's `replyKey`, as it came (protocol.md: the worker replies over CURVE with it). */
+function curveTaskFrame(batch: QueuedBatch): Buffer {
+  const header: TaskHeader = { v: 1, type: 'task', id: batch.id, client: batch.client, replyTo: batch.replyTo, attempt: batch.attempt, replyKey: batch.replyKey }
+  return encode(header)
 }
 
 export class WorkerPort {
@@ -41,12 +49,18 @@ export class WorkerPort {
   constructor(
     private readonly endpoint: string,
     maxMessageBytes: number,
+    context?: Context,
   ) {
     // No handover: a second connection claiming a connected routing id is refused by ZeroMQ
     // instead of taking over the first one's tasks.
-    this.router = new Router({ linger: 0, maxMessageSize: maxMessageBytes, mandatory: true, handover: false })
+    this.router = new Router({ ...(context === undefined ? {} : { context }), linger: 0, maxMessageSize: maxMessageBytes, mandatory: true, handover: false })
     // A ROUTER send that cannot go out at once means that worker is stuck; never block the others on it.
     this.sender = new Sender(this.router, endpoint, { retries: 0, retryDelayMs: 0, failFast: false })
+  }
+
+  /** Lets `apply` make the socket a CURVE server before it binds (see CurveGuard.secure). */
+  secure(apply: (socket: Socket) => void): void {
+    apply(this.router)
   }
 
   /** Binds; returns the endpoint as bound (the real port when bound to `:*`). */

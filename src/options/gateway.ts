@@ -5,11 +5,34 @@
 import { availableParallelism } from 'node:os'
 import type { ExecutorSpec } from '../executors/types.js'
 import { Limits } from '../protocol/limits.js'
-import { endpoint, integer, libraryValue, logLevel } from './kinds.js'
-import { Group, configFlag, executorFlags, logLevelFlag, loggerOption, replyOption, workerSettings } from './shared.js'
+import { splitReplyAllow } from '../security/reply-policy.js'
+import { INVALID, endpoint, integer, libraryValue, logLevel, text, type Kind } from './kinds.js'
+import { Group, configFlag, curveSecretFlag, executorFlags, logLevelFlag, loggerOption, replyOption, workerSettings } from './shared.js'
 import { defineSchema } from './types.js'
 
 const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null
+
+/**
+ * `--reply-allow`: entries after one flag, split on commas (`10.0.0.0/8,ipc`),
+ * or an array in a config file or a library call. Each entry is checked by
+ * resolveGatewayOptions, whose message names the entry and what is wrong with it.
+ */
+function replyAllowList(): Kind<readonly string[]> {
+  const ok = (list: readonly unknown[]): boolean => list.length > 0 && list.every((entry) => typeof entry === 'string' && entry.length > 0 && !/[\s,]/.test(entry))
+  const read = (list: readonly unknown[]): readonly string[] | typeof INVALID => (ok(list) ? (list as readonly string[]) : INVALID)
+  return {
+    name: 'list',
+    placeholder: '<list>',
+    expected: 'a comma-separated list of CIDR blocks, addresses, host-name globs and the word ipc',
+    fromText: (s) => read(splitReplyAllow(s)),
+    fromValue: (value) => (typeof value === 'string' ? read(splitReplyAllow(value)) : Array.isArray(value) ? read(value) : INVALID),
+  }
+}
+
+/** An allow-list directory of the gateway: `*.key` public certificates (gateway-keygen or pyzmq's). */
+function allowList(who: string, port: string, defaultText: string) {
+  return { flag: `${who}-allow`, kind: text('<dir>'), defaultText, help: `directory of the ${port}'s allowed CURVE keys (*.key certificates); needs --curve-secret`, group: Group.security } as const
+}
 
 export const gatewaySchema = defineSchema({
   bind: {
@@ -138,6 +161,22 @@ export const gatewaySchema = defineSchema({
     default: 32,
     help: 'messages ZeroMQ buffers per client connection on the intake (ZMQ_RCVHWM)',
     group: Group.limits,
+  },
+  curveSecret: {
+    ...curveSecretFlag.curveSecret,
+    help: "the gateway's CURVE certificate (NAME.key_secret, as gateway-keygen or pyzmq write it): intake, worker port and status port become CURVE servers",
+    // Its path, never the key: forked workers present the gateway's key pair.
+    forked: true,
+  },
+  clientsAllow: allowList('clients', 'intake', 'none: required with --curve-secret'),
+  workersAllow: allowList('workers', 'worker port', "only the gateway's own key (its forked workers); required with --workers-bind"),
+  adminsAllow: allowList('admins', 'status port', 'none: required with --curve-secret and --status'),
+  replyAllow: {
+    flag: 'reply-allow',
+    kind: replyAllowList(),
+    defaultText: 'any replyTo (with a warning when CURVE is on)',
+    help: 'replyTo endpoints a task may name, e.g. 10.0.0.0/8,*.dc1.example,ipc (CIDR blocks, addresses, host-name globs, ipc); a task outside is dropped unanswered (not-allowed)',
+    group: Group.security,
   },
   reply: replyOption('options of the socket cache used to send rejected to clients'),
   logger: loggerOption,
