@@ -48,6 +48,8 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel, bindings: { role: 'worker' } })
 
+  // Declared before the handlers that read it: checkParent() below may call leave() at once.
+  let worker: Worker | undefined
   let finished = false
   const leave = (why: string): void => {
     if (finished) return
@@ -75,7 +77,6 @@ async function main(): Promise<void> {
     if (worker !== undefined) background(worker.stop(), logger, 'stop')
   })
 
-  let worker: Worker | undefined
   let executor: Executor
   try {
     executor = await loadExecutor(config.executor, { workerId: config.id, logger, commandTimeoutMs: config.commandTimeoutMs })
