@@ -21,9 +21,47 @@ import type { Logger } from '../log.js'
  * }
  */
 export interface Executor {
-  (address: string, command: string, signal: AbortSignal): Promise<unknown>
+  (address: string, command: string, signal: AbortSignal, control?: CommandControl): Promise<unknown>
   /** Called once when the worker closes, after its last command ended. */
   close?(): void | Promise<void>
+  /**
+   * Set to `true` by an executor that may give its command's worker slot
+   * back while the command waits on a limit of its own: every command then
+   * gets a {@link CommandControl} as the 4th argument. Without it, none does
+   * (that object costs an allocation per command).
+   */
+  usesSlots?: boolean
+}
+
+/**
+ * A command's hold on its worker slot (one of `--concurrency`), given to an
+ * executor that sets {@link Executor.usesSlots}. An executor that never calls
+ * these behaves exactly as one that sets no flag.
+ *
+ * A command that must wait on something of the executor's own (a per-address
+ * queue) calls {@link yieldSlot} before it waits, so that other commands,
+ * other clients' first, run in its slot meanwhile; once it may go on, it
+ * awaits {@link resume} and only then does its work. Between the two it holds
+ * no slot, and its time limit, its client's cancel and a forced stop still
+ * apply: each settles the command as usual, at once. Call both as methods
+ * of the object (`control.yieldSlot()`), not detached.
+ */
+export interface CommandControl {
+  /**
+   * Gives the command's slot back now (the next waiting command starts in
+   * it). A no-op when the slot is already given back or the command has its
+   * outcome.
+   */
+  yieldSlot(): void
+  /**
+   * Waits for a slot again, queued under the command's client in the same
+   * fair order as every command still to start (round-robin over clients,
+   * then batches), and resolves once the command holds one; it keeps it until
+   * it ends. Resolves at once when the slot was not given back. Rejects when
+   * the command can no longer use it: it has its outcome already (time limit,
+   * cancel) or the worker is stopped by force. Then do not run the work.
+   */
+  resume(): Promise<void>
 }
 
 /** What a worker tells the executor module it loads. */

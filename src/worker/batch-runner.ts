@@ -14,6 +14,10 @@
  * The batches of one client share a {@link ClientScope}: the signal its
  * commands get and the set of its batches held, so the gateway's `cancel`
  * finds them without a scan and without a listener per command.
+ *
+ * An executor that sets `usesSlots` gets a {@link SlotControl} per command:
+ * a command waiting on the executor's own limits gives its slot back, and
+ * queues for one again, under its client, when it may go on (slot-control.ts).
  */
 import { setMaxListeners } from 'node:events'
 import { decodeTrusted } from '../protocol/codec.js'
@@ -22,6 +26,7 @@ import { scanCommandPairs } from '../protocol/msgpack-scan.js'
 import { ResultCode, type CommandOutcome, type CommandPair, type TaskHeader } from '../protocol/types.js'
 import type { Executor } from '../executors/types.js'
 import { DETACHED, FairSlots, type FairBatch } from './fair-slots.js'
+import { SlotControl, type SlotHost } from './slot-control.js'
 
 /** Timers as the runner asks for them; the adapter passes the real ones, tests a fake. */
 export interface TimerPort {
@@ -48,6 +53,8 @@ class ClientScope {
   readonly batches = new Set<HeldBatch>()
   /** Controllers of its commands running under a time limit. */
   readonly timed = new Set<AbortController>()
+  /** Its commands that gave their first slot back and have no outcome yet (executors with `usesSlots`). */
+  readonly away = new Set<SlotControl>()
 
   constructor(readonly client: string) {
     this.signal = this.controller.signal
@@ -113,6 +120,9 @@ function failure(error: unknown): CommandOutcome {
 export class BatchRunner {
   private readonly slots: FairSlots<string | symbol>
   private readonly executor: Executor
+  /** The executor's `usesSlots`: each of its commands gets a {@link SlotControl}. */
+  private readonly usesSlots: boolean
+  private readonly host: SlotHost
   private readonly timeoutMs: number
   private readonly maxBatch: number
   private readonly timers: TimerPort
@@ -127,6 +137,8 @@ export class BatchRunner {
   constructor(options: BatchRunnerOptions) {
     this.slots = new FairSlots(options.concurrency)
     this.executor = options.executor
+    this.usesSlots = options.executor.usesSlots === true
+    this.host = { slots: this.slots, stopped: this.abortAll.signal }
     this.timeoutMs = options.commandTimeoutMs
     this.maxBatch = options.maxBatch
     this.timers = options.timers ?? systemTimers
@@ -198,6 +210,9 @@ export class BatchRunner {
       unsettled += batch.remaining
     }
     const reason = new Error("command cancelled by its client's abort")
+    // Commands that gave their slot back and wait for none have no slot to hand back.
+    let slotless = 0
+    for (const control of scope.away) slotless += control.cancel(reason)
     scope.controller.abort(reason)
     for (const controller of scope.timed) controller.abort(reason)
     for (const batch of scope.batches) {
@@ -209,7 +224,7 @@ export class BatchRunner {
     scope.batches.clear()
     this.commandsSettled(unsettled)
     // The commands that were running resolve DETACHED when their executor ends (settle's guard).
-    this.slots.detach(unsettled - waiting)
+    this.slots.detach(unsettled - waiting - slotless)
     for (const batch of batches) this.onSettled(batch)
   }
 
@@ -223,6 +238,7 @@ export class BatchRunner {
     for (const scope of this.scopes.values()) {
       scope.controller.abort(reason)
       for (const controller of scope.timed) controller.abort(reason)
+      for (const control of scope.away) control.stop(reason)
     }
   }
 
@@ -254,6 +270,7 @@ export class BatchRunner {
     }
     const [address, command] = batch.pairs[i]!
     const scope = batch.scope!
+    if (this.usesSlots) return this.runControlled(batch, i, scope, address, command)
     if (this.timeoutMs !== 0) {
       return this.runWithTimeLimit(scope, address, command).then((outcome) => this.settle(batch, i, outcome))
     }
@@ -269,6 +286,32 @@ export class BatchRunner {
       (value) => this.settle(batch, i, [ResultCode.Ok, value]),
       (error: unknown) => this.settle(batch, i, failure(error)),
     )
+  }
+
+  /** {@link runInto} for an executor with `usesSlots`: the command gets a {@link SlotControl}. */
+  private runControlled(batch: HeldBatch, i: number, scope: ClientScope, address: string, command: string): Promise<unknown> {
+    const control = new SlotControl(this.host, scope.client, scope.away)
+    if (this.timeoutMs !== 0) {
+      return this.runWithTimeLimit(scope, address, command, control).then((outcome) => this.settleControlled(batch, i, outcome, control))
+    }
+    let running: Promise<unknown>
+    try {
+      running = Promise.resolve(this.executor(address, command, scope.signal, control))
+    } catch (error) {
+      running = Promise.reject(error)
+    }
+    return running.then(
+      (value) => this.settleControlled(batch, i, [ResultCode.Ok, value], control),
+      (error: unknown) => this.settleControlled(batch, i, failure(error), control),
+    )
+  }
+
+  /** {@link settle}, after which the command's control lets go of its slots; the first slot's end frees nothing once given back. */
+  private settleControlled(batch: HeldBatch, i: number, outcome: CommandOutcome, control: SlotControl): typeof DETACHED | undefined {
+    const gaveBack = control.gaveBack
+    control.finish()
+    const settled = this.settle(batch, i, outcome)
+    return gaveBack ? DETACHED : settled
   }
 
   /**
@@ -299,7 +342,7 @@ export class BatchRunner {
     }
   }
 
-  private async runWithTimeLimit(scope: ClientScope, address: string, command: string): Promise<CommandOutcome> {
+  private async runWithTimeLimit(scope: ClientScope, address: string, command: string, control?: SlotControl): Promise<CommandOutcome> {
     const timeoutMs = this.timeoutMs
     // A controller per command (not AbortSignal.any over the scope's: each `any`
     // adds a listener to the shared signal, and adding listeners to one signal is O(n)).
@@ -309,7 +352,9 @@ export class BatchRunner {
     try {
       // The command first, then its time limit: a command whose wait equals the limit
       // then always finishes (timers of equal length fire in the order they were set).
-      const running = Promise.resolve(this.executor(address, command, controller.signal))
+      const running = Promise.resolve(
+        control === undefined ? this.executor(address, command, controller.signal) : this.executor(address, command, controller.signal, control),
+      )
       const timedOut = new Promise<never>((_, reject) => {
         timer = this.timers.setTimeout(() => {
           // Settle the race first: aborting makes the executor reject at once, which

@@ -25,7 +25,9 @@
  * A client's `cancel` takes its waiting commands out ({@link FairSlots.drop})
  * and hands back the slots of its running ones at once
  * ({@link FairSlots.detach}), so an executor that ignores its signal holds no
- * slot after the cancel, as after a time limit.
+ * slot after the cancel, as after a time limit. {@link FairSlots.withdraw}
+ * takes one waiting batch out (a command resuming after it gave its slot
+ * back, whose time limit passed meanwhile).
  *
  * It owns no sockets and no clock; the worker feeds it and its tests drive it by hand.
  */
@@ -47,8 +49,13 @@ export interface FairBatch {
   startCommand(index: number): PromiseLike<unknown>
 }
 
+/** A batch in the queue, as {@link FairSlots.enqueue} returns it: for {@link FairSlots.withdraw}. */
+export interface QueuedBatch {
+  readonly batch: FairBatch
+}
+
 /** A batch with commands still to start, in its client's ring. */
-class BatchNode {
+class BatchNode implements QueuedBatch {
   /** Index of the next command to start. */
   next = 0
   prev: BatchNode = this
@@ -75,6 +82,8 @@ class ClientNode<K> {
 export class FairSlots<K = string> {
   private active = 0
   private waiting = 0
+  /** Inside {@link fill}: a nested enqueue or detach leaves the starting to it. */
+  private filling = false
   /** The client whose turn is next; undefined when no command waits. */
   private turn: ClientNode<K> | undefined
   private readonly clients = new Map<K, ClientNode<K>>()
@@ -105,10 +114,11 @@ export class FairSlots<K = string> {
    * Adds `count` commands of `batch`, a batch of `client` (compared as Map
    * keys: by value for strings, by identity for objects). They start at once
    * while slots are free, the rest in the fair order. The same batch object
-   * must not be enqueued again while it has commands waiting.
+   * must not be enqueued again while it has commands waiting. Returns its
+   * place in the queue, for {@link withdraw}.
    */
-  enqueue(client: K, batch: FairBatch, count: number): void {
-    if (!(count > 0)) return
+  enqueue(client: K, batch: FairBatch, count: number): QueuedBatch | undefined {
+    if (!(count > 0)) return undefined
     const node = new BatchNode(batch, count)
     const known = this.clients.get(client)
     if (known !== undefined) {
@@ -121,10 +131,8 @@ export class FairSlots<K = string> {
     }
     this.waiting += count
     // Free slots mean nothing else waited: what is started here is this batch.
-    while (this.active < this.limit && this.turn !== undefined) {
-      this.active++
-      this.startNext()
-    }
+    this.fill()
+    return node
   }
 
   /**
@@ -140,6 +148,8 @@ export class FairSlots<K = string> {
     let batch = node.turn
     do {
       dropped += batch.count - batch.next
+      // Nothing of it is waiting any more: a later withdraw finds nothing to take.
+      batch.next = batch.count
       batch = batch.after
     } while (batch !== node.turn)
     this.clients.delete(client)
@@ -147,6 +157,31 @@ export class FairSlots<K = string> {
     if (this.turn === node) this.turn = after
     this.waiting -= dropped
     return dropped
+  }
+
+  /**
+   * Takes the commands of one batch of `client` that have not started out of
+   * the queue (`queued`, from its {@link enqueue}); none of them will start.
+   * Returns how many there were: 0 when all have started or were dropped.
+   * O(1).
+   */
+  withdraw(client: K, queued: QueuedBatch): number {
+    const node = queued as BatchNode
+    const left = node.count - node.next
+    if (left <= 0) return 0
+    node.next = node.count
+    this.waiting -= left
+    // Not started and not dropped: it is in the ring of this client's node.
+    const owner = this.clients.get(client)!
+    const after = unlink(node)
+    if (after === undefined) {
+      this.clients.delete(client)
+      const nextClient = unlink(owner)
+      if (this.turn === owner) this.turn = nextClient
+    } else if (owner.turn === node) {
+      owner.turn = after
+    }
+    return left
   }
 
   /**
@@ -159,9 +194,25 @@ export class FairSlots<K = string> {
   detach(count: number): void {
     if (!(count > 0)) return
     this.active -= count
-    while (this.active < this.limit && this.turn !== undefined) {
-      this.active++
-      this.startNext()
+    this.fill()
+  }
+
+  /**
+   * Starts waiting commands while slots are free. A command's own code may
+   * enqueue or detach as it starts (a command that gives its slot back at
+   * once): then only the outermost call starts anything, in its loop, so
+   * 100 000 such commands in a row do not nest 100 000 calls deep.
+   */
+  private fill(): void {
+    if (this.filling) return
+    this.filling = true
+    try {
+      while (this.active < this.limit && this.turn !== undefined) {
+        this.active++
+        this.startNext()
+      }
+    } finally {
+      this.filling = false
     }
   }
 

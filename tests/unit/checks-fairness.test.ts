@@ -1,15 +1,14 @@
 /**
  * The worker's fair slots and the checks executor's per-address queues
- * together: a command waiting for its address's turn (`per_target`, `rate`)
- * holds one of the worker's `concurrency` slots while it waits. So one
- * client's commands against one rate-limited address can hold every slot,
- * and another client's commands against other addresses wait behind them,
+ * together. A command waiting for its address's turn (`per_target`, `rate`)
+ * once held one of the worker's `concurrency` slots while it waited: one
+ * client's commands against one rate-limited address could hold every slot,
+ * and another client's commands against other addresses waited behind them,
  * for as long as the rate says (a minute per command at "1/m").
  *
- * KNOWN DEFECT, not fixed (it needs a seam between BatchRunner and the
- * executor: a command waiting on a per-address limit must not hold a slot).
- * `it.fails` records it: when it is fixed this test fails, and `it.fails`
- * becomes `it`.
+ * Fixed by the executor's slot seam (`usesSlots`, CommandControl): a command
+ * that has to wait for its address's turn gives its slot back meanwhile, and
+ * queues for one again in the fair order when its turn comes.
  */
 import { afterEach, expect, it } from 'vitest'
 import { createChecksExecutor } from '../../src/executors/checks/compose.js'
@@ -34,7 +33,7 @@ afterEach(async () => {
 
 const header = (id: string, client: string): TaskHeader => ({ v: 1, type: 'task', id, client, replyTo: 'tcp://127.0.0.1:1', attempt: 1 })
 
-it.fails("one client's commands waiting on a rate-limited address do not hold back another client's commands against other addresses", async () => {
+it("one client's commands waiting on a rate-limited address do not hold back another client's commands against other addresses", async () => {
   executor = createChecksExecutor(parseChecksText(FILE.join('\n'), '/tmp/fairness.toml'), { kinds: { exec: OK, tcp: OK, http: OK } })
   const settled = new Set<string>()
   runner = new BatchRunner({ executor, concurrency: 8, commandTimeoutMs: 0, maxBatch: 10_000, onSettled: (batch) => settled.add(batch.header.id) })
@@ -50,4 +49,13 @@ it.fails("one client's commands waiting on a rate-limited address do not hold ba
   const deadline = Date.now() + 2000
   while (settled.size < 10 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
   expect(settled.size).toBe(10)
+  // A's commands hold no slot while they wait for their address: one ran, 199 wait, none in the worker's queue.
+  expect(runner.running).toBe(0)
+  expect(runner.queued).toBe(0)
+  expect(runner.unsettled).toBe(199)
+  runner.cancel('A')
+  expect(settled.has('a')).toBe(true)
+  expect(runner.unsettled).toBe(0)
+  await new Promise((resolve) => setImmediate(resolve))
+  expect([runner.running, runner.queued]).toEqual([0, 0])
 })

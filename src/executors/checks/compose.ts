@@ -8,7 +8,8 @@
  *    network; for an `http` check the URL's host, after `{address}`
  *    substitution, must be inside `targets` as well.
  * 4. The command waits its turn in its address's queue (`per_target`, `rate`),
- *    one queue per device however its address is spelt.
+ *    one queue per device however its address is spelt; while it waits it
+ *    holds none of the worker's slots (`usesSlots`, limits.ts).
  * 5. The check's kind runs, with `timeout` capped at the worker's
  *    `commandTimeoutMs` when that is set.
  *
@@ -98,7 +99,7 @@ export function createChecksExecutor(config: ChecksConfig, deps: ChecksExecutorD
     }
   }
 
-  const executor: Executor = async (address, command, signal) => {
+  const executor: Executor = async (address, command, signal, control) => {
     if (map !== undefined) {
       const answer = map(address, command, signal)
       if (answer !== undefined) return await answer
@@ -117,8 +118,9 @@ export function createChecksExecutor(config: ChecksConfig, deps: ChecksExecutorD
     }
     const run: CheckRun = { address, signal, timeoutMs: Math.min(check.limits.timeoutMs, cap), command }
     // The queue is the device's, however the client spelt its address.
-    return limiter.run(canonicalAddress(address), check.limits, signal, () => runKind(check, run))
+    return limiter.run(canonicalAddress(address), check.limits, signal, () => runKind(check, run), control)
   }
   executor.close = () => limiter.close()
+  executor.usesSlots = true
   return executor
 }

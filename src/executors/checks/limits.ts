@@ -11,6 +11,13 @@
  * - **Order.** FIFO per queue, so the order in which the worker's fair slots
  *   (round-robin over clients, then batches) hand commands over carries
  *   through to each address.
+ * - **Worker slots.** A command that cannot start at once (its address's
+ *   `per_target` is full or its rate window spent) gives its worker slot back
+ *   while it waits ({@link CommandControl}), so that other commands, other
+ *   clients' against other addresses first, run meanwhile; once its queue
+ *   lets it go, it waits for a worker slot again, in the worker's fair order,
+ *   keeping its place in `per_target` and in the rate window, and only then
+ *   runs. A command that starts at once never touches its control.
  * - **Abort.** A command still waiting whose signal aborts leaves its queue at
  *   once and rejects with the signal's reason; one that runs is the kind's to
  *   end (it gets the same signal), and keeps its place in `per_target` until
@@ -32,6 +39,7 @@
  */
 import PQueue, { type QueueAddOptions } from 'p-queue'
 import { monotonicClock, type Clock } from '../../util/clock.js'
+import type { CommandControl } from '../types.js'
 import type { CheckLimits } from './types.js'
 
 type RunFunction = () => Promise<unknown>
@@ -244,9 +252,12 @@ export class TargetLimiter {
   /**
    * Runs `task` once the limits of `address` allow it, and settles as it
    * does. Rejects with `signal.reason`, without running it, when `signal`
-   * aborts while it waits (or has aborted already).
+   * aborts while it waits (or has aborted already). With `control`, a task
+   * that has to wait gives its worker slot back meanwhile and, once its turn
+   * here comes, runs only after `control.resume()` (see the module comment);
+   * when that rejects, the task does not run and this rejects with its reason.
    */
-  run<T>(address: string, limits: CheckLimits, signal: AbortSignal, task: () => Promise<T>): Promise<T> {
+  run<T>(address: string, limits: CheckLimits, signal: AbortSignal, task: () => Promise<T>, control?: CommandControl): Promise<T> {
     if (this.closed) return Promise.reject(closedError())
     if (signal.aborted) return Promise.reject(signal.reason)
     const lane = this.laneFor(laneKey(address, limits), limits)
@@ -255,6 +266,7 @@ export class TargetLimiter {
       const waiter: Waiter = { lane, id: lane.newId(), ofSignal, reject }
       lane.waiting.set(waiter.id, waiter)
       ofSignal.add(waiter)
+      let yielded = false
       const start = async (): Promise<T> => {
         lane.waiting.delete(waiter.id)
         ofSignal.delete(waiter)
@@ -262,6 +274,7 @@ export class TargetLimiter {
         this.runningTasks++
         lane.lastStart = this.clock()
         try {
+          if (yielded) await control!.resume()
           return await task()
         } finally {
           lane.running--
@@ -271,6 +284,11 @@ export class TargetLimiter {
       }
       // A removed (aborted) entry's promise never settles: nothing holds it any more, and it is collected.
       lane.add(start, waiter.id).then((value) => resolve(value as T), reject)
+      // p-queue starts what it can inside add(): still waiting means the queue holds it back.
+      if (control !== undefined && lane.waiting.has(waiter.id)) {
+        yielded = true
+        control.yieldSlot()
+      }
     })
   }
 
