@@ -22,7 +22,7 @@ export { Worker, workerDefaults, type WorkerOptions, type WorkerEvents, type Wor
 export type { ReplySocketsOptions } from './transport/reply-sockets.js'
 
 // The executor seam and the built-in executor modules: the device map, and real checks.
-export type { Executor, ExecutorContext, CreateExecutor, ExecutorSpec } from './executors/types.js'
+export type { Executor, ExecutorContext, CreateExecutor, ExecutorSpec, CommandControl } from './executors/types.js'
 export { loadExecutor, type LoadExecutorOptions } from './executors/load.js'
 export { DEVICE_MAP_EXECUTOR, deviceMapSpec, CHECKS_EXECUTOR, checksSpec, type ChecksExecutorOptions } from './executors/spec.js'
 // What a check answers (code 0): its value, whose `state` is the Nagios plugin API's 0-3.

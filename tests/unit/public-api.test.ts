@@ -51,6 +51,7 @@ const TYPE_EXPORTS = [
   'ClientEvents',
   'ClientOptions',
   'ClientProgress',
+  'CommandControl',
   'CommandInput',
   'CommandOutcome',
   'CommandRecord',
