@@ -36,11 +36,8 @@ export function decodeIntake(frames: readonly Buffer[]): IntakeMessage {
     if (frames.length !== 1) return { type: 'malformed', reason: 'abort must have no body frame' }
     return { type: 'abort', client: header.client }
   }
-  const replyKey: unknown = header.replyKey
-  if (replyKey !== undefined && !isZ85Key(replyKey)) {
-    // Forwarded to workers as it is, so it must be a key: a worker would otherwise connect in plaintext, or fail.
-    return { type: 'malformed', reason: 'header "replyKey" must be a 40-character Z85 key', answer: target(header.replyTo, header.id, header.client) }
-  }
+  // validateHeader already refused a replyKey that is not a Z85 key (src/protocol/curve-key.ts).
+  const replyKey = header.replyKey
   if (frames.length !== 2) {
     return { type: 'malformed', reason: `task must have 2 frames, got ${frames.length}`, answer: target(header.replyTo, header.id, header.client, replyKey) }
   }
