@@ -11,27 +11,26 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Reply } from 'zeromq'
 import { certificates, curveServer, rawGateway, type TestCertificate } from '../helpers/curve-peers.js'
+import { trackedClis } from '../helpers/cli-session.js'
 import { fixtures, type Fixtures } from '../helpers/data.js'
 import { decodeMessage, enc } from '../helpers/independent-cgp.js'
-import { expectAllGone, startCli, waitFor, type RunningCli } from '../helpers/processes.js'
+import { waitFor } from '../helpers/processes.js'
 
-type Name = Parameters<typeof startCli>[0]
 const NAMES = ['gateway', 'client', 'worker', 'rogue', 'admin'] as const
 
 let files: Fixtures
 let certs: Record<(typeof NAMES)[number], TestCertificate>
-let started: RunningCli[] = []
+const clis = trackedClis('SIGKILL')
+const { start, run } = clis
 let closables: { close(): void }[] = []
 
 beforeEach(async () => {
   files = await fixtures()
   certs = await certificates(files.dir, NAMES)
-  started = []
 })
 
 afterEach(async () => {
-  for (const cli of started) if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL')
-  await expectAllGone(started.map((cli) => cli.pid), 5000)
+  await clis.stopAll()
   for (const closable of closables.splice(0).reverse()) closable.close()
   await files.remove()
 })
@@ -39,18 +38,6 @@ afterEach(async () => {
 function track<T extends { close(): void }>(closable: T): T {
   closables.push(closable)
   return closable
-}
-
-function start(name: Name, args: string[], env: Record<string, string> = {}): RunningCli {
-  const cli = startCli(name, args, { env })
-  started.push(cli)
-  return cli
-}
-
-async function run(name: Name, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const cli = start(name, args, env)
-  const { code } = await cli.exited
-  return { code, stdout: cli.stdout(), stderr: cli.stderr() }
 }
 
 /** Exit 2, nothing on stdout, one line on stderr; returns it. */

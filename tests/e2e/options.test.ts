@@ -11,44 +11,23 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Dealer } from 'zeromq'
 import { requestStatus } from '../../src/gateway/status.js'
 import { readyFrame } from '../../src/protocol/frames.js'
+import { listening, trackedClis, type Name } from '../helpers/cli-session.js'
 import { fixtures, type Fixtures } from '../helpers/data.js'
-import { childPids, expectAllGone, freePort, runCli, startCli, waitFor, type RunningCli } from '../helpers/processes.js'
+import { childPids, freePort, runCli, waitFor } from '../helpers/processes.js'
 
-type Name = Parameters<typeof startCli>[0]
 
 let files: Fixtures
-let started: RunningCli[] = []
+const clis = trackedClis('SIGINT')
+const { start, run } = clis
 
 beforeEach(async () => {
   files = await fixtures()
-  started = []
 })
 
 afterEach(async () => {
-  for (const cli of started) if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGINT')
-  await expectAllGone(started.map((cli) => cli.pid), 5000)
+  await clis.stopAll()
   await files.remove()
 })
-
-/** Starts a CLI with extra environment variables. */
-function start(name: Name, args: string[], env: Record<string, string> = {}): RunningCli {
-  const cli = startCli(name, args, { env })
-  started.push(cli)
-  return cli
-}
-
-async function run(name: Name, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const cli = start(name, args, env)
-  const { code } = await cli.exited
-  return { code, stdout: cli.stdout(), stderr: cli.stderr() }
-}
-
-async function listening(server: RunningCli): Promise<string> {
-  await waitFor(() => server.stdout().includes('listening ') || server.child.exitCode !== null, 'run-server to print its endpoint')
-  const match = /listening (\S+)/.exec(server.stdout())
-  if (match === null) throw new Error(`run-server exited ${server.child.exitCode}: ${server.stderr()}`)
-  return match[1]!
-}
 
 async function config(lines: string[]): Promise<string> {
   return files.write('options.toml', lines)
