@@ -1,8 +1,8 @@
 /**
  * The shape of a CURVE public key on the wire (a task's `replyKey`): 40
  * characters of the Z85 alphabet (ZeroMQ RFC 32), that is 32 key bytes.
- * The protocol layer imports nothing above it, so this is its own copy of
- * the check src/security/z85.ts makes; a unit test keeps the two in step.
+ * The protocol layer imports nothing above it, so the check lives here and
+ * src/security/z85.ts re-exports it as `isZ85Key`.
  */
 import { Limits } from './limits.js'
 

@@ -6,12 +6,8 @@
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#'
 const DECODE = new Map([...ALPHABET].map((char, i) => [char, i]))
 
-/** A CURVE key in Z85: exactly 40 characters of the Z85 alphabet. */
-export function isZ85Key(text: unknown): text is string {
-  if (typeof text !== 'string' || text.length !== 40) return false
-  for (const char of text) if (!DECODE.has(char)) return false
-  return true
-}
+/** A CURVE key in Z85: exactly 40 characters of the Z85 alphabet. One check, the wire's own. */
+export { isCurveKey as isZ85Key } from '../protocol/curve-key.js'
 
 /** `bytes` (a multiple of 4 long) in Z85. */
 export function z85Encode(bytes: Uint8Array): string {
