@@ -4,7 +4,7 @@
  * heap and scavenges rarely, while every dead frame keeps its libzmq memory
  * until the next scavenge: a gateway that allocates little JavaScript per
  * batch grows its RSS by the frames it has already forwarded. Counting the
- * bytes received and asking for a minor collection every `budget` bytes does
+ * bytes received and asking for a collection every `budget` bytes does
  * what a binding's AdjustAmountOfExternalAllocatedMemory would have done.
  *
  * `gc` is reached through V8's flag API (the same `--expose-gc` tests use);
@@ -13,14 +13,14 @@
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 
-type MinorGc = () => void
+type Collect = () => void
 
-function exposeMinorGc(): MinorGc | undefined {
+function exposeGc(): Collect | undefined {
   try {
-    const existing = (globalThis as { gc?: (options?: { type: 'minor' }) => void }).gc
+    const existing = (globalThis as { gc?: () => void }).gc
     if (typeof existing === 'function') return () => existing()
     setFlagsFromString('--expose-gc')
-    const gc = runInNewContext('gc') as ((options?: { type: 'minor' }) => void) | undefined
+    const gc = runInNewContext('gc') as (() => void) | undefined
     return typeof gc === 'function' ? () => gc() : undefined
   } catch {
     return undefined
@@ -29,15 +29,15 @@ function exposeMinorGc(): MinorGc | undefined {
 
 export class ExternalMemoryBudget {
   private pending = 0
-  /** Minor collections asked for so far. */
+  /** Full collections asked for so far. */
   collections = 0
 
   constructor(
     private readonly budget: number = 4 * 1024 * 1024,
-    private readonly collect: MinorGc | undefined = exposeMinorGc(),
+    private readonly collect: Collect | undefined = exposeGc(),
   ) {}
 
-  /** Counts `bytes` of frames received; every `budget` bytes, one minor collection. */
+  /** Counts `bytes` of frames received; every `budget` bytes, one full collection (a minor one frees too little: the frames are old by then). */
   received(bytes: number): void {
     this.pending += bytes
     if (this.pending < this.budget || this.collect === undefined) return
