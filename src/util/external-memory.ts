@@ -34,13 +34,13 @@ export class ExternalMemoryBudget {
 
   constructor(
     private readonly budget: number = 4 * 1024 * 1024,
-    private readonly collect: Collect | undefined = exposeGc(),
+    private readonly collect: Collect | null = exposeGc() ?? null,
   ) {}
 
   /** Counts `bytes` of frames received; every `budget` bytes, one full collection (a minor one frees too little: the frames are old by then). */
   received(bytes: number): void {
     this.pending += bytes
-    if (this.pending < this.budget || this.collect === undefined) return
+    if (this.pending < this.budget || this.collect === null) return
     this.pending = 0
     this.collections++
     this.collect()
