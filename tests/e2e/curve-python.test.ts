@@ -10,7 +10,7 @@
  * --workers-allow (issue 12, the gateway side). Until those are merged they
  * are skipped, and say so; `run-server --help` decides.
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { chmod, copyFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -20,11 +20,6 @@ import { ROOT, childPids, expectAllGone, freePort, startCli, waitFor, type Runni
 const PYTHON = '/usr/bin/python3'
 const PY = `${ROOT}tests/fixtures/python`
 
-const serverHelp = spawnSync(process.execPath, [`${ROOT}bin/run-server.js`, '--help'], { encoding: 'utf8' }).stdout ?? ''
-const curveFlags = ['--curve-secret', '--clients-allow', '--workers-allow'].filter((flag) => !serverHelp.includes(flag))
-// The gateway side of issue 12 is on another branch until it is merged.
-const notMerged = curveFlags.length > 0
-if (notMerged) process.stderr.write(`curve-python: CURVE cases skipped, run-server --help lacks ${curveFlags.join(', ')} (gateway side of issue 12 not merged)\n`)
 
 interface Python {
   readonly pid: number
@@ -135,7 +130,7 @@ describe('a Python client and a Python worker written from protocol.md', () => {
     expect(await worker.exited, worker.stderr()).toBe(0) // stop, then bye
   })
 
-  it.skipIf(notMerged)('over CURVE with pyzmq certificates: allow-listed client and worker, results over CURVE with replyKey, only from allowed workers', async () => {
+  it('over CURVE with pyzmq certificates: allow-listed client and worker, results over CURVE with replyKey, only from allowed workers', async () => {
     await pyzmqCertificates({ clients: ['client'], workers: ['worker'], 'client-workers': ['worker'] })
     const workerPort = `tcp://127.0.0.1:${await freePort()}`
     const { server, intake } = await gateway([
@@ -158,7 +153,7 @@ describe('a Python client and a Python worker written from protocol.md', () => {
     expect(await worker.exited, worker.stderr()).toBe(0)
   })
 
-  it.skipIf(notMerged)("over CURVE with forked workers: they present the gateway's key to a client that allows only that key", async () => {
+  it("over CURVE with forked workers: they present the gateway's key to a client that allows only that key", async () => {
     await pyzmqCertificates({ clients: ['client'], 'client-workers': ['gateway'] })
     const map = await files.write('map.txt', ['10.0.0.1:foo:5:0', '10.0.0.2:bar:7:0'])
     const { server, intake } = await gateway([map, '-w', '1', '--curve-secret', 'keys/gateway.key_secret', '--clients-allow', 'clients'])

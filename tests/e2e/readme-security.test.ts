@@ -8,23 +8,13 @@
  * Needs the CURVE flags of issue 12 in every CLI; until they are merged the
  * test is skipped, and says so.
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { copyFile, mkdir, readFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { fixtures, type Fixtures } from '../helpers/data.js'
 import { ROOT, childPids, expectAllGone, freePort, startCli, waitFor, type RunningCli } from '../helpers/processes.js'
 
-const NEEDED: Record<string, string[]> = {
-  'run-server': ['--curve-secret', '--clients-allow', '--workers-allow', '--reply-allow'],
-  'run-worker': ['--curve-secret', '--server-key'],
-  'run-client': ['--curve-secret', '--server-key', '--workers-allow'],
-}
-const missing = Object.entries(NEEDED).flatMap(([cli, flags]) => {
-  const help = spawnSync(process.execPath, [`${ROOT}bin/${cli}.js`, '--help'], { encoding: 'utf8' }).stdout ?? ''
-  return flags.filter((flag) => !help.includes(flag)).map((flag) => `${cli} ${flag}`)
-})
-if (missing.length > 0) process.stderr.write(`readme-security: skipped, the CLIs lack ${missing.join(', ')} (issue 12 not merged)\n`)
 
 let files: Fixtures
 let started: RunningCli[] = []
@@ -58,7 +48,7 @@ describe("the README's CURVE example on loopback", () => {
     expect(commands.slice(-3)).toEqual(['run-server', 'run-worker', 'run-client'])
   })
 
-  it.skipIf(missing.length > 0)('runs as printed: three certificates, two allow-lists, and the client gets total 512', async () => {
+  it('runs as printed: three certificates, two allow-lists, and the client gets total 512', async () => {
     const lines = await exampleLines()
     const ports = new Map<string, string>()
     for (const port of ['5556', '5557', '5558']) ports.set(port, String(await freePort()))

@@ -21,7 +21,6 @@ import { Client, Gateway, requestStatus, type GatewayOptions } from '../../dist/
 import { readSecretCertificate, writeCertificatePair } from '../../dist/security/certificates.js'
 import { curveClientOptions, curveServerOptions, type CurveIdentity } from '../../dist/security/curve.js'
 import { ZapHandler } from '../../dist/security/zap.js'
-import { workerSchema } from '../../dist/options/worker.js'
 import { decodeMessage, enc, type Header, type Received } from '../helpers/independent-cgp.js'
 import { expectAllGone, freePort, waitFor } from '../helpers/processes.js'
 import { fixtures, type Fixtures } from '../helpers/data.js'
@@ -520,7 +519,7 @@ describe('the worker port of forked workers', () => {
     expect(environ.join('\n')).not.toContain(keys.gateway.secretKey)
   })
 
-  it.skipIf(!('curveSecret' in workerSchema))('forked workers connect over CURVE with the gateway key and answer a CURVE client', async () => {
+  it('forked workers connect over CURVE with the gateway key and answer a CURVE client', async () => {
     const { map } = await files.seed(4, 0)
     const g = await curveGateway({ workersBind: undefined, workersAllow: undefined, mapFile: map, maxWorkers: 1, graceMs: 2000 })
     await waitFor(() => g.connectedWorkers === 1, 'the forked worker to join')
