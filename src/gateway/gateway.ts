@@ -15,6 +15,7 @@ import type { AllowListReload } from '../security/allow-list.js'
 import { warmUpTransport } from '../transport/warm-up.js'
 import { RateLimitedLog, silentLogger, type Logger } from '../log.js'
 import { monotonicClock } from '../util/clock.js'
+import { background } from '../util/background.js'
 import { HeldCalls } from '../util/held-calls.js'
 import type { GatewayEvents, GatewayStats } from './events.js'
 import { GatewayCore, type Rejection } from './gateway-core.js'
@@ -30,6 +31,9 @@ import { warmUpCore } from './warm-up.js'
 import { checkExecutorSpec } from '../executors/load.js'
 import { CurveGuard } from './curve-guard.js'
 import { PrivateIpcDir, removeStaleIpcDirs } from './private-ipc.js'
+import { HttpEndpoint } from '../http/http-endpoint.js'
+import { gatewayMetricsRoutes } from '../metrics/gateway-metrics.js'
+import { dashboardRoutes } from '../dashboard/routes.js'
 export { gatewayDefaults, type GatewayOptions } from './options.js'
 export type { GatewayEvents, GatewayStats, WorkerLossReason } from './events.js'
 export type { AllowListReload } from '../security/allow-list.js'
@@ -57,6 +61,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private readonly intake: Intake
   private readonly workerPort: WorkerPort
   private readonly statusPort: StatusPort | undefined
+  /** `/metrics`, `/status.json` and the dashboard, with `http`. */
+  private readonly http: HttpEndpoint | undefined
   private readonly shortId = randomBytes(3).toString('hex')
   private readonly workersBind: string
   private readonly clock = monotonicClock
@@ -100,6 +106,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.intake = new Intake(o.bind, { maxMessageBytes: o.maxMessageBytes, highWaterMark: o.intakeHighWaterMark, context: guard?.context('intake') })
     this.workerPort = new WorkerPort(this.workersBind, o.maxMessageBytes, guard?.context('workers'))
     if (o.statusBind !== undefined) this.statusPort = new StatusPort(o.statusBind, guard?.context('status'))
+    if (o.http !== undefined) this.http = new HttpEndpoint(o.http, { ...gatewayMetricsRoutes(this), ...dashboardRoutes(this) }, this.logger)
+  }
+
+  /** The URL of `/metrics`, `/status.json` and the dashboard, as bound (the real port when asked for 0); `undefined` without `http` or before `start()`. */
+  get httpUrl(): string | undefined {
+    return this.http !== undefined && this.boundEndpoint !== undefined ? this.http.url : undefined
   }
 
   /** The gateway's CURVE public key (Z85) once started with `curveSecret`; `undefined` without CURVE. */
@@ -226,6 +238,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     try {
       endpoint = await this.intake.bind()
       await this.statusPort?.bind()
+      await this.http?.start()
     } catch (error) {
       this.closeSockets()
       await this.removeFiles()
@@ -250,7 +263,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.intake.serve(this.core, this.logger)
     this.workerPort.serve(this.core, this.logger)
     const endpoints = { endpoint, workersEndpoint }
-    this.logger.info({ ...endpoints, curve: this.guard !== undefined }, 'gateway listening')
+    this.logger.info({ ...endpoints, curve: this.guard !== undefined, ...(this.http === undefined ? {} : { http: this.http.url }) }, 'gateway listening')
     this.raise('listening', endpoints)
   }
 
@@ -315,6 +328,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   private closeSockets(): void {
+    if (this.http !== undefined) background(this.http.close(), this.logger, 'closing the HTTP listener')
     this.statusPort?.close()
     this.intake.close()
     this.workerPort.close()

@@ -10,6 +10,7 @@ import { createReplyPolicy } from '../security/reply-policy.js'
 import { checksSpec, deviceMapSpec } from '../executors/spec.js'
 import type { ExecutorSpec } from '../executors/types.js'
 import { gatewaySchema } from '../options/gateway.js'
+import type { HttpListen } from '../options/kinds.js'
 import { applySchema, defaultsOf } from '../options/resolve.js'
 
 export interface GatewayOptions {
@@ -30,6 +31,13 @@ export interface GatewayOptions {
    * @default none
    */
   readonly statusBind?: string
+  /**
+   * Serve `/metrics` (Prometheus), `/status.json` and the dashboard at `/` on
+   * this HTTP listener: `{ host, port }`, or `'HOST:PORT'` / `'PORT'` (host
+   * 127.0.0.1). Port 0 picks a free one; read it from {@link Gateway.httpUrl}.
+   * @default none
+   */
+  readonly http?: HttpListen | string | number
   /**
    * The executor module every forked worker imports (see {@link ExecutorSpec}).
    * This or `mapFile` is required when `maxWorkers` > 0; with 0 the gateway runs nothing.
@@ -197,7 +205,7 @@ export interface GatewayOptions {
 export const gatewayDefaults = defaultsOf(gatewaySchema)
 
 /** Gateway options with every default filled in and every value checked. */
-export type ResolvedGatewayOptions = typeof gatewayDefaults & Omit<GatewayOptions, 'mapFile' | 'checksFile'> & { readonly minWorkers: number }
+export type ResolvedGatewayOptions = typeof gatewayDefaults & Omit<GatewayOptions, 'mapFile' | 'checksFile' | 'http'> & { readonly minWorkers: number; readonly http?: HttpListen }
 
 /** Merges the defaults and checks every value; throws {@link ConfigError} naming the option. */
 export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayOptions {
@@ -226,8 +234,10 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   if (o.maxWorkers > 0 && executor === undefined) {
     throw new ConfigError('ERR_INVALID_OPTION', 'an executor (executor, mapFile for the device map, or checksFile for real checks) is required when the gateway forks workers (maxWorkers > 0)')
   }
-  const { mapFile: _shorthand, checksFile: _checks, ...rest } = o
-  return executor === undefined ? rest : { ...rest, executor }
+  const { mapFile: _shorthand, checksFile: _checks, http, ...rest } = o
+  // applySchema read it with httpListen(), whatever form the caller gave.
+  const listen = http === undefined ? {} : { http: http as HttpListen }
+  return executor === undefined ? { ...rest, ...listen } : { ...rest, ...listen, executor }
 }
 
 const ALLOW_LISTS = [

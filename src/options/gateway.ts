@@ -7,7 +7,7 @@ import type { ExecutorSpec } from '../executors/types.js'
 import { Limits } from '../protocol/limits.js'
 import { splitReplyAllow } from '../security/reply-policy.js'
 import { INVALID, endpoint, integer, libraryValue, logLevel, text, type Kind } from './kinds.js'
-import { Group, configFlag, curveSecretFlag, executorFlags, logLevelFlag, loggerOption, replyOption, workerSettings } from './shared.js'
+import { Group, configFlag, curveSecretFlag, executorFlags, httpFlag, logLevelFlag, loggerOption, replyOption, workerSettings } from './shared.js'
 import { defineSchema } from './types.js'
 
 const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null
@@ -57,6 +57,7 @@ export const gatewaySchema = defineSchema({
     help: 'answer gateway-status requests on this endpoint (REP)',
     group: Group.endpoints,
   },
+  ...httpFlag('/metrics, /status.json and the dashboard at /'),
   ...executorFlags,
   executor: {
     kind: libraryValue<ExecutorSpec>('an executor spec { module, options? }', (v) => isObject(v) && typeof (v as { module?: unknown }).module === 'string'),

@@ -167,3 +167,37 @@ export function libraryValue<T>(expected: string, check: (value: unknown) => boo
     fromValue: (value) => (check(value) ? (value as T) : INVALID),
   }
 }
+
+/** Where an HTTP listener binds. */
+export interface HttpListen {
+  readonly host: string
+  readonly port: number
+}
+
+/**
+ * `HOST:PORT`, `[IPv6]:PORT`, `:PORT` or `PORT`; with no host, 127.0.0.1,
+ * so turning metrics on never exposes them beyond this machine by accident.
+ * Port 0 picks a free one.
+ */
+export function httpListen(): Kind<HttpListen> {
+  const read = (s: string): Read<HttpListen> => {
+    const match = /^(?:\[([0-9a-fA-F:.]+)\]:|([A-Za-z0-9.-]*):)?([0-9]{1,5})$/.exec(s.trim())
+    if (match === null || Number(match[3]) > 65_535) return INVALID
+    const host = match[1] ?? match[2] ?? ''
+    return { host: host === '' ? '127.0.0.1' : host, port: Number(match[3]) }
+  }
+  return {
+    name: 'host:port',
+    placeholder: '<host:port>',
+    expected: 'HOST:PORT, [IPv6]:PORT or PORT (host 127.0.0.1), port 0–65535',
+    fromText: read,
+    fromValue: (value) => {
+      if (typeof value === 'string') return read(value)
+      if (typeof value === 'number') return read(String(value))
+      if (typeof value !== 'object' || value === null) return INVALID
+      const { host, port } = value as { host?: unknown; port?: unknown }
+      const valid = typeof host === 'string' && host.length > 0 && Number.isInteger(port) && (port as number) >= 0 && (port as number) <= 65_535
+      return valid ? { host, port: port as number } : INVALID
+    },
+  }
+}

@@ -6,7 +6,7 @@
 import { Limits } from '../protocol/limits.js'
 import type { Logger } from '../log.js'
 import type { ReplySocketsOptions } from '../transport/reply-sockets.js'
-import { boolean, integer, json, libraryValue, logLevel, text } from './kinds.js'
+import { boolean, httpListen, integer, json, libraryValue, logLevel, text } from './kinds.js'
 import type { OptionSpec } from './types.js'
 
 /** Group headings shared by the roles. `undefined` lists a flag under commander's own `Options:`. */
@@ -19,6 +19,7 @@ export const Group = {
   batching: 'Batching:',
   output: 'Output:',
   security: 'Security (CURVE):',
+  monitoring: 'Monitoring:',
 } as const
 
 /** What a worker runs with, forked or remote. The gateway's `forked` entries are these. */
@@ -191,3 +192,15 @@ export const serverKeyFlag = {
   },
 } as const
 
+/** `--http`: the HTTP listener for /metrics (and, on the gateway, /status.json and the dashboard). Off by default. */
+export function httpFlag(serves: string) {
+  return {
+    http: {
+      flag: 'http',
+      kind: httpListen(),
+      defaultText: 'off',
+      help: `serve ${serves} over HTTP on HOST:PORT (no host: 127.0.0.1; port 0 picks one)`,
+      group: Group.monitoring,
+    },
+  } as const
+}

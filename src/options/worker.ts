@@ -5,7 +5,7 @@
 import type { Executor } from '../executors/types.js'
 import { Limits } from '../protocol/limits.js'
 import { endpoint, integer, libraryValue, text } from './kinds.js'
-import { Group, configFlag, curveSecretFlag, executorFlags, logLevelFlag, loggerOption, replyOption, serverKeyFlag, workerSettings } from './shared.js'
+import { Group, configFlag, curveSecretFlag, executorFlags, httpFlag, logLevelFlag, loggerOption, replyOption, serverKeyFlag, workerSettings } from './shared.js'
 import { defineSchema } from './types.js'
 
 
@@ -25,6 +25,7 @@ export const workerSchema = defineSchema({
     help: 'worker id, unique per gateway',
     group: Group.endpoints,
   },
+  ...httpFlag('/metrics'),
   ...executorFlags,
   // The library takes a ready Executor; only the command line names a map or checks file.
   mapFile: { ...executorFlags.mapFile, cliOnly: true },

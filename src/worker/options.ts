@@ -8,10 +8,17 @@ import type { Logger } from '../log.js'
 import type { Executor } from '../executors/types.js'
 import { applySchema, defaultsOf } from '../options/resolve.js'
 import { workerSchema } from '../options/worker.js'
+import type { HttpListen } from '../options/kinds.js'
 
 export interface WorkerOptions {
   /** Endpoint of the gateway's worker port (its ROUTER). */
   readonly gateway: string
+  /**
+   * Serve `/metrics` (Prometheus) on this HTTP listener: `{ host, port }`, or
+   * `'HOST:PORT'` / `'PORT'` (host 127.0.0.1). Port 0 picks a free one.
+   * @default none
+   */
+  readonly http?: HttpListen | string | number
   /** Runs one command; see {@link Executor}. */
   readonly executor: Executor
   /**

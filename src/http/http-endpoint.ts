@@ -1,0 +1,121 @@
+/**
+ * A small, read-only HTTP listener for monitoring: a fixed table of GET
+ * routes (`/metrics`, `/status.json`, the dashboard). Whoever can reach it
+ * is untrusted, like any peer: no request body is read, paths outside the
+ * table are 404, methods other than GET and HEAD are 405, connections and
+ * header sizes are bounded, and every reply carries headers that stop a
+ * browser from sniffing, framing or caching it.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { ConfigError, errorMessage } from '../errors.js'
+import type { Logger } from '../log.js'
+import type { HttpListen } from '../options/kinds.js'
+
+/** What a route answers. */
+export interface HttpReply {
+  /** @default 200 */
+  readonly status?: number
+  readonly contentType: string
+  readonly body: string | Buffer
+  /** Extra headers, such as the dashboard's Content-Security-Policy. */
+  readonly headers?: Readonly<Record<string, string>>
+}
+
+/** A route: called once per GET (or HEAD) of its exact path; the query string is ignored. */
+export type HttpRoute = () => HttpReply | Promise<HttpReply>
+
+export type HttpRoutes = Readonly<Record<string, HttpRoute>>
+
+/** Headers every reply carries. A route's own headers (a CSP for its HTML) replace these where they overlap. */
+const BASE_HEADERS: Readonly<Record<string, string>> = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+}
+
+/** Scrapers and a few dashboards; a flood of connections past this is refused by the kernel's backlog instead. */
+const MAX_CONNECTIONS = 64
+const MAX_HEADER_BYTES = 8 * 1024
+const REQUEST_TIMEOUT_MS = 10_000
+
+export class HttpEndpoint {
+  private readonly server: Server
+  private bound: { host: string; port: number } | undefined
+
+  constructor(
+    private readonly listen: HttpListen,
+    private readonly routes: HttpRoutes,
+    private readonly logger: Logger,
+  ) {
+    this.server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS }, (request, response) => {
+      this.answer(request, response).catch((error: unknown) => this.fail(response, error))
+    })
+    this.server.maxConnections = MAX_CONNECTIONS
+    this.server.keepAliveTimeout = 5_000
+    // A malformed request line or oversized headers: answer 400 and drop the connection, never throw.
+    this.server.on('clientError', (_error, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
+      else socket.destroy()
+    })
+  }
+
+  /** Binds; a port in use or a host not on this machine is a ConfigError (`ERR_ENDPOINT`). Resolves with the URL. */
+  async start(): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: Error): void => reject(new ConfigError('ERR_ENDPOINT', `cannot listen for HTTP on ${hostPort(this.listen)}: ${errorMessage(error)}`, { cause: error }))
+      this.server.once('error', onError)
+      this.server.listen(this.listen.port, this.listen.host, () => {
+        this.server.off('error', onError)
+        resolve()
+      })
+    })
+    const address = this.server.address() as AddressInfo
+    this.bound = { host: address.address, port: address.port }
+    this.server.on('error', (error) => this.logger.warn({ err: errorMessage(error) }, 'HTTP listener error'))
+    return this.url
+  }
+
+  /** `http://host:port` as bound (the real port when asked for 0); throws before {@link start}. */
+  get url(): string {
+    if (this.bound === undefined) throw new Error('HTTP endpoint not started')
+    return `http://${hostPort(this.bound)}`
+  }
+
+  /** Stops listening and ends every open connection, keep-alive ones included. */
+  async close(): Promise<void> {
+    if (!this.server.listening) return
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
+    this.server.closeAllConnections()
+    await closed
+  }
+
+  private async answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    // The body, if any, is never read: resume so the socket is not held by unread bytes.
+    request.resume()
+    const method = request.method ?? ''
+    if (method !== 'GET' && method !== 'HEAD') return this.send(response, method, { status: 405, contentType: 'text/plain; charset=utf-8', body: 'only GET and HEAD\n', headers: { allow: 'GET, HEAD' } })
+    const path = (request.url ?? '/').split('?')[0]!
+    const route = Object.hasOwn(this.routes, path) ? this.routes[path] : undefined
+    if (route === undefined) return this.send(response, method, { status: 404, contentType: 'text/plain; charset=utf-8', body: 'not found\n' })
+    this.send(response, method, await route())
+  }
+
+  private send(response: ServerResponse, method: string, reply: HttpReply): void {
+    const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body
+    response.writeHead(reply.status ?? 200, { ...BASE_HEADERS, ...reply.headers, 'content-type': reply.contentType, 'content-length': body.length })
+    response.end(method === 'HEAD' ? undefined : body)
+  }
+
+  private fail(response: ServerResponse, error: unknown): void {
+    this.logger.warn({ err: errorMessage(error) }, 'HTTP route failed')
+    if (response.headersSent) response.destroy()
+    else this.send(response, 'GET', { status: 500, contentType: 'text/plain; charset=utf-8', body: 'internal error\n' })
+  }
+}
+
+function hostPort({ host, port }: { host: string; port: number }): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
+}
