@@ -139,3 +139,29 @@ describe('gateway-status with an endpoint that is not one', () => {
     expect(line).toContain('"nope"')
   })
 })
+
+describe('bad usage exits 2 in every CLI, with one line and nothing on stdout', () => {
+  // Each: an unknown flag, an argument too many, a value out of range.
+  const cases: readonly [Name, readonly string[]][] = [
+    ['run-client', ['--bogus']],
+    ['run-client', ['a', '16', 'tcp://127.0.0.1:5556', 'tcp://127.0.0.1:5557', 'extra']],
+    ['run-client', ['a', '--batch-size', '0']],
+    ['run-server', ['--bogus']],
+    ['run-server', ['-w', '0', '--queue-limit', '-1']],
+    ['run-server', ['-w', '0', '--http', 'not-a-port']],
+    ['run-worker', ['--bogus']],
+    ['run-worker', ['-g', 'tcp://127.0.0.1:1', '--capacity', '0']],
+    ['run-worker', ['-g', 'notanendpoint']],
+    ['gateway-status', ['--bogus']],
+    ['gateway-status', ['tcp://127.0.0.1:1', 'extra']],
+    ['gateway-status', ['--timeout', 'soon']],
+    ['gateway-keygen', ['--bogus']],
+    ['gateway-keygen', []],
+    ['gateway-keygen', ['dir', 'name', 'extra']],
+  ]
+  for (const [name, args] of cases) {
+    it(`${name} ${args.join(' ') || '(no arguments)'}`, async () => {
+      oneUsageLine(await run(name, [...args]))
+    })
+  }
+})
