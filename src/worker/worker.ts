@@ -139,7 +139,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       workerId: this.id,
       capacity: o.capacity,
       replies: this.replies,
-      done: (id, client, session) => this.session.done(id, client, session),
+      done: (id, client, session, report) => this.session.done(id, client, session, report),
       droppedLog: this.droppedLog,
       counters: this.stats,
     })
