@@ -187,14 +187,14 @@ describe('a library Worker with http', () => {
     servers.push(taken)
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
     const port = (taken.address() as { port: number }).port
-    const worker = new Worker({ gateway: 'tcp://127.0.0.1:1', http: `127.0.0.1:${port}`, executor: () => 1 })
+    const worker = new Worker({ gateway: 'tcp://127.0.0.1:1', http: `127.0.0.1:${port}`, executor: () => Promise.resolve(1) })
     workers.push(worker)
     await expect(worker.listen()).rejects.toMatchObject({ code: 'ERR_ENDPOINT', message: expect.stringContaining(`127.0.0.1:${port}`) })
     await withDeadline(worker.close(), 5000, 'the worker to close')
   })
 
   it('without http, listen() resolves undefined and nothing listens', async () => {
-    const worker = new Worker({ gateway: 'tcp://127.0.0.1:1', executor: () => 1 })
+    const worker = new Worker({ gateway: 'tcp://127.0.0.1:1', executor: () => Promise.resolve(1) })
     workers.push(worker)
     expect(await worker.listen()).toBeUndefined()
     expect(worker.httpUrl).toBeUndefined()
