@@ -57,7 +57,11 @@ const OPTIONAL: Readonly<Partial<Record<HeaderType, readonly (readonly [string, 
 /** Whether `value` is a list of exactly `length` non-negative safe integers. */
 function isCountList(value: unknown, length: number): boolean {
   if (!Array.isArray(value) || value.length !== length) return false
-  for (const n of value as unknown[]) if (!Number.isSafeInteger(n) || (n as number) < 0) return false
+  const list = value as readonly unknown[]
+  for (let i = 0; i < length; i++) {
+    const n = list[i]
+    if (!Number.isSafeInteger(n) || (n as number) < 0) return false
+  }
   return true
 }
 
