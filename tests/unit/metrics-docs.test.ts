@@ -43,7 +43,7 @@ function status(): GatewayStatus {
 
 async function served(registry: GatewayMetrics['registry']): Promise<Record<string, string>> {
   const metrics = await registry.getMetricsAsJSON()
-  return Object.fromEntries(metrics.filter((m) => m.name.startsWith('cgw_')).map((m) => [m.name, m.type]))
+  return Object.fromEntries(metrics.filter((m) => m.name.startsWith('cgw_')).map((m) => [m.name, String(m.type)]))
 }
 
 describe("docs/OPERATIONS.md's metrics tables", () => {
