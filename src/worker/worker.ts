@@ -25,7 +25,7 @@ import { monotonicClock } from '../util/clock.js'
 import { HttpEndpoint } from '../http/http-endpoint.js'
 import { WorkerMetrics } from '../metrics/worker-metrics.js'
 import { BatchRunner, type HeldBatch } from './batch-runner.js'
-import { tallyOutcomes } from './outcome-tally.js'
+import { tallyOutcomes, type OutcomeTally } from './outcome-tally.js'
 import { ResultDelivery } from './result-delivery.js'
 import { GatewaySession } from './session.js'
 import { resolveWorkerOptions, workerDefaults, type ResolvedWorkerOptions, type WorkerOptions } from './options.js'
@@ -248,11 +248,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   private async finish(batch: HeldBatch): Promise<void> {
     batch.pairs = []
-    const ms = this.clock() - (this.held.get(batch) ?? this.clock())
-    const { counts, states } = tallyOutcomes(batch.outcomes)
-    this.count(counts, states)
+    const now = this.clock()
+    // Microseconds are plenty, and keep the float short on the wire.
+    const ms = Math.round((now - (this.held.get(batch) ?? now)) * 1000) / 1000
+    const tally = tallyOutcomes(batch.outcomes)
+    this.count(tally)
     this.metrics?.batchDuration(ms)
-    const delivered = await this.delivery.deliver(batch, states === undefined ? { counts, ms } : { counts, ms, states })
+    const delivered = await this.delivery.deliver(batch, { ...tally, ms })
     // Held until delivered or given up, so that stopping still delivers what it finished.
     this.held.delete(batch)
     const { id, client } = batch.header
@@ -260,19 +262,19 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (this.held.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve()
   }
 
-  private count(counts: readonly number[], states: readonly number[] | undefined): void {
+  private count({ counts, states }: OutcomeTally): void {
     const o = this.stats.outcomes
-    o.ok += counts[0]!
-    o.unknown += counts[1]!
-    o.failed += counts[2]!
-    o.timeout += counts[3]!
-    o.cancelled += counts[4]!
+    o.ok += counts[0]
+    o.unknown += counts[1]
+    o.failed += counts[2]
+    o.timeout += counts[3]
+    o.cancelled += counts[4]
     if (states === undefined) return
     const s = this.stats.states
-    s.ok += states[0]!
-    s.warning += states[1]!
-    s.critical += states[2]!
-    s.unknown += states[3]!
+    s.ok += states[0]
+    s.warning += states[1]
+    s.critical += states[2]
+    s.unknown += states[3]
   }
 
   private async finishAndLeave(): Promise<void> {
