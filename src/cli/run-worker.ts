@@ -28,11 +28,15 @@ Examples:
   $ run-worker -g tcp://gateway-host:5558 --executor ./my-executor.mjs --executor-options '{"retries":2}'
   # CURVE: this worker's certificate (in the gateway's --workers-allow) and the gateway's public one
   $ run-worker -g tcp://gateway-host:5558 --map devices.txt --curve-secret worker1.key_secret --server-key gateway.key
+  # Prometheus metrics at http://127.0.0.1:9101/metrics (no host: 127.0.0.1; there is no authentication)
+  $ run-worker -g tcp://gateway-host:5558 --map devices.txt --http 9101
 
 It says ready with its capacity, and again after every reconnect: a silent gateway
 (--heartbeat-liveness heartbeats) makes it reconnect with back-off, one heartbeat doubling to 32 s.
 The gateway's poison pill (its shutdown) or Ctrl+C here: it finishes and delivers
 what it holds, says bye and exits 0. A second Ctrl+C exits at once (130).
+With --http, one line "metrics <url>" is printed on stdout once the listener is bound;
+an address that cannot be bound (a port in use) exits 2 before joining the gateway.
 `
 
 function buildProgram() {
@@ -52,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
   let logger: Logger | undefined
   let worker: Worker
   let endpoint: string
+  let metricsUrl: string | undefined
   try {
     const { values: o, sources, warnings } = resolveCommandLine('run-worker', workerSchema, flags)
     logger = createLogger({ level: o.logLevel, bindings: { role: 'worker' } })
@@ -68,6 +73,7 @@ async function main(argv: string[]): Promise<number> {
     const id = options.id ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
     const executor = await loadExecutor(spec, { workerId: id, logger, commandTimeoutMs: options.commandTimeoutMs })
     worker = new Worker({ ...options, gateway, id, executor, logger })
+    metricsUrl = await listen(worker)
   } catch (error) {
     reportError('run-worker', error, logger?.isLevelEnabled('debug') === true)
     return exitCodeFor(error)
@@ -87,9 +93,26 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal)
   await worker.warmUp()
   worker.start()
-  logger.info({ gateway: endpoint, id: worker.id }, 'worker started')
+  logger.info({ gateway: endpoint, id: worker.id, ...(metricsUrl === undefined ? {} : { metrics: metricsUrl }) }, 'worker started')
   await worker.closed
   return forced ? ExitCode.Interrupted : ExitCode.Ok
+}
+
+/**
+ * Binds `--http`, if given, and prints where `/metrics` is. A bind that
+ * fails closes the worker (and its executor) before the error goes up.
+ */
+async function listen(worker: Worker): Promise<string | undefined> {
+  let url: string | undefined
+  try {
+    url = await worker.listen()
+  } catch (error) {
+    await worker.close()
+    throw error
+  }
+  if (url === undefined) return undefined
+  process.stdout.write(`metrics ${url}/metrics\n`)
+  return `${url}/metrics`
 }
 
 const code = await main(process.argv)

@@ -27,6 +27,8 @@ export interface QueuedBatch {
   secondRun: boolean
   /** Workers running it now: more than one while a client's resend runs beside the first run. */
   holders: number
+  /** When it began to wait for a worker: taken in, requeued, or resent for a second run (the core's clock). */
+  waitingSince: number
 }
 
 export class DispatchQueue {

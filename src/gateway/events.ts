@@ -37,16 +37,61 @@ export interface GatewayEvents {
 /** Raises one gateway event; the core's only way to reach listeners. */
 export type Emit = <K extends keyof GatewayEvents>(event: K, ...args: GatewayEvents[K]) => void
 
+/** Commands by outcome (result codes 0–4). */
+export interface CommandCounts {
+  ok: number
+  unknown: number
+  failed: number
+  timeout: number
+  cancelled: number
+}
+
+/** Check results (code 0 with a `state`) by state. */
+export interface StateTotals {
+  ok: number
+  warning: number
+  critical: number
+  unknown: number
+}
+
+/**
+ * Timings the core measures on its clock, once per batch, for whoever
+ * keeps histograms (the metrics); the core itself keeps none.
+ */
+export interface GatewayObserver {
+  /** A batch went to a worker after waiting this long since it was taken in (or requeued), in milliseconds. */
+  queueWait(ms: number): void
+  /** A batch completed: how long it ran, in milliseconds (the worker's `ms`, else dispatch to `done`). */
+  batchDuration(ms: number): void
+}
+
 /** Counters of a gateway, for monitoring and tests. */
 export interface GatewayStats {
+  /** Messages the intake read: tasks, aborts and malformed ones. */
   received: number
+  /** Tasks the intake read (valid headers), whatever became of them. */
+  batchesReceived: number
+  /** Commands of the batches taken in; a resend of a batch still inside is not counted again. */
+  commandsReceived: number
+  /** `abort` messages read. */
+  aborts: number
+  /** Messages dropped as malformed, from both sockets: `malformedFrom.intake + malformedFrom.workers`. */
   malformed: number
+  malformedFrom: { intake: number; workers: number }
   duplicates: number
   /** Resends of a batch a worker still held, run again beside it on another worker. */
   speculative: number
   dispatched: number
   completed: number
+  /**
+   * Commands of the completed batches by outcome, from the workers' `done`
+   * (`counts`); a batch whose worker sent none is in `completed` only.
+   */
+  commands: CommandCounts
+  /** Check results of the completed batches by state, from the `done` extension `states`. */
+  states: StateTotals
   requeued: number
+  /** Batches dropped by their client's abort (queued ones, and those that come after it). */
   aborted: number
   /** `cancel` messages sent to workers on clients' aborts: one per worker holding a batch of that client. */
   cancelsSent: number
@@ -69,11 +114,17 @@ export interface GatewayStats {
 export function zeroStats(): GatewayStats {
   return {
     received: 0,
+    batchesReceived: 0,
+    commandsReceived: 0,
+    aborts: 0,
     malformed: 0,
+    malformedFrom: { intake: 0, workers: 0 },
     duplicates: 0,
     speculative: 0,
     dispatched: 0,
     completed: 0,
+    commands: { ok: 0, unknown: 0, failed: 0, timeout: 0, cancelled: 0 },
+    states: { ok: 0, warning: 0, critical: 0, unknown: 0 },
     requeued: 0,
     aborted: 0,
     cancelsSent: 0,

@@ -7,13 +7,13 @@
  * runs on fake time in a unit test with a recording effects object.
  */
 import { scanCommandPairs } from '../protocol/msgpack-scan.js'
-import type { RejectReason, TaskHeader, WorkerToGatewayHeader } from '../protocol/types.js'
+import type { DoneHeader, OutcomeCounts, RejectReason, StateCounts, TaskHeader, WorkerToGatewayHeader } from '../protocol/types.js'
 import { createReplyPolicy, type ReplyPolicy } from '../security/reply-policy.js'
 import type { Clock } from '../util/clock.js'
 import { AbortRegistry } from './abort-registry.js'
 import { Autoscaler } from './autoscaler.js'
-import { zeroStats, type GatewayStats, type WorkerLossReason } from './events.js'
-import { Ledger, type GiveBackCause } from './ledger.js'
+import { zeroStats, type GatewayObserver, type GatewayStats, type WorkerLossReason } from './events.js'
+import { Ledger, type GiveBackCause, type QueuedBatch } from './ledger.js'
 import type { ResolvedGatewayOptions } from './options.js'
 import type { GatewayEffects, GatewayLogs, IntakeMessage, PoolPort, ReplyTarget, ToWorker } from './ports.js'
 import type { GatewayStatus } from './status.js'
@@ -48,6 +48,8 @@ export class GatewayCore {
   private readonly scaler: Autoscaler
   /** `undefined`: every replyTo is allowed. */
   private readonly replyPolicy: ReplyPolicy | undefined
+  /** `undefined`: nobody keeps histograms, so nothing is timed. */
+  private readonly observe: GatewayObserver | undefined
   private pool: PoolPort | undefined
   private closing = false
 
@@ -62,6 +64,7 @@ export class GatewayCore {
     this.registry = new WorkerRegistry(options)
     this.scaler = new Autoscaler(options)
     this.replyPolicy = options.replyAllow === undefined ? undefined : createReplyPolicy(options.replyAllow)
+    this.observe = effects.observe
   }
 
   /** Batches waiting for a worker. */
@@ -110,7 +113,14 @@ export class GatewayCore {
         return { id: w.id, kind, ...(pid === undefined ? {} : { pid }), capacity: w.capacity, inFlight: w.holding, lastHeardMs: Math.round(w.liveness.silentFor(now)), served: w.served }
       }),
       pool: { forked: pool?.size ?? 0, starting: pool?.starting ?? 0, retiring: this.scaler.retiringCount, min: this.options.minWorkers, max: this.options.maxWorkers },
-      counters: { ...this.stats, rejected: { ...this.stats.rejected }, refused: { ...this.stats.refused } },
+      counters: {
+        ...this.stats,
+        malformedFrom: { ...this.stats.malformedFrom },
+        commands: { ...this.stats.commands },
+        states: { ...this.stats.states },
+        rejected: { ...this.stats.rejected },
+        refused: { ...this.stats.refused },
+      },
     }
   }
 
@@ -127,6 +137,7 @@ export class GatewayCore {
   /** A message on the worker port that failed validation; it is counted and dropped. */
   malformed(source: 'intake' | 'workers', reason: string): void {
     this.stats.malformed++
+    this.stats.malformedFrom[source]++
     this.logs.malformed.warn({ source, reason }, 'malformed message')
     this.effects.emit('malformed', { source, reason })
   }
@@ -139,7 +150,7 @@ export class GatewayCore {
     // refused. Without our heartbeats a real worker reconnects and says ready.
     if (worker === undefined) return
     this.registry.heard(worker, this.clock())
-    if (header.type === 'done') return this.onDone(worker, header.client, header.id)
+    if (header.type === 'done') return this.onDone(worker, header)
     if (header.type === 'bye') {
       // What it still holds it never ran (a stopping worker takes nothing new): no re-run is counted.
       this.logs.logger.debug({ worker: worker.id, holding: worker.holding }, 'worker said bye')
@@ -214,6 +225,7 @@ export class GatewayCore {
 
   private onTask(header: TaskHeader, body: Buffer): void {
     const { id, client } = header
+    this.stats.batchesReceived++
     // First of all: a worker given this batch would connect to its replyTo.
     if (!this.replyAllowed(header)) return
     if (this.closing) return this.reject(header, 'shutting-down', true)
@@ -228,12 +240,13 @@ export class GatewayCore {
       this.stats.aborted++
       return
     }
-    const admission = this.ledger.admit(header, body, counted)
+    const admission = this.ledger.admit(header, body, counted, this.clock())
     if (admission === 'duplicate') {
       this.stats.duplicates++
       return
     }
     if (admission === 'speculative') this.stats.speculative++
+    else this.stats.commandsReceived += counted
     this.dispatch()
   }
 
@@ -243,6 +256,7 @@ export class GatewayCore {
    * code 4 (a worker that ignores `cancel` runs them to the end).
    */
   private onAbort(client: string): void {
+    this.stats.aborts++
     this.aborts.remember(client)
     const dropped = this.ledger.dropClient(client)
     this.stats.aborted += dropped
@@ -290,14 +304,67 @@ export class GatewayCore {
     this.dispatch()
   }
 
-  private onDone(worker: WorkerSession, client: string, id: string): void {
-    const outcome = this.ledger.done(worker, client, id, this.clock())
+  private onDone(worker: WorkerSession, done: DoneHeader): void {
+    const { client, id } = done
+    const now = this.clock()
+    const batch = worker.held.get(client, id)
+    const handedAt = batch === undefined ? undefined : worker.held.handedAt(batch)
+    const outcome = this.ledger.done(worker, client, id, now)
     if (outcome === undefined) return // not its batch, or from before its latest ready
     this.registry.offer(worker)
     worker.served++
     // The first run to finish completes the batch; a second one still running just frees its worker.
-    if (outcome === 'completed') this.stats.completed++
+    if (outcome === 'completed') {
+      this.stats.completed++
+      this.account(worker, batch!, done, now - handedAt!)
+    }
     this.dispatch()
+  }
+
+  /**
+   * Adds a completed batch's `counts` and `states` to the counters, and
+   * times it. Both are checked against the batch: `counts` must add up to
+   * its commands and `states` to at most its ok ones, or they are ignored
+   * (and logged), so a worker can never make a counter grow by more than
+   * what was taken in. The duration is the worker's `ms`, capped at what the
+   * gateway saw from dispatch to `done`, which the worker's run fits inside.
+   */
+  private account(worker: WorkerSession, batch: QueuedBatch, done: DoneHeader, seenMs: number): void {
+    // Without counts, states can be checked against the batch's size only.
+    const okCommands = done.counts === undefined ? batch.commands : this.addCounts(worker, batch, done.counts)
+    if (done.states !== undefined && okCommands !== undefined) this.addStates(worker, batch, done.states, okCommands)
+    this.observe?.batchDuration(done.ms === undefined ? seenMs : Math.min(done.ms, seenMs))
+  }
+
+  /** Adds `counts` when they add up to the batch's commands; returns its ok ones, or undefined when ignored. */
+  private addCounts(worker: WorkerSession, batch: QueuedBatch, counts: OutcomeCounts): number | undefined {
+    const [ok, unknown, failed, timeout, cancelled] = counts
+    if (ok + unknown + failed + timeout + cancelled !== batch.commands) {
+      const { id, client, commands } = batch
+      this.logs.malformed.warn({ worker: worker.id, id, client, counts, commands }, "done counts do not add up to the batch's commands; ignored")
+      return undefined
+    }
+    const c = this.stats.commands
+    c.ok += ok
+    c.unknown += unknown
+    c.failed += failed
+    c.timeout += timeout
+    c.cancelled += cancelled
+    return ok
+  }
+
+  private addStates(worker: WorkerSession, batch: QueuedBatch, states: StateCounts, okCommands: number): void {
+    const [ok, warning, critical, unknown] = states
+    if (ok + warning + critical + unknown > okCommands) {
+      const { id, client } = batch
+      this.logs.malformed.warn({ worker: worker.id, id, client, states, okCommands }, "done states outnumber the batch's ok commands; ignored")
+      return
+    }
+    const t = this.stats.states
+    t.ok += ok
+    t.warning += warning
+    t.critical += critical
+    t.unknown += unknown
   }
 
   /** Forgets a worker and puts what it held back at the front of the queue with attempt + 1. */
@@ -324,9 +391,12 @@ export class GatewayCore {
 
   /** Hands waiting batches to workers with free credit; then grows the pool if work still waits. */
   private dispatch(): void {
-    const handed = this.ledger.dispatch(this.registry, this.clock())
+    const now = this.clock()
+    const handed = this.ledger.dispatch(this.registry, now)
+    const observe = this.observe
     for (const [worker, batch] of handed) {
       this.stats.dispatched++
+      observe?.queueWait(now - batch.waitingSince)
       this.send(worker, { type: 'task', batch })
     }
     if (this.ledger.waiting) this.grow()

@@ -32,7 +32,7 @@ import { checkExecutorSpec } from '../executors/load.js'
 import { CurveGuard } from './curve-guard.js'
 import { PrivateIpcDir, removeStaleIpcDirs } from './private-ipc.js'
 import { HttpEndpoint } from '../http/http-endpoint.js'
-import { gatewayMetricsRoutes } from '../metrics/gateway-metrics.js'
+import { GatewayMetrics } from '../metrics/gateway-metrics.js'
 import { dashboardRoutes } from '../dashboard/routes.js'
 export { gatewayDefaults, type GatewayOptions } from './options.js'
 export type { GatewayEvents, GatewayStats, WorkerLossReason } from './events.js'
@@ -88,7 +88,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const line = (): RateLimitedLog => new RateLimitedLog(this.logger)
     const logs = { logger: this.logger, malformed: line(), worker: line(), refused: line(), abort: line() }
     this.lineLogs = [logs.malformed, logs.worker, logs.refused, logs.abort]
+    // Its histograms are the core's observer; without `http` nothing is timed.
+    const metrics = o.http === undefined ? undefined : new GatewayMetrics(this)
     const effects = {
+      ...(metrics === undefined ? {} : { observe: metrics.observer }),
       toWorker: (...[to, message]: Parameters<WorkerPort['send']>) => {
         this.workerPort.send(to, message).catch((error: unknown) => this.onUnreachable(to, error))
       },
@@ -106,7 +109,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.intake = new Intake(o.bind, { maxMessageBytes: o.maxMessageBytes, highWaterMark: o.intakeHighWaterMark, context: guard?.context('intake') })
     this.workerPort = new WorkerPort(this.workersBind, o.maxMessageBytes, guard?.context('workers'))
     if (o.statusBind !== undefined) this.statusPort = new StatusPort(o.statusBind, guard?.context('status'))
-    if (o.http !== undefined) this.http = new HttpEndpoint(o.http, { ...gatewayMetricsRoutes(this), ...dashboardRoutes(this) }, this.logger)
+    if (o.http !== undefined) this.http = new HttpEndpoint(o.http, { ...metrics?.routes, ...dashboardRoutes(this) }, this.logger)
   }
 
   /** The URL of `/metrics`, `/status.json` and the dashboard, as bound (the real port when asked for 0); `undefined` without `http` or before `start()`. */

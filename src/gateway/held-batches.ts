@@ -36,6 +36,16 @@ export class HeldBatches {
     return this.index.hasClient(client)
   }
 
+  /** The copy of this client's batch `id` it holds, if any. */
+  get(client: string, id: string): QueuedBatch | undefined {
+    return this.index.get(client, id)
+  }
+
+  /** When it was handed `batch` (the core's clock), if it holds it. */
+  handedAt(batch: QueuedBatch): number | undefined {
+    return this.since.get(batch)
+  }
+
   /** When it was handed the batch it has held longest, if it holds any. */
   get oldestSince(): number | undefined {
     for (const at of this.since.values()) return at

@@ -148,17 +148,18 @@ export class Ledger {
    * result wins and the client drops the other. Runs going on at once stay
    * within `maxAttempts`.
    */
-  admit(header: TaskHeader, body: Buffer, commands: number): Admission {
+  admit(header: TaskHeader, body: Buffer, commands: number, now: number): Admission {
     const { id, client, replyTo, replyKey, attempt } = header
     const inside = this.inside.get(client, id)
     if (inside !== undefined) {
       if (inside.queued || inside.secondRun || inside.holders >= this.options.maxAttempts) return 'duplicate'
       inside.attempt = Math.max(inside.attempt, attempt)
+      inside.waitingSince = now
       this.secondRuns.add(inside)
       return 'speculative'
     }
     // replyKey is always set (undefined without CURVE): one object shape for every batch.
-    const batch: QueuedBatch = { id, client, replyTo, replyKey, attempt, runs: 0, body, commands, queued: false, secondRun: false, holders: 0 }
+    const batch: QueuedBatch = { id, client, replyTo, replyKey, attempt, runs: 0, body, commands, queued: false, secondRun: false, holders: 0, waitingSince: now }
     this.inside.set(client, id, batch)
     this.queue.push(batch)
     return 'queued'
@@ -238,7 +239,9 @@ export class Ledger {
       // Capped: a worker refuses a header whose attempt is beyond the protocol's bound.
       if (cause !== 'bye') batch.attempt = Math.min(batch.attempt + 1, Limits.maxCounter)
       // A second run already waiting is now its only run; it stays where it waits.
-      if (!batch.secondRun) back.push(batch)
+      if (batch.secondRun) continue
+      batch.waitingSince = now
+      back.push(batch)
     }
     this.queue.requeueFront(back)
     return { requeued: back.length, ended }

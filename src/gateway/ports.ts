@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../log.js'
 import type { RejectReason, TaskHeader } from '../protocol/types.js'
-import type { Emit } from './events.js'
+import type { Emit, GatewayObserver } from './events.js'
 import type { QueuedBatch } from './ledger.js'
 import type { WorkerSession } from './worker-session.js'
 
@@ -44,6 +44,8 @@ export interface GatewayEffects {
   stopPeer(identity: Buffer): void
   reject(rejection: Rejection): void
   readonly emit: Emit
+  /** Timings per batch, for histograms; absent, nothing is measured. */
+  readonly observe?: GatewayObserver
 }
 
 /** The forked-worker pool as the core uses it (a `WorkerPool` fits). */

@@ -49,11 +49,21 @@ export interface GatewayStatus {
   readonly pool: { readonly forked: number; readonly starting: number; readonly retiring: number; readonly min: number; readonly max: number }
   readonly counters: {
     readonly received: number
+    /** Tasks read; this and the other optional counters are absent from gateways before metrics. */
+    readonly batchesReceived?: number
+    readonly commandsReceived?: number
+    /** `abort` messages read. */
+    readonly aborts?: number
     readonly malformed: number
+    readonly malformedFrom?: { readonly intake: number; readonly workers: number }
     readonly duplicates: number
     readonly speculative: number
     readonly dispatched: number
     readonly completed: number
+    /** Commands of completed batches by outcome, as their workers' `done` counted them. */
+    readonly commands?: { readonly ok: number; readonly unknown: number; readonly failed: number; readonly timeout: number; readonly cancelled: number }
+    /** Check results of completed batches by state. */
+    readonly states?: { readonly ok: number; readonly warning: number; readonly critical: number; readonly unknown: number }
     readonly requeued: number
     readonly aborted: number
     readonly cancelsSent: number
@@ -227,13 +237,40 @@ export function formatStatus(s: GatewayStatus): string {
     const widths = rows[0]!.map((_, i) => rows.reduce((width, r) => Math.max(width, r[i]!.length), 0))
     for (const r of rows) lines.push(`  ${r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()}`)
   }
+  // Gateways before metrics have no batchesReceived, malformedFrom, commands or states: their lines stay as they were.
+  const received = c.batchesReceived === undefined ? '' : ` (${count(c.batchesReceived)} batches, ${count(c.aborts)} aborts)`
+  const from = c.malformedFrom
+  const malformedFrom = from === undefined || typeof from !== 'object' || from === null ? '' : ` (intake ${count(from.intake)}, workers ${count(from.workers)})`
   lines.push(
-    `counters  received ${count(c.received)} · dispatched ${count(c.dispatched)} · done ${count(c.completed)} · requeued ${count(c.requeued)} · duplicates ${count(c.duplicates)} · second runs ${count(c.speculative)} · aborted ${count(c.aborted)} · malformed ${count(c.malformed)}`,
+    `counters  received ${count(c.received)}${received} · dispatched ${count(c.dispatched)} · done ${count(c.completed)} · requeued ${count(c.requeued)} · duplicates ${count(c.duplicates)} · second runs ${count(c.speculative)} · aborted ${count(c.aborted)} · cancels sent ${count(c.cancelsSent)} · malformed ${count(c.malformed)}${malformedFrom}`,
     `          rejected ${rejected.length === 0 ? 0 : rejected.map(([reason, n]) => `${count(n)} ${text(reason)}`).join(' · ')} (${count(c.undelivered)} undelivered) · workers forked ${count(c.workersSpawned)}, lost ${count(c.workersLost)}, refused ${count(c.workersRefused)}`,
   )
+  const commands = formatCommands(c)
+  if (commands !== undefined) lines.push(commands)
+  const states = formatStates(c.states)
+  if (states !== undefined) lines.push(states)
   const security = formatSecurity(s.security, c.refused)
   if (security !== undefined) lines.push(security)
   return lines.join('\n')
+}
+
+/** The `commands` line: commands taken in, and those of completed batches by outcome (as workers counted them). */
+function formatCommands(c: Partial<GatewayStatus['counters']>): string | undefined {
+  const outcomes = c.commands
+  if (c.commandsReceived === undefined && outcomes === undefined) return undefined
+  const parts = [`received ${count(c.commandsReceived)}`]
+  if (typeof outcomes === 'object' && outcomes !== null) {
+    for (const outcome of ['ok', 'unknown', 'failed', 'timeout', 'cancelled'] as const) parts.push(`${outcome} ${count(outcomes[outcome])}`)
+  }
+  return `commands  ${parts.join(' · ')}`
+}
+
+/** The `states` line, as run-client prints it, once any check result came back. */
+function formatStates(states: GatewayStatus['counters']['states']): string | undefined {
+  if (typeof states !== 'object' || states === null) return undefined
+  const names = ['ok', 'warning', 'critical', 'unknown'] as const
+  if (names.every((name) => states[name] === 0)) return undefined
+  return `states    ${names.map((name) => `${count(states[name])} ${name}`).join(' · ')}`
 }
 
 /** The `security` line, for a gateway with CURVE or a replyTo policy. */

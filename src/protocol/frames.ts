@@ -11,10 +11,12 @@ import type {
   CommandOutcome,
   CommandPair,
   DoneHeader,
+  OutcomeCounts,
   ReadyHeader,
   RejectReason,
   RejectedHeader,
   ResultHeader,
+  StateCounts,
   TaskHeader,
 } from './types.js'
 
@@ -127,8 +129,22 @@ export function readyFrame(worker: string, capacity: number): Buffer {
   return encode(header)
 }
 
-export function doneFrame(id: string, client: string): Buffer {
-  const header: DoneHeader = { v: 1, type: 'done', id, client }
+/** What a worker reports with `done` about the batch it ran (all optional on the wire). */
+export interface DoneReport {
+  readonly counts: OutcomeCounts
+  readonly ms: number
+  /** Only when some code-0 value was a check result. */
+  readonly states?: StateCounts
+}
+
+/** A `done`; with `report`, its `counts`, `ms` and (when given) `states`. */
+export function doneFrame(id: string, client: string, report?: DoneReport): Buffer {
+  if (report === undefined) {
+    const header: DoneHeader = { v: 1, type: 'done', id, client }
+    return encode(header)
+  }
+  const { counts, ms, states } = report
+  const header: DoneHeader = states === undefined ? { v: 1, type: 'done', id, client, counts, ms } : { v: 1, type: 'done', id, client, counts, ms, states }
   return encode(header)
 }
 

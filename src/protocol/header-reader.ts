@@ -1,6 +1,7 @@
 /**
  * Reads a CGP/1 header: a MessagePack map with string keys, in one pass.
- * Only the fields CGP/1 defines are decoded, and only as scalars; the values
+ * Only the fields CGP/1 defines are decoded, and only as scalars or short
+ * lists of integers (a `done`'s `counts` and `states`); the values
  * of every other key are walked and skipped, because the protocol says
  * unknown keys MUST be ignored. An extension type anywhere makes the header
  * malformed (CGP/1 forbids them), but the walk goes on to the end so that the
@@ -42,7 +43,10 @@ class Vocabulary {
 }
 
 /** The keys CGP/1 defines in any header. */
-const KNOWN_KEYS = new Vocabulary(['v', 'type', 'id', 'client', 'replyTo', 'replyKey', 'attempt', 'worker', 'capacity', 'reason', 'retryable'])
+const KNOWN_KEYS = new Vocabulary([
+  ...['v', 'type', 'id', 'client', 'replyTo', 'replyKey', 'attempt', 'worker', 'capacity', 'reason', 'retryable'],
+  ...['counts', 'ms', 'states'],
+])
 
 /** The values of `type` and `reason` that CGP/1 defines; any other string is decoded. */
 const KNOWN_VALUES = new Vocabulary([
@@ -65,7 +69,15 @@ export class WireFloat {
   }
 }
 
-export type HeaderScalar = string | number | boolean | null | WireFloat | typeof NOT_A_SCALAR
+/**
+ * A known field's value: a scalar, or a list of at most {@link MAX_INT_LIST}
+ * integers (CGP/1's only array fields). Any other array, and any map, is
+ * {@link NOT_A_SCALAR}.
+ */
+export type HeaderScalar = string | number | boolean | null | WireFloat | readonly number[] | typeof NOT_A_SCALAR
+
+/** The longest integer list decoded: `counts` has 5 items; anything longer is the wrong type anyway. */
+export const MAX_INT_LIST = 8
 export type HeaderFields = Record<string, HeaderScalar>
 
 /**
@@ -162,8 +174,28 @@ function readScalar(buf: Uint8Array, pos: number): HeaderScalar {
     case Tag.Str8: return text(buf, pos + 2, buf[pos + 1]!)
     case Tag.Str16: return text(buf, pos + 3, u16(buf, pos + 1))
     case Tag.Str32: return text(buf, pos + 5, u32(buf, pos + 1))
-    default: return NOT_A_SCALAR
+    case Tag.Array16:
+    case Tag.Array32: return intList(buf, pos)
+    default: return b >= Fix.Array && b <= Fix.Array + Fix.ArrayMaxItems ? intList(buf, pos) : NOT_A_SCALAR
   }
+}
+
+/** The array at `pos` (already walked) as numbers, when it is a short list of integers only. */
+function intList(buf: Uint8Array, pos: number): readonly number[] | typeof NOT_A_SCALAR {
+  const list = peekToken(buf, pos)!
+  const length = list.size
+  if (length > MAX_INT_LIST) return NOT_A_SCALAR
+  let at = pos + list.head
+  const out = new Array<number>(length)
+  for (let i = 0; i < length; i++) {
+    // peekToken reuses one object: read what is needed before readScalar.
+    const item = peekToken(buf, at)!
+    if (item.family !== Family.Int) return NOT_A_SCALAR
+    const end = at + item.head + item.size
+    out[i] = readScalar(buf, at) as number
+    at = end
+  }
+  return out
 }
 
 function u16(buf: Uint8Array, pos: number): number {

@@ -98,12 +98,31 @@ export interface ReadyHeader {
   readonly capacity: number
 }
 
+/**
+ * Commands of one batch by outcome, in code order: ok, unknown, failed,
+ * timeout, cancelled (a `done`'s optional `counts`).
+ */
+export type OutcomeCounts = readonly [ok: number, unknown: number, failed: number, timeout: number, cancelled: number]
+
+/**
+ * Code-0 values of one batch that were check results (maps with an integer
+ * `state`), by state: OK, WARNING, CRITICAL, UNKNOWN (this product's `states`
+ * extension of `done`; checks.md).
+ */
+export type StateCounts = readonly [ok: number, warning: number, critical: number, unknown: number]
+
 /** worker → gateway: the result of batch `id` was handed to the reply socket. */
 export interface DoneHeader {
   readonly v: 1
   readonly type: 'done'
   readonly id: string
   readonly client: string
+  /** Its commands by outcome; optional (protocol.md). */
+  readonly counts?: OutcomeCounts
+  /** How long the batch ran on the worker, in milliseconds; optional (protocol.md). */
+  readonly ms?: number
+  /** Its check results by state; this product's extension, which other gateways ignore (docs/PROTOCOL.md). */
+  readonly states?: StateCounts
 }
 
 /** either way between worker and gateway, when nothing else was sent for one interval. */

@@ -31,7 +31,7 @@ export type Validated<H extends Header> =
       readonly client?: string
     }
 
-type FieldKind = 'id' | 'worker' | 'replyTo' | 'count' | 'reason' | 'bool' | 'curveKey'
+type FieldKind = 'id' | 'worker' | 'replyTo' | 'count' | 'reason' | 'bool' | 'curveKey' | 'outcomeCounts' | 'stateCounts' | 'ms'
 
 /** Required fields per header type, beyond `v` and `type`. */
 const FIELDS: Readonly<Record<HeaderType, readonly (readonly [string, FieldKind])[]>> = {
@@ -50,6 +50,25 @@ const FIELDS: Readonly<Record<HeaderType, readonly (readonly [string, FieldKind]
 /** Optional fields: checked when present (nil is present, and the wrong type). */
 const OPTIONAL: Readonly<Partial<Record<HeaderType, readonly (readonly [string, FieldKind])[]>>> = {
   task: [['replyKey', 'curveKey']],
+  // `states` is this product's extension (docs/PROTOCOL.md); a peer that sends it must send it well formed.
+  done: [['counts', 'outcomeCounts'], ['ms', 'ms'], ['states', 'stateCounts']],
+}
+
+/** Whether `value` is a list of exactly `length` non-negative safe integers. */
+function isCountList(value: unknown, length: number): boolean {
+  if (!Array.isArray(value) || value.length !== length) return false
+  const list = value as readonly unknown[]
+  for (let i = 0; i < length; i++) {
+    const n = list[i]
+    if (!Number.isSafeInteger(n) || (n as number) < 0) return false
+  }
+  return true
+}
+
+/** A duration on the wire may be an integer or a float; either way a finite number ≥ 0. */
+function durationOf(value: unknown): number | undefined {
+  const n = value instanceof WireFloat ? value.value : value
+  return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : undefined
 }
 
 function isBoundedString(value: unknown, maxBytes: number): value is string {
@@ -78,6 +97,12 @@ function checkField(value: unknown, kind: FieldKind): string | undefined {
       return typeof value === 'boolean' ? undefined : 'a boolean'
     case 'curveKey':
       return isCurveKey(value) ? undefined : `a CURVE public key: ${Limits.replyKeyBytes} characters of Z85`
+    case 'outcomeCounts':
+      return isCountList(value, 5) ? undefined : 'an array of 5 non-negative integers (ok, unknown, failed, timeout, cancelled)'
+    case 'stateCounts':
+      return isCountList(value, 4) ? undefined : 'an array of 4 non-negative integers (OK, WARNING, CRITICAL, UNKNOWN)'
+    case 'ms':
+      return durationOf(value) !== undefined ? undefined : 'a finite number of milliseconds ≥ 0'
   }
 }
 
@@ -86,6 +111,7 @@ function preview(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
   if (value === NOT_A_SCALAR) return 'a non-scalar value'
   if (value instanceof WireFloat) return value.toString()
+  if (Array.isArray(value)) return `[${value.join(', ')}]`
   return String(value)
 }
 
@@ -122,6 +148,8 @@ function validateHeader<H extends Header>(frame: Uint8Array, accepted: ReadonlyS
     if (!(key in fields)) continue
     const expected = checkField(fields[key], kind)
     if (expected !== undefined) return fail(`header "${key}" must be ${expected}, got ${preview(fields[key])}`)
+    // The header's type says number: a float on the wire is handed on as one.
+    if (kind === 'ms') fields[key] = durationOf(fields[key])
   }
   return { ok: true, header: fields as unknown as H }
 }

@@ -88,10 +88,11 @@ export interface WorkerOptions {
 /** Defaults of the worker's options, from its schema. */
 export const workerDefaults = defaultsOf(workerSchema)
 
-/** Worker options with every default filled in and every value checked. */
-export type ResolvedWorkerOptions = typeof workerDefaults & WorkerOptions
+/** Worker options with every default filled in and every value checked; `http` read into host and port. */
+export type ResolvedWorkerOptions = typeof workerDefaults & Omit<WorkerOptions, 'http'> & { readonly http?: HttpListen }
 
 /** Merges the defaults and checks every value; throws a ConfigError naming the option. */
 export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOptions {
-  return applySchema(workerSchema, options)
+  // applySchema read `http` with httpListen(), whatever form the caller gave.
+  return applySchema(workerSchema, options) as ResolvedWorkerOptions
 }

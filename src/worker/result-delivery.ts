@@ -7,7 +7,7 @@
  * No socket of its own: both ends are ports, so tests drive it by hand.
  */
 import { errorMessage } from '../errors.js'
-import { outcomesBody, resultFrame } from '../protocol/frames.js'
+import { outcomesBody, resultFrame, type DoneReport } from '../protocol/frames.js'
 import { ResultCode, type CommandOutcome, type TaskHeader } from '../protocol/types.js'
 
 /** Where results go: one PUSH per client endpoint (`ReplySockets`). */
@@ -16,8 +16,8 @@ export interface ReplyPort {
   send(endpoint: string, frames: Buffer[], serverKey?: string): Promise<void>
 }
 
-/** Sends `done` to the gateway, unless `session` is no longer the current one. Never rejects. */
-export type DonePort = (id: string, client: string, session: number) => Promise<void>
+/** Sends `done` (with `report`: its counts, run time and states) to the gateway, unless `session` is no longer the current one. Never rejects. */
+export type DonePort = (id: string, client: string, session: number, report?: DoneReport) => Promise<void>
 
 /** What the delivery needs of a settled batch. */
 export interface SettledBatch {
@@ -57,11 +57,11 @@ export class ResultDelivery {
   }
 
   /**
-   * Encodes the result, sends it and `done`. Resolves with whether the client
-   * accepted it, once it did or was given up; never rejects. The batch's
-   * outcomes are released as soon as the body is encoded.
+   * Encodes the result, sends it and `done` (carrying `report`). Resolves
+   * with whether the client accepted it, once it did or was given up; never
+   * rejects. The batch's outcomes are released as soon as the body is encoded.
    */
-  async deliver(batch: SettledBatch): Promise<boolean> {
+  async deliver(batch: SettledBatch, report?: DoneReport): Promise<boolean> {
     const { id, client, replyTo, attempt, replyKey } = batch.header
     const body = encodeOutcomes(batch.outcomes)
     batch.outcomes = []
@@ -72,7 +72,7 @@ export class ResultDelivery {
     // once). Up to 4 × `capacity` results wait like that, each its encoded body alone,
     // so what a worker holds stays bounded; beyond it `done` waits for the delivery.
     const early = this.undelivered < UNDELIVERED_PER_SLOT * this.options.capacity
-    if (early) void this.options.done(id, client, batch.session)
+    if (early) void this.options.done(id, client, batch.session, report)
     this.undelivered++
     let delivered = true
     try {
@@ -85,7 +85,7 @@ export class ResultDelivery {
     } finally {
       this.undelivered--
     }
-    if (!early) await this.options.done(id, client, batch.session)
+    if (!early) await this.options.done(id, client, batch.session, report)
     return delivered
   }
 }

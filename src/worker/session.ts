@@ -6,7 +6,7 @@
  */
 import { Dealer } from 'zeromq'
 import { errorMessage } from '../errors.js'
-import { HEARTBEAT_FRAME, byeFrame, doneFrame, readyFrame } from '../protocol/frames.js'
+import { HEARTBEAT_FRAME, byeFrame, doneFrame, readyFrame, type DoneReport } from '../protocol/frames.js'
 import type { TaskHeader } from '../protocol/types.js'
 import { validateGatewayHeader } from '../protocol/validate.js'
 import { curveClientOptions, type CurveIdentity } from '../security/curve.js'
@@ -94,10 +94,10 @@ export class GatewaySession {
     this.heartbeat = setInterval(() => this.tick(), Math.max(10, Math.floor(this.options.heartbeatIntervalMs / 2)))
   }
 
-  /** Sends `done` for a task of `session`, unless a `ready` came since: the gateway requeued it. */
-  done(id: string, client: string, session: number): Promise<void> {
+  /** Sends `done` for a task of `session`, with `report` when given, unless a `ready` came since: the gateway requeued it. */
+  done(id: string, client: string, session: number, report?: DoneReport): Promise<void> {
     if (!this.policy.isCurrent(session)) return Promise.resolve()
-    return this.send(doneFrame(id, client)).then(() => undefined)
+    return this.send(doneFrame(id, client, report)).then(() => undefined)
   }
 
   /** Stopping began: the gateway's silence no longer makes it reconnect. */

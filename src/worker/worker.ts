@@ -21,7 +21,11 @@ import { RateLimitedLog, silentLogger, type Logger } from '../log.js'
 import { errorMessage } from '../errors.js'
 import { readPeerKeys } from '../security/peer-keys.js'
 import { background } from '../util/background.js'
+import { monotonicClock } from '../util/clock.js'
+import { HttpEndpoint } from '../http/http-endpoint.js'
+import { WorkerMetrics } from '../metrics/worker-metrics.js'
 import { BatchRunner, type HeldBatch } from './batch-runner.js'
+import { tallyOutcomes, type OutcomeTally } from './outcome-tally.js'
 import { ResultDelivery } from './result-delivery.js'
 import { GatewaySession } from './session.js'
 import { resolveWorkerOptions, workerDefaults, type ResolvedWorkerOptions, type WorkerOptions } from './options.js'
@@ -43,8 +47,14 @@ export interface WorkerEvents {
 
 /** Counters of a worker, for monitoring and tests. */
 export interface WorkerStats {
+  /** Batches taken (a malformed body is counted in `malformed`). */
   batches: number
+  /** Commands of the batches taken. */
   commands: number
+  /** Commands of the batches finished, by outcome (as their `done` reports them). */
+  outcomes: { ok: number; unknown: number; failed: number; timeout: number; cancelled: number }
+  /** Check results (code 0 with a `state`) of the batches finished, by state. */
+  states: { ok: number; warning: number; critical: number; unknown: number }
   resultsDropped: number
   malformed: number
   reconnects: number
@@ -64,7 +74,15 @@ const FORCED_DRAIN_MS = 1000
  */
 export class Worker extends EventEmitter<WorkerEvents> {
   readonly id: string
-  readonly stats: WorkerStats = { batches: 0, commands: 0, resultsDropped: 0, malformed: 0, reconnects: 0 }
+  readonly stats: WorkerStats = {
+    batches: 0,
+    commands: 0,
+    outcomes: { ok: 0, unknown: 0, failed: 0, timeout: 0, cancelled: 0 },
+    states: { ok: 0, warning: 0, critical: 0, unknown: 0 },
+    resultsDropped: 0,
+    malformed: 0,
+    reconnects: 0,
+  }
   private readonly options: ResolvedWorkerOptions
   private readonly logger: Logger
   private readonly malformedLog: RateLimitedLog
@@ -75,8 +93,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly session: GatewaySession
   private readonly runner: BatchRunner
   private readonly delivery: ResultDelivery
-  /** Batches taken and not yet delivered or given up. */
-  private readonly held = new Set<HeldBatch>()
+  /** Batches taken and not yet delivered or given up, with when each was taken (for its `done`'s `ms`). */
+  private readonly held = new Map<HeldBatch, number>()
+  private readonly clock = monotonicClock
+  /** `/metrics`, with `http`. */
+  private readonly metrics: WorkerMetrics | undefined
+  private readonly http: HttpEndpoint | undefined
+  private listening: Promise<string> | undefined
   private idleWaiters: (() => void)[] = []
   private stopping: Promise<void> | undefined
   private forcing: Promise<void> | undefined
@@ -116,10 +139,43 @@ export class Worker extends EventEmitter<WorkerEvents> {
       workerId: this.id,
       capacity: o.capacity,
       replies: this.replies,
-      done: (id, client, session) => this.session.done(id, client, session),
+      done: (id, client, session, report) => this.session.done(id, client, session, report),
       droppedLog: this.droppedLog,
       counters: this.stats,
     })
+    if (o.http !== undefined) {
+      this.metrics = new WorkerMetrics(this)
+      this.http = new HttpEndpoint(o.http, this.metrics.routes, this.logger)
+    }
+  }
+
+  /**
+   * With `http`: binds the HTTP listener of `/metrics` and resolves with its
+   * URL (the real port when asked for 0); without, resolves undefined. Call
+   * it before {@link start}, so that a port in use fails before the worker
+   * joins its gateway. It rejects with a `ConfigError` (`ERR_ENDPOINT`)
+   * naming the address. Idempotent; every close closes the listener.
+   *
+   * @example
+   * const worker = new Worker({ gateway, executor, http: '127.0.0.1:9101' })
+   * console.log(`metrics at ${await worker.listen()}/metrics`)
+   * worker.start()
+   */
+  listen(): Promise<string | undefined> {
+    const http = this.http
+    if (http === undefined) return Promise.resolve(undefined)
+    if (this.stopping !== undefined || this.forcing !== undefined) return Promise.reject(new Error('worker is closing'))
+    this.listening ??= http.start()
+    return this.listening
+  }
+
+  /** The URL of `/metrics` once {@link listen} has bound it; undefined before, and without `http`. */
+  get httpUrl(): string | undefined {
+    try {
+      return this.http?.url
+    } catch {
+      return undefined // not bound yet
+    }
   }
 
   /** Batches currently held. */
@@ -184,7 +240,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       return
     }
     this.replies.prepare(header.replyTo, header.replyKey)
-    this.held.add(batch)
+    this.held.set(batch, this.clock())
     this.stats.batches++
     this.stats.commands += batch.commands
     this.runner.start(batch)
@@ -192,12 +248,33 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   private async finish(batch: HeldBatch): Promise<void> {
     batch.pairs = []
-    const delivered = await this.delivery.deliver(batch)
+    const now = this.clock()
+    // Microseconds are plenty, and keep the float short on the wire.
+    const ms = Math.round((now - (this.held.get(batch) ?? now)) * 1000) / 1000
+    const tally = tallyOutcomes(batch.outcomes)
+    this.count(tally)
+    this.metrics?.batchDuration(ms)
+    const delivered = await this.delivery.deliver(batch, { ...tally, ms })
     // Held until delivered or given up, so that stopping still delivers what it finished.
     this.held.delete(batch)
     const { id, client } = batch.header
     this.emit('batch:done', { id, client, commands: batch.commands, delivered })
     if (this.held.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve()
+  }
+
+  private count({ counts, states }: OutcomeTally): void {
+    const o = this.stats.outcomes
+    o.ok += counts[0]
+    o.unknown += counts[1]
+    o.failed += counts[2]
+    o.timeout += counts[3]
+    o.cancelled += counts[4]
+    if (states === undefined) return
+    const s = this.stats.states
+    s.ok += states[0]
+    s.warning += states[1]
+    s.critical += states[2]
+    s.unknown += states[3]
   }
 
   private async finishAndLeave(): Promise<void> {
@@ -212,6 +289,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     await this.session.bye()
     this.session.close(1000)
     await executorClosed
+    await this.closeHttp()
     this.finishClose()
   }
 
@@ -230,7 +308,20 @@ export class Worker extends EventEmitter<WorkerEvents> {
     clearTimeout(timer)
     if (ended) await this.closeExecutor()
     else background(this.closeExecutor(), this.logger, 'closing the executor')
+    await this.closeHttp()
     this.finishClose()
+  }
+
+  /** Stops the HTTP listener, if it was started (a bind that failed leaves nothing to close). */
+  private async closeHttp(): Promise<void> {
+    const listening = this.listening
+    if (this.http === undefined || listening === undefined) return
+    try {
+      await listening
+      await this.http.close()
+    } catch {
+      // Never bound, or already closed: nothing is listening.
+    }
   }
 
   /** Calls the executor's `close()` once, after its last command ended. */

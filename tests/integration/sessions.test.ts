@@ -269,7 +269,7 @@ describe('a worker told to stop', () => {
       if (header.type === 'bye') break
     }
     expect(toGateway).toEqual([
-      { v: 1, type: 'done', id: '1', client: 'c' },
+      { v: 1, type: 'done', id: '1', client: 'c', counts: [1, 0, 0, 0, 0], ms: expect.any(Number) },
       { v: 1, type: 'bye', worker: `stopper-${sequence}` },
     ])
   })

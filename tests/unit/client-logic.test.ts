@@ -438,6 +438,7 @@ describe('a DispatchQueue', () => {
     queued: false,
     secondRun: false,
     holders: 0,
+    waitingSince: 0,
   })
 
   it('is full at its byte budget even when few batches are queued', () => {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { DispatchQueue, type QueuedBatch } from '../../src/gateway/dispatch-queue.js'
 
 function batch(id: string, client = 'c', bytes = 10): QueuedBatch {
-  return { id, client, replyTo: 'tcp://127.0.0.1:1', attempt: 1, runs: 0, body: Buffer.alloc(bytes), commands: 1, queued: false, secondRun: false, holders: 0 }
+  return { id, client, replyTo: 'tcp://127.0.0.1:1', attempt: 1, runs: 0, body: Buffer.alloc(bytes), commands: 1, queued: false, secondRun: false, holders: 0, waitingSince: 0 }
 }
 
 describe('a DispatchQueue with bytes held by workers', () => {

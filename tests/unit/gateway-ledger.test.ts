@@ -51,7 +51,7 @@ function header(id: string, client = 'c', attempt = 1): TaskHeader {
 }
 
 function admit(ledger: Ledger, id: string, client = 'c', bytes = 10, attempt = 1): string {
-  return ledger.admit(header(id, client, attempt), Buffer.alloc(bytes), 1)
+  return ledger.admit(header(id, client, attempt), Buffer.alloc(bytes), 1, 0)
 }
 
 /** Dispatches and names each hand-over as `worker:client/id@attempt`. */
@@ -202,7 +202,7 @@ describe('a ledger given back what a worker held', () => {
   it('after a new session, counts no run however often (the worker is at fault), but the attempt goes up, capped at the protocol bound', () => {
     const ledger = new Ledger({ ...options, maxAttempts: 1 })
     const w = new FakeWorker('w', 1)
-    ledger.admit(header('1', 'c', Limits.maxCounter - 1), Buffer.alloc(1), 1)
+    ledger.admit(header('1', 'c', Limits.maxCounter - 1), Buffer.alloc(1), 1, 0)
     for (let n = 0; n < 5; n++) {
       dispatch(ledger, new Workers(w))
       expect(ledger.giveBack(w, 'new-session', n)).toEqual({ requeued: 1, ended: [] })

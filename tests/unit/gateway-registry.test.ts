@@ -25,7 +25,7 @@ function join(registry: WorkerRegistry, id: string, capacity: number, now = 0): 
 let sequence = 0
 function batch(): QueuedBatch {
   const id = `${++sequence}`
-  return { id, client: 'c', replyTo: 'tcp://127.0.0.1:1', attempt: 1, runs: 0, body: Buffer.alloc(1), commands: 1, queued: false, secondRun: false, holders: 0 }
+  return { id, client: 'c', replyTo: 'tcp://127.0.0.1:1', attempt: 1, runs: 0, body: Buffer.alloc(1), commands: 1, queued: false, secondRun: false, holders: 0, waitingSince: 0 }
 }
 
 /** Hands `n` batches out the way the ledger does and names the worker each went to. */

@@ -138,7 +138,7 @@ describe('formatStatus on a status whose strings hold escape sequences', () => {
         'workers   1 connected (1 forked, 0 remote) · pool 1 forked, 0 starting, 0 retiring, min 1, max 2',
         '  id         kind    pid  capacity  in flight  served  last heard',
         '  host-1-ab  forked  123  64        0          9       0.3 s ago',
-        'counters  received 3 · dispatched 1 · done 0 · requeued 0 · duplicates 0 · second runs 0 · aborted 0 · malformed 0',
+        'counters  received 3 · dispatched 1 · done 0 · requeued 0 · duplicates 0 · second runs 0 · aborted 0 · cancels sent 0 · malformed 0',
         '          rejected 0 (0 undelivered) · workers forked 1, lost 0, refused 0',
       ].join('\n'),
     )
