@@ -99,8 +99,11 @@ export interface RunningCli {
  * `cwd` (default: the repository) is where relative paths in its arguments resolve.
  * `env` is added to this process's environment for the child only.
  */
+/** The programs in bin/. */
+export type CliName = 'run-client' | 'run-server' | 'run-worker' | 'gateway-status' | 'gateway-keygen'
+
 export function startCli(
-  name: 'run-client' | 'run-server' | 'run-worker' | 'gateway-status',
+  name: CliName,
   args: string[],
   options: { detached?: boolean; netns?: string; stdin?: 'pipe' | 'ignore'; cwd?: string; env?: Record<string, string> } = {},
 ): RunningCli {
@@ -123,7 +126,7 @@ export function startCli(
 }
 
 /** Runs a CLI to completion. */
-export async function runCli(name: 'run-client' | 'run-server' | 'run-worker' | 'gateway-status', args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runCli(name: CliName, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const cli = startCli(name, args)
   const { code } = await cli.exited
   return { code, stdout: cli.stdout(), stderr: cli.stderr() }
