@@ -241,6 +241,7 @@ export class Client extends EventEmitter<ClientEvents> {
     return {
       client: this.id,
       commands: this.batcher?.commandCount ?? 0,
+      sent: this.window.sentCommands,
       counts: { ...tally.counts },
       states: { ...tally.states },
       batches: this.batcher?.count ?? 0,
