@@ -66,9 +66,10 @@ export class GatewaySession {
   private reconnectTimer: NodeJS.Timeout | undefined
   private shut = false
   /**
-   * The current connection finished its ZMTP handshake (or the gateway spoke
-   * on it) and has not dropped since: only then can queued messages still be
-   * delivered, so only then is closing with linger worth the wait.
+   * The gateway has spoken on the current connection (it heartbeats within an
+   * interval of a `ready`): only then can queued messages still be delivered,
+   * so only then is closing with linger worth the wait. Heard, not a socket
+   * monitor's `handshake` event: a monitor per connection slowed reconnects.
    */
   private linked = false
 
@@ -143,12 +144,6 @@ export class GatewaySession {
     })
     if (this.options.curve !== undefined) this.watchRefusals(dealer, this.options.curve.identity.publicKey)
     this.linked = false
-    dealer.events.on('handshake', () => {
-      if (this.dealer === dealer) this.linked = true
-    })
-    dealer.events.on('disconnect', () => {
-      if (this.dealer === dealer) this.linked = false
-    })
     dealer.connect(this.options.gateway)
     this.dealer = dealer
     this.sender = new Sender(dealer, this.options.gateway, { retries: 3, retryDelayMs: 1000 })
