@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { rmSync } from 'node:fs'
 
 const TMUX = '/usr/bin/tmux'
 
@@ -21,12 +22,15 @@ export interface TmuxOptions {
 export class TmuxSession {
   private readonly socket = `cgw-test-${process.pid}-${randomBytes(4).toString('hex')}`
   private killed = false
+  /** Where the server listens; kill-server leaves the socket file behind. */
+  private readonly socketPath: string
 
   constructor(options: TmuxOptions) {
     const env = Object.entries(options.env ?? {}).flatMap(([key, value]) => ['-e', `${key}=${value}`])
     const size = ['-x', String(options.width ?? 160), '-y', String(options.height ?? 40)]
     // The history limit first (a pane takes it when it is made): a capture then sees every line the run printed.
     this.tmux(['start-server', ';', 'set-option', '-g', 'history-limit', '10000', ';', 'new-session', '-d', '-s', 'test', ...size, '-c', options.cwd, ...env, 'sh'])
+    this.socketPath = this.tmux(['display-message', '-p', '#{socket_path}']).trim()
   }
 
   /** Types `line` and Enter into the shell. */
@@ -60,6 +64,7 @@ export class TmuxSession {
     } catch {
       // already gone
     }
+    if (this.socketPath.includes(this.socket)) rmSync(this.socketPath, { force: true })
   }
 
   private tmux(args: string[]): string {
