@@ -3,12 +3,15 @@
  * synchronously so that no line is lost when a process exits on a signal;
  * nothing logs per message on the hot path, so the cost is per event, not per
  * command. On a TTY the same stream is pretty-printed in-process (no
- * transport thread per forked worker).
+ * transport thread per forked worker). Every line goes through the process's
+ * one {@link stderrStatus}, so a status line (run-client's progress) is
+ * erased before a log line and drawn again after it, never glued to it.
  */
 import { createRequire } from 'node:module'
 import { pino, type Level, type Logger } from 'pino'
 import { terminalSafe } from './util/terminal-text.js'
 import { monotonicClock, type Clock } from './util/clock.js'
+import { StatusLine } from './util/status-line.js'
 
 export type { Logger } from 'pino'
 
@@ -38,17 +41,46 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   if (pretty) {
     // pino-pretty is only loaded for a terminal; machines reading JSON never pay for it.
     const require = createRequire(import.meta.url)
-    const prettyFactory = require('pino-pretty') as (options: Record<string, unknown>) => NodeJS.WritableStream
+    const { prettyFactory } = require('pino-pretty') as { prettyFactory: (options: Record<string, unknown>) => (line: string) => string | undefined }
     // A terminal shows what it is sent: ids and reasons from the network could recolour or
     // rewrite it, or hide behind bidi characters, so every string is escaped first.
     const messageFormat = (log: Record<string, unknown>, messageKey: string): string =>
       terminalSafe(String(log[messageKey] ?? ''), { escapeBackslash: false })
-    return pino(
-      { level, base, formatters: { log: terminalSafeFields } },
-      prettyFactory({ destination: 2, sync: true, colorize: true, ignore: 'hostname', messageFormat }),
-    )
+    // The formatter alone, not pino-pretty's stream: its piped Transform would write later,
+    // out of step with the status line it has to share the terminal with.
+    const format = prettyFactory({ colorize: true, ignore: 'hostname', messageFormat })
+    return pino({ level, base, formatters: { log: terminalSafeFields } }, {
+      write(line: string) {
+        const text = format(line)
+        if (text !== undefined && text !== '') stderrStatus().log(text)
+      },
+    })
   }
-  return pino({ level, base }, pino.destination({ fd: 2, sync: true }))
+  return pino({ level, base }, { write: (line: string) => stderrStatus().log(line) })
+}
+
+let stderrLine: StatusLine | undefined
+
+/**
+ * The process's owner of stderr's last line: logs from {@link createLogger}
+ * go through it, and so must any status line drawn on stderr. Writes are
+ * synchronous (a sonic-boom on fd 2), as the logs always were.
+ *
+ * @example
+ * const status = stderrStatus()
+ * const timer = setInterval(() => status.update(`${done}/${total} commands`), 100)
+ * // … logger.warn(…) lines appear above the status line, never on it
+ * clearInterval(timer)
+ * status.clear()
+ */
+export function stderrStatus(): StatusLine {
+  if (stderrLine === undefined) {
+    const destination = pino.destination({ fd: 2, sync: true })
+    stderrLine = new StatusLine((chunk) => destination.write(chunk), {
+      columns: () => (process.stderr.isTTY ? process.stderr.columns : undefined),
+    })
+  }
+  return stderrLine
 }
 
 /**

@@ -9,8 +9,9 @@ import { Socket } from 'node:net'
 import type { Writable } from 'node:stream'
 import { Command } from '@commander-js/extra-typings'
 import { Client, type CommandRecord } from '../client/client.js'
+import { ProgressMeter, formatProgress } from '../client/progress.js'
 import { formatSummary } from '../client/summary.js'
-import { createLogger, type Logger } from '../log.js'
+import { createLogger, stderrStatus, type Logger } from '../log.js'
 import type { CliOptions } from '../options/cli.js'
 import { clientSchema } from '../options/client.js'
 import { addSchemaFlags, argParserFor } from '../options/flags.js'
@@ -78,13 +79,20 @@ async function main(argv: string[]): Promise<number> {
   let client: Client
   let output: Writable | undefined
   // While the --output file lags behind, stop reading commands, so its buffer stays bounded.
-  const waitForOutput = (): Promise<void> | undefined =>
-    output !== undefined && output.writableNeedDrain && !output.destroyed
-      ? once(output, 'drain').then(
-          () => undefined,
-          () => undefined,
-        )
-      : undefined
+  // One wait shared by every batch that asks meanwhile: after Ctrl+C the batches left are
+  // settled (lost) one after another without waiting, and a listener pair each would pile
+  // up on the stream (MaxListenersExceededWarning).
+  let drained: Promise<void> | undefined
+  const waitForOutput = (): Promise<void> | undefined => {
+    if (output === undefined || !output.writableNeedDrain || output.destroyed) return undefined
+    drained ??= once(output, 'drain').then(
+      () => {
+        drained = undefined
+      },
+      () => undefined,
+    )
+    return drained
+  }
   try {
     const resolved = resolveCommandLine('run-client', clientSchema, flags, { batchSize, bind, servers })
     o = resolved.values
@@ -104,10 +112,12 @@ async function main(argv: string[]): Promise<number> {
     // An open() blocked on a FIFO holds a libuv thread, which even process.exit() waits for: let it go.
     const stuck = releasePendingOpens()
     if (++interrupts > 1) {
-      process.stderr.write(`run-client: second ${signal}; exiting now\n`)
+      const status = stderrStatus()
+      status.clear()
+      status.log(`run-client: second ${signal}; exiting now\n`)
       if (stuck.length > 0) {
         // process.exit() would wait for the stuck open() for ever; die of the signal instead (the shell sees 130).
-        process.stderr.write(`run-client: an open() of ${terminalSafe(stuck.join(', '), { escapeBackslash: false })} cannot be ended; exiting by ${signal}\n`)
+        status.log(`run-client: an open() of ${terminalSafe(stuck.join(', '), { escapeBackslash: false })} cannot be ended; exiting by ${signal}\n`)
         process.removeAllListeners(signal)
         process.kill(process.pid, signal)
       }
@@ -179,16 +189,22 @@ async function openOutput(path: string): Promise<Writable> {
   return isFifo ? new Socket({ fd, readable: false, writable: true }) : createWriteStream('', { fd })
 }
 
+/**
+ * The progress line on stderr (src/client/progress.ts says what it shows),
+ * drawn through the stderr line owner that the logger writes through too, so
+ * a log line is printed above it, never glued to it. It reads the client's
+ * counters ten times a second; nothing is done per command.
+ */
 function startProgress(client: Client): { stop(): void } {
-  const draw = (): void => {
-    const p = client.progress
-    process.stderr.write(`\r\x1b[K${p.finished}/${p.read} commands done · ${p.inFlight} ${p.inFlight === 1 ? 'batch' : 'batches'} in flight`)
-  }
-  const timer = setInterval(draw, 200)
+  const meter = new ProgressMeter()
+  const status = stderrStatus()
+  const draw = (): void => status.update(formatProgress(meter.read(client.progress)))
+  const timer = setInterval(draw, 100)
+  timer.unref()
   return {
     stop() {
       clearInterval(timer)
-      process.stderr.write('\r\x1b[K')
+      status.clear()
     },
   }
 }

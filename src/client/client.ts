@@ -49,14 +49,20 @@ export interface ClientEvents {
   resend: [batch: { id: string; attempt: number; why: 'timeout' | 'rejected' }]
 }
 
-/** Live counters, for a progress display. */
+/** Live counters, for a progress display (run-client's is `formatProgress` over a `ProgressMeter`). */
 export interface ClientProgress {
   /** Commands read so far. */
   readonly read: number
+  /** The input is fully read, so `read` is the run's total (the input is streamed: until then it is not known). */
+  readonly inputDone: boolean
   /** Commands with an outcome (answered or lost). */
   readonly finished: number
+  /** Commands answered, with any code: `finished` but the lost. A rate counts these. */
+  readonly answered: number
   /** Batches sent and not yet settled. */
   readonly inFlight: number
+  /** No gateway takes batches right now: where the client sends, and since when (`performance.now()` time). */
+  readonly waiting?: { readonly endpoint: string; readonly sinceMs: number }
 }
 
 /**
@@ -84,6 +90,7 @@ export class Client extends EventEmitter<ClientEvents> {
   /** When interrupt() was called: the abort grace runs from then. */
   private interruptedAt = 0
   private badLines = 0
+  private inputDone = false
   private started = false
 
   constructor(options: ClientOptions = {}) {
@@ -99,9 +106,17 @@ export class Client extends EventEmitter<ClientEvents> {
     this.keys = readPeerKeys(o, o.servers.length)
   }
 
-  /** Live counters. */
+  /** Live counters; cheap to read (a few fields), so a display may poll it often. */
   get progress(): ClientProgress {
-    return { read: this.batcher?.commandCount ?? 0, finished: this.tally.settled, inFlight: this.window.size }
+    const waiting = this.submit?.waiting
+    return {
+      read: this.batcher?.commandCount ?? 0,
+      inputDone: this.inputDone,
+      finished: this.tally.settled,
+      answered: this.tally.answered,
+      inFlight: this.window.size,
+      ...(waiting === undefined ? {} : { waiting }),
+    }
   }
 
   private get interrupted(): boolean {
@@ -137,7 +152,7 @@ export class Client extends EventEmitter<ClientEvents> {
     let submit: SubmitPort
     try {
       // At most one send per batch in the window is ever queued (sends and resends alike).
-      submit = new SubmitPort({ ...o, clientId: this.id, replyTo: results.replyTo, logger: this.logger, maxBacklog: o.window + 1, curve: this.keys })
+      submit = new SubmitPort({ ...o, clientId: this.id, replyTo: results.replyTo, logger: this.logger, maxBacklog: o.window + 1, curve: this.keys, clock: this.clock })
     } catch (error) {
       results.close()
       throw error
@@ -166,7 +181,10 @@ export class Client extends EventEmitter<ClientEvents> {
       this.emit('bad-line', bad)
     }
     try {
-      await feedBatches(readInput(source, { logger: this.logger, signal, onBadLine }), batcher, (batch) => dispatcher.admit(batch), signal)
+      const onEnd = (): void => {
+        this.inputDone = true
+      }
+      await feedBatches(readInput(source, { logger: this.logger, signal, onBadLine, onEnd }), batcher, (batch) => dispatcher.admit(batch), signal)
       await dispatcher.drained()
       // The gateways cancel what runs for us: its results (code 4, or real ones) come back soon.
       if (this.interrupted) await dispatcher.settledWithin(o.abortGraceMs - (this.clock() - this.interruptedAt))
@@ -241,6 +259,7 @@ export class Client extends EventEmitter<ClientEvents> {
     return {
       client: this.id,
       commands: this.batcher?.commandCount ?? 0,
+      sent: this.window.sentCommands,
       counts: { ...tally.counts },
       states: { ...tally.states },
       batches: this.batcher?.count ?? 0,

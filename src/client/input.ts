@@ -33,6 +33,8 @@ export interface InputOptions {
   /** Ends the reading at once, even while a FIFO waits for its writer or an iterator for its next item. */
   readonly signal: AbortSignal
   readonly onBadLine?: (bad: BadLine) => void
+  /** The reading ended: every command was read (or it failed, or stopped early). Called once. */
+  readonly onEnd?: () => void
 }
 
 /**
@@ -57,6 +59,7 @@ export function readInput(source: CommandSource, options: InputOptions): AsyncIt
   const end = (): void => {
     if (ended) return
     ended = true
+    options.onEnd?.()
     const rest = unloggedLine(sourceName(source), [[log, 'bad lines']])
     if (rest !== undefined) options.logger.warn({ badLines: log.count }, rest)
   }

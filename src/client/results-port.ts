@@ -46,6 +46,14 @@ const BATCH_ID = /^[1-9][0-9]{0,15}$/
 
 export class ResultsPort {
   private readonly malformed: RateLimitedLog
+  /**
+   * Valid answers for another client id: an earlier run that used this port
+   * (its workers' sockets reconnect to whoever binds it next and deliver what
+   * they still held). Expected, harmless and possibly many, so they are
+   * counted and told in one line at the end, not one warning each.
+   */
+  private late = 0
+  private closed = false
 
   private constructor(
     private readonly socket: Pull,
@@ -103,9 +111,11 @@ export class ResultsPort {
       const validated = validateClientInboundHeader(frames[0]!)
       if (!validated.ok) return this.malformed.warn({ reason: validated.reason }, 'malformed message on results socket')
       const header = validated.header
-      if (header.client !== clientId || !BATCH_ID.test(header.id)) {
-        return this.malformed.warn({ id: header.id, client: header.client }, 'message for another client or run dropped')
+      if (header.client !== clientId) {
+        this.late++
+        return
       }
+      if (!BATCH_ID.test(header.id)) return this.malformed.warn({ id: header.id }, 'message with a batch id this client never sends dropped')
       const seq = Number(header.id)
       if (header.type === 'result') handler.result(seq, header, frames[1])
       else handler.rejected(seq, header)
@@ -113,9 +123,23 @@ export class ResultsPort {
     background(receiveLoop(this.socket, onMessage, { logger: this.logger, what: 'results' }), this.logger, 'results loop')
   }
 
+  /** Answers for another client id ignored so far (see {@link late}). */
+  get lateAnswers(): number {
+    return this.late
+  }
+
+  /** Closes the socket; then one line says how many answers for another client id were ignored, if any were. */
   close(): void {
+    if (this.closed) return
+    this.closed = true
     this.socket.close()
     this.zap?.close()
     this.malformed.flush()
+    if (this.late > 0) {
+      this.logger.warn(
+        { ignored: this.late, replyTo: this.replyTo },
+        `ignored ${this.late} late ${this.late === 1 ? 'result' : 'results'} from an earlier run on this port (another client id)`,
+      )
+    }
   }
 }

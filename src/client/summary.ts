@@ -12,6 +12,11 @@ export interface RunSummary {
   readonly client: string
   /** Commands read from the file; each ends in exactly one of the counts. */
   readonly commands: number
+  /**
+   * Commands handed to the socket (ZeroMQ took their batch) at least once;
+   * the rest of {@link commands} never left and are among the `lost`.
+   */
+  readonly sent: number
   readonly counts: OutcomeCounts
   /** The states of the check values among the `ok` (all 0 when no check value came back). */
   readonly states: StateCounts
@@ -47,14 +52,37 @@ function partialLast(s: RunSummary): string {
   return last > 0 && last < s.batchSize ? ` (last ${last})` : ''
 }
 
+/** Commands that came back with an outcome (codes 0-4 and unknown codes): everything but the lost. */
+export function finishedCommands(c: OutcomeCounts): number {
+  return c.ok + c.unknown + c.failed + c.timeout + c.cancelled
+}
+
+/**
+ * Finished commands per second over the run, rounded; 0 when no time passed.
+ * Lost commands are not work done, so they never count: a run whose batches
+ * all went unsent has a rate of 0, not "512 commands in 11 s".
+ */
+export function commandsPerSecond(s: Pick<RunSummary, 'counts' | 'elapsedMs'>): number {
+  const seconds = s.elapsedMs / 1000
+  return seconds > 0 ? Math.round(finishedCommands(s.counts) / seconds) : 0
+}
+
+/**
+ * The first line: design.md's `512 sent · 512 ok · …` when every command read
+ * was sent; when some never left, `512 read · 0 sent · …`, so `sent` never
+ * claims what did not happen and the counts still add up to the first number.
+ */
+function commandsLine(s: RunSummary): string {
+  const c = s.counts
+  const head = s.sent === s.commands ? `${s.sent} sent` : `${s.commands} read · ${s.sent} sent`
+  return `commands  ${head} · ${c.ok} ok · ${c.unknown} unknown · ${c.failed} failed · ${c.timeout} timeout · ${c.cancelled} cancelled · ${c.lost} lost`
+}
+
 /** The summary as printed on stdout (design.md's format, plus detail lines only when they say something). */
 export function formatSummary(s: RunSummary): string {
   const c = s.counts
   const seconds = s.elapsedMs / 1000
-  const rate = seconds > 0 ? Math.round(s.commands / seconds) : 0
-  const lines = [
-    `commands  ${s.commands} sent · ${c.ok} ok · ${c.unknown} unknown · ${c.failed} failed · ${c.timeout} timeout · ${c.cancelled} cancelled · ${c.lost} lost`,
-  ]
+  const lines = [commandsLine(s)]
   const st = s.states
   // Only a run of checks has states to show; a device map's integers have none.
   if (st.ok + st.warning + st.critical + st.unknown > 0) {
@@ -63,7 +91,7 @@ export function formatSummary(s: RunSummary): string {
   lines.push(
     `batches   ${s.batches} × ${s.batchSize}${partialLast(s)}`,
     `total     ${withoutFloatNoise(s.total)}`,
-    `elapsed   ${seconds.toFixed(3)} s  (${rate} commands/s)`,
+    `elapsed   ${seconds.toFixed(3)} s  (${commandsPerSecond(s)} commands/s)`,
   )
   const lost = s.lostBatches
   const causes: string[] = []

@@ -103,6 +103,11 @@ export class ResultTally {
     return this.settledCommands
   }
 
+  /** Commands that came back with an outcome (any code): {@link settled} but the lost. What a rate counts. */
+  get answered(): number {
+    return this.settledCommands - this.counts.lost
+  }
+
   isFinished(seq: number): boolean {
     return this.finished.has(seq)
   }

@@ -67,6 +67,8 @@ interface Entry<B> {
   nextResend: ResendWhy
   /** One of its sends is queued or in its retries. */
   sending: boolean
+  /** One of its sends left: its commands count in {@link InFlightWindow.sentCommands}. */
+  everSent: boolean
 }
 
 /**
@@ -79,6 +81,7 @@ interface Entry<B> {
 export class InFlightWindow<B extends WindowBatch> {
   private readonly entries = new Map<number, Entry<B>>()
   private commandsOut = 0
+  private commandsSent = 0
   private resendCount = 0
   private stoppedSending = false
   private wasInterrupted = false
@@ -93,6 +96,15 @@ export class InFlightWindow<B extends WindowBatch> {
   /** Commands in the batches in flight. */
   get commands(): number {
     return this.commandsOut
+  }
+
+  /**
+   * Commands of the batches that left at least once (handed to the socket);
+   * a resend does not count them again, and a batch that never left (its
+   * send failed, or it was given up while queued) never counts.
+   */
+  get sentCommands(): number {
+    return this.commandsSent
   }
 
   /** Whether another batch may be opened. */
@@ -129,7 +141,7 @@ export class InFlightWindow<B extends WindowBatch> {
     if (this.stoppedSending) return { type: 'lost', batch, loss: { cause: 'unsent' }, attempts: 0, withdraw: false }
     if (!this.hasRoom) throw new RangeError(`the window of ${this.policy.window} batches is full`)
     if (this.entries.has(batch.seq)) throw new RangeError(`batch ${batch.seq} is already in flight`)
-    this.entries.set(batch.seq, { batch, attempt: 1, resends: 0, deadline: 0, nextResend: 'timeout', sending: true })
+    this.entries.set(batch.seq, { batch, attempt: 1, resends: 0, deadline: 0, nextResend: 'timeout', sending: true, everSent: false })
     this.commandsOut += batch.size
     return { type: 'send', attempt: 1 }
   }
@@ -141,6 +153,7 @@ export class InFlightWindow<B extends WindowBatch> {
     if (entry === undefined || !entry.sending) return
     entry.sending = false
     entry.deadline = now + this.policy.resultTimeoutMs
+    this.markSent(entry)
   }
 
   /**
@@ -189,6 +202,8 @@ export class InFlightWindow<B extends WindowBatch> {
   answered(seq: number): Settled<B> | undefined {
     const entry = this.entries.get(seq)
     if (entry === undefined) return undefined
+    // An answer proves a copy left, even one whose send() had not resolved yet.
+    this.markSent(entry)
     this.remove(entry)
     return { batch: entry.batch, withdraw: entry.sending }
   }
@@ -203,6 +218,7 @@ export class InFlightWindow<B extends WindowBatch> {
   rejected(seq: number, rejection: { readonly retryable: boolean; readonly reason: string }, now: number): { readonly type: 'retry' } | Lost<B> | undefined {
     const entry = this.entries.get(seq)
     if (entry === undefined) return undefined
+    this.markSent(entry)
     if (rejection.retryable && entry.resends < this.policy.maxResends && !this.wasInterrupted && !this.stoppedSending) {
       if (!entry.sending) {
         entry.deadline = now + this.policy.retryDelayMs
@@ -227,6 +243,12 @@ export class InFlightWindow<B extends WindowBatch> {
       lost.push({ type: 'lost', batch: entry.batch, loss: { cause: 'interrupted' }, attempts: entry.attempt, withdraw: entry.sending })
     }
     return lost
+  }
+
+  private markSent(entry: Entry<B>): void {
+    if (entry.everSent) return
+    entry.everSent = true
+    this.commandsSent += entry.batch.size
   }
 
   private remove(entry: Entry<B>): void {

@@ -164,7 +164,7 @@ export const clientSchema = defineSchema({
     flag: 'progress',
     kind: boolean(),
     defaultText: 'on when stderr is a terminal',
-    help: 'progress on stderr: <done>/<read> commands done · <n> batches in flight',
+    help: 'progress on stderr: <done>/<total> commands (<p> %) · <rate> commands/s · ETA mm:ss · <n> batches in flight (README: reading the progress line)',
     negation: 'no progress display',
     group: Group.output,
     cliOnly: true,

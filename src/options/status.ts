@@ -3,7 +3,7 @@
  * declared once. Keys are StatusRequestOptions' names.
  */
 import { boolean, integer } from './kinds.js'
-import { configFlag, curveSecretFlag, serverKeyFlag } from './shared.js'
+import { Group, configFlag, curveSecretFlag, serverKeyFlag } from './shared.js'
 import { defineSchema } from './types.js'
 
 export const statusSchema = defineSchema({
@@ -13,6 +13,7 @@ export const statusSchema = defineSchema({
     unit: 'ms',
     default: 3000,
     help: 'give up after this long without an answer',
+    group: Group.timing,
   },
   json: {
     flag: 'json',
@@ -21,6 +22,7 @@ export const statusSchema = defineSchema({
     defaultText: 'off',
     help: 'print the status as JSON',
     negation: 'print the status as text, whatever CGW_JSON or the config file says',
+    group: Group.output,
     cliOnly: true,
   },
   ...curveSecretFlag,

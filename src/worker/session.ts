@@ -65,6 +65,13 @@ export class GatewaySession {
   private heartbeat: NodeJS.Timeout | undefined
   private reconnectTimer: NodeJS.Timeout | undefined
   private shut = false
+  /**
+   * The gateway has spoken on the current connection (it heartbeats within an
+   * interval of a `ready`): only then can queued messages still be delivered,
+   * so only then is closing with linger worth the wait. Heard, not a socket
+   * monitor's `handshake` event: a monitor per connection slowed reconnects.
+   */
+  private linked = false
 
   constructor(
     private readonly options: GatewaySessionOptions,
@@ -110,12 +117,18 @@ export class GatewaySession {
     if (this.sender !== undefined) await this.send(byeFrame(this.options.workerId))
   }
 
-  /** Stops the timers and closes the connection, letting queued messages out for `lingerMs`. */
+  /**
+   * Stops the timers and closes the connection, letting queued messages out
+   * for `lingerMs`; at once when the gateway was never reached (or the link
+   * dropped), since nothing queued could go anywhere. A socket left lingering
+   * then holds the exit and makes zeromq.js print "Waiting for queued ZeroMQ
+   * messages to be delivered".
+   */
   close(lingerMs: number): void {
     this.shut = true
     clearInterval(this.heartbeat)
     clearTimeout(this.reconnectTimer)
-    this.disconnect('closed', lingerMs)
+    this.disconnect('closed', this.linked ? lingerMs : 0)
     this.malformedLog.flush()
     this.sendLog.flush()
     this.refusedLog.flush()
@@ -130,6 +143,7 @@ export class GatewaySession {
       ...(this.options.curve === undefined ? {} : curveClientOptions(this.options.curve.identity, this.options.curve.serverKey)),
     })
     if (this.options.curve !== undefined) this.watchRefusals(dealer, this.options.curve.identity.publicKey)
+    this.linked = false
     dealer.connect(this.options.gateway)
     this.dealer = dealer
     this.sender = new Sender(dealer, this.options.gateway, { retries: 3, retryDelayMs: 1000 })
@@ -137,6 +151,7 @@ export class GatewaySession {
     const loop = receiveLoop(
       dealer,
       (frames) => {
+        this.linked = true
         this.policy.heard(this.clock())
         this.onMessage(frames)
       },

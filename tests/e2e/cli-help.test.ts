@@ -3,11 +3,12 @@
  * config file name an option the command has (a copied `CGW_BATCH_SIZE=64
  * run-server` would silently do nothing), and durations show their unit.
  */
+import { execFileSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { envNamesOf } from '../../src/options/cli.js'
 import { flaggedEntries } from '../../src/options/flags.js'
 import { cliSchemas, type CommandName } from '../../src/options/roles.js'
-import { runCli } from '../helpers/processes.js'
+import { ROOT, runCli } from '../helpers/processes.js'
 
 /** The help text with commander's line wrapping undone. */
 async function help(name: Parameters<typeof runCli>[0]): Promise<string> {
@@ -42,5 +43,35 @@ describe('durations show their unit', () => {
 
   it('a minute-sized default keeps its reading in minutes', async () => {
     expect(await help('run-server')).toContain('(default: 60000 ms (1 min))')
+  })
+})
+
+describe('every command groups its options and shows examples', () => {
+  /** The help text cut into its sections, by heading (`Examples:`, `Timing:`, …). */
+  function sections(text: string): Map<string, string> {
+    const out = new Map<string, string>()
+    let heading = ''
+    for (const line of text.split('\n')) {
+      if (/^[A-Z][A-Za-z ()]*:$/.test(line)) heading = line
+      else out.set(heading, `${out.get(heading) ?? ''}${line}\n`)
+    }
+    return out
+  }
+
+  it.each(Object.keys(cliSchemas) as CommandName[])('%s --help lists each option under its schema group', async (command) => {
+    const { code, stdout } = await runCli(command, ['--help'])
+    expect(code).toBe(0)
+    const parts = sections(stdout)
+    const grouped = flaggedEntries(cliSchemas[command]).filter(([, spec]) => spec.group !== undefined)
+    // Only the general flags stay under commander's own Options: heading.
+    const ungrouped = flaggedEntries(cliSchemas[command]).filter(([, spec]) => spec.group === undefined)
+    expect(ungrouped.map(([, spec]) => spec.flag).filter((flag) => flag !== 'config' && flag !== 'log-level')).toEqual([])
+    for (const [, spec] of grouped) expect(parts.get(spec.group!), `--${spec.flag} under ${spec.group}`).toMatch(new RegExp(`--${spec.flag}\\b`))
+    expect(parts.get('Examples:')).toMatch(/\$ /)
+  })
+
+  it('gateway-keygen --help has an Examples section (it has no options to group)', () => {
+    const stdout = execFileSync(process.execPath, [`${ROOT}bin/gateway-keygen.js`, '--help'], { encoding: 'utf8' })
+    expect(sections(stdout).get('Examples:')).toMatch(/\$ gateway-keygen /)
   })
 })

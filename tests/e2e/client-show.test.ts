@@ -197,7 +197,7 @@ describe('commands lost to a gateway that is not there', () => {
     clis.push(cli)
     const { code } = await cli.exited
     expect(code, cli.stderr()).toBe(1)
-    expect(cli.stdout()).toMatch(/^commands {2}2 sent · 0 ok · 0 unknown · 0 failed · 0 timeout · 0 cancelled · 2 lost$/m)
+    expect(cli.stdout()).toMatch(/^commands {2}2 read · 0 sent · 0 ok · 0 unknown · 0 failed · 0 timeout · 0 cancelled · 2 lost$/m)
     expect(cli.stdout()).not.toMatch(/^states/m)
     expect(await jsonl(output)).toEqual([
       { line: 1, address: '10.0.0.1', command: 'ok', code: null, outcome: 'lost', value: null, ms: null, worker: null, lost: 'unsent' },

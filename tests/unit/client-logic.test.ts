@@ -346,6 +346,8 @@ function summary(overrides: Partial<RunSummary> = {}): RunSummary {
     failedOn: [],
     exitCode: 0,
     ...overrides,
+    // Every command read was sent unless a test says otherwise.
+    sent: overrides.sent ?? overrides.commands ?? 512,
   }
 }
 
@@ -384,7 +386,7 @@ describe('formatSummary for a run with mixed outcomes', () => {
       'commands  100 sent · 60 ok · 10 unknown · 5 failed · 9 timeout · 0 cancelled · 16 lost',
       'batches   7 × 16 (last 4)',
       'total     -42',
-      'elapsed   2.500 s  (40 commands/s)',
+      'elapsed   2.500 s  (34 commands/s)',
     ])
   })
 

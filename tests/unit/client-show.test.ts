@@ -198,6 +198,8 @@ function summary(overrides: Partial<RunSummary> = {}): RunSummary {
     failedOn: [],
     exitCode: 0,
     ...overrides,
+    // Every command read was sent unless a test says otherwise.
+    sent: overrides.sent ?? overrides.commands ?? 512,
   }
 }
 

@@ -157,3 +157,12 @@ describe('describeLoss', () => {
     expect(describeLoss(loss)).toBe(text)
   })
 })
+
+describe('a ResultTally asked what finished', () => {
+  it('counts answered commands of every code, and not the lost, which settled all the same', () => {
+    const tally = new ResultTally()
+    tally.recordOutcomes(1, OUTCOMES)
+    tally.recordLost(2, 16, NO_RESULT)
+    expect([tally.answered, tally.settled]).toEqual([5, 21])
+  })
+})

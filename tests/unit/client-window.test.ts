@@ -299,3 +299,37 @@ describe('after an interrupt', () => {
     expect([window.size, window.commands, window.drain()]).toEqual([0, 0, []])
   })
 })
+
+describe('the commands sent (what the summary calls sent)', () => {
+  it('counts a batch when its first send leaves, and never again for its resends', () => {
+    const window = windowOf()
+    window.open(batch(1, 4))
+    expect(window.sentCommands).toBe(0)
+    window.sent(1, 0)
+    expect(window.sentCommands).toBe(4)
+    window.due(TIMEOUT)
+    window.sent(1, TIMEOUT)
+    expect([window.resends, window.sentCommands]).toEqual([1, 4])
+  })
+
+  it('never counts a batch whose send failed, or one drained while its only send was queued', () => {
+    const window = windowOf()
+    window.open(batch(1, 4))
+    window.sendFailed(1)
+    const other = windowOf()
+    other.open(batch(2, 3))
+    other.interrupt()
+    other.drain()
+    other.sent(2, 5) // the withdrawn copy resolves like a sent one
+    expect([window.sentCommands, other.sentCommands]).toEqual([0, 0])
+  })
+
+  it('counts a batch answered or rejected before its send() resolved: the answer proves it left', () => {
+    const window = windowOf()
+    window.open(batch(1, 4))
+    window.answered(1)
+    window.open(batch(2, 3))
+    window.rejected(2, { retryable: false, reason: 'too-large' }, 0)
+    expect(window.sentCommands).toBe(7)
+  })
+})

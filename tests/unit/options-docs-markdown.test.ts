@@ -14,6 +14,6 @@ describe('the option tables as Markdown', () => {
   })
 
   it('keeps the placeholders, as code', () => {
-    expect(optionsTable(cliSchemas['run-client'])).toContain('progress on stderr: `<done>`/`<read>` commands done · `<n>` batches in flight')
+    expect(optionsTable(cliSchemas['run-client'])).toContain('progress on stderr: `<done>`/`<total>` commands (`<p>` %) · `<rate>` commands/s · ETA mm:ss · `<n>` batches in flight')
   })
 })

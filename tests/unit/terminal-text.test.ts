@@ -150,6 +150,7 @@ describe('the other human-format output', () => {
     const summary: RunSummary = {
       client: 'c',
       commands: 2,
+      sent: 1,
       counts: { ok: 0, unknown: 0, failed: 0, timeout: 0, cancelled: 0, lost: 2 },
       states: { ok: 0, warning: 0, critical: 0, unknown: 0 },
       batches: 2,
