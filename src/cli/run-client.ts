@@ -11,6 +11,7 @@ import { Command } from '@commander-js/extra-typings'
 import { Client, type CommandRecord } from '../client/client.js'
 import { ProgressMeter, formatProgress } from '../client/progress.js'
 import { formatSummary } from '../client/summary.js'
+import { countCommandLines } from '../data/count-commands.js'
 import { createLogger, stderrStatus, type Logger } from '../log.js'
 import type { CliOptions } from '../options/cli.js'
 import { clientSchema } from '../options/client.js'
@@ -144,7 +145,7 @@ async function main(argv: string[]): Promise<number> {
     })
   }
   const showProgress = o.progress ?? process.stderr.isTTY === true
-  const progress = showProgress ? startProgress(client) : undefined
+  const progress = showProgress ? startProgress(client, file) : undefined
   try {
     const summary = await client.run(file)
     progress?.stop()
@@ -195,14 +196,26 @@ async function openOutput(path: string): Promise<Writable> {
  * a log line is printed above it, never glued to it. It reads the client's
  * counters ten times a second; nothing is done per command.
  */
-function startProgress(client: Client): { stop(): void } {
+/**
+ * Draws the progress line ten times a second. A regular file's command lines
+ * are counted meanwhile, so the line has a percentage and an ETA long before
+ * the window lets the reader reach the end of the file.
+ */
+function startProgress(client: Client, file: string): { stop(): void } {
   const meter = new ProgressMeter()
   const status = stderrStatus()
-  const draw = (): void => status.update(formatProgress(meter.read(client.progress)))
+  const counting = new AbortController()
+  let expected: number | undefined
+  void countCommandLines(file, counting.signal).then((count) => (expected = count))
+  const draw = (): void => {
+    const counters = client.progress
+    status.update(formatProgress(meter.read(expected === undefined ? counters : { ...counters, expected })))
+  }
   const timer = setInterval(draw, 100)
   timer.unref()
   return {
     stop() {
+      counting.abort()
       clearInterval(timer)
       status.clear()
     },

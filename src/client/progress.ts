@@ -11,8 +11,9 @@
  * The rate is of finished commands (results in, whatever their code; never
  * lost ones) over a sliding window of the last few seconds, so it follows a
  * run that slows down or speeds up instead of averaging since the start. The
- * total is known only once the input is fully read (the client streams its
- * input); until then the line shows `done/read+` and no percentage or ETA.
+ * total is known once the input is fully read (the client streams its
+ * input), or before, when run-client counted a regular file's lines ahead;
+ * without either the line shows `done/read+` and no percentage or ETA.
  * Reading the counters is all it does per draw: nothing is added per command.
  */
 import { monotonicClock, type Clock } from '../util/clock.js'
@@ -32,6 +33,12 @@ export interface ProgressCounters {
   readonly inFlight: number
   /** No gateway takes batches: since when (on the meter's clock), and where the client sends. */
   readonly waiting?: { readonly endpoint: string; readonly sinceMs: number }
+  /**
+   * The run's size counted ahead of the reading (see countCommandLines), used
+   * as the total until the input is fully read; an upper bound, since bad
+   * lines are counted in it and skipped by the reader.
+   */
+  readonly expected?: number
 }
 
 /** One reading of the meter: the numbers the line shows. */
@@ -100,7 +107,7 @@ export class ProgressMeter {
   read(counters: ProgressCounters): ProgressReading {
     const now = this.clock()
     const rate = this.sample(now, counters.answered)
-    const total = counters.inputDone ? counters.read : undefined
+    const total = counters.inputDone ? counters.read : counters.expected === undefined ? undefined : Math.max(counters.expected, counters.read)
     const done = counters.finished
     const percent = total === undefined ? undefined : total === 0 ? 100 : Math.floor((Math.min(done, total) * 100) / total)
     const left = total === undefined ? 0 : Math.max(0, total - done)

@@ -114,3 +114,20 @@ describe('a ProgressMeter given a window it cannot use', () => {
     expect(() => new ProgressMeter({ windowMs: 1000, minSpanMs: 2000 })).toThrow(/windowMs 1000, minSpanMs 2000/)
   })
 })
+
+describe('a total counted ahead of the reading (run-client counts a regular file)', () => {
+  it('gives the percentage and the ETA while the input is still being read', () => {
+    const { meter, clock } = fakeMeter()
+    meter.read(counters({ expected: 10_000 }))
+    clock.now = 2000
+    const line = formatProgress(meter.read(counters({ read: 4096, finished: 1000, answered: 1000, inFlight: 16, expected: 10_000 })))
+    expect(line).toBe('1000/10000 commands (10 %) · 500 commands/s · ETA 00:18 · 16 batches in flight')
+  })
+
+  it('never shows less than what was read, and gives way to the real total once the input ends', () => {
+    const { meter } = fakeMeter()
+    expect(meter.read(counters({ read: 600, expected: 512 })).total).toBe(600)
+    // Bad lines are in the count but not in the run: the end of the input corrects it.
+    expect(meter.read(counters({ read: 500, inputDone: true, expected: 512 })).total).toBe(500)
+  })
+})
