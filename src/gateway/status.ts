@@ -14,6 +14,7 @@ import { applySchema } from '../options/resolve.js'
 import { statusSchema } from '../options/status.js'
 import { curveClientOptions } from '../security/curve.js'
 import { readPeerKeys } from '../security/peer-keys.js'
+import type { RecentRates } from './rate-history.js'
 
 /** One connected worker, as the status view shows it. */
 export interface WorkerStatus {
@@ -75,6 +76,8 @@ export interface GatewayStatus {
     /** The `--reply-allow` entries; absent: every replyTo. */
     readonly replyAllow?: readonly string[]
   }
+  /** Throughput over the last minute, one entry a second, oldest first (absent from gateways before it). */
+  readonly recent?: RecentRates
 }
 
 export { StatusError }
@@ -233,7 +236,40 @@ export function formatStatus(s: GatewayStatus): string {
   )
   const security = formatSecurity(s.security, c.refused)
   if (security !== undefined) lines.push(security)
+  lines.push(...formatRecent(s.recent))
   return lines.join('\n')
+}
+
+const SPARKS = '▁▂▃▄▅▆▇█'
+
+/** A rate for people: three significant figures at most, no trailing zeros. */
+function rate(value: number): string {
+  return String(Number(value.toFixed(value < 10 ? 2 : value < 100 ? 1 : 0)))
+}
+
+/**
+ * The `recent` lines, one per rate: its last minute as a sparkline scaled to
+ * the minute's peak, then the last second's value, the average and the peak.
+ * Entries that are not rates (from a gateway gone wrong) count as 0.
+ */
+function formatRecent(recent: GatewayStatus['recent']): string[] {
+  if (typeof recent !== 'object' || recent === null) return []
+  const intervalMs = typeof recent.intervalMs === 'number' && recent.intervalMs > 0 ? recent.intervalMs : 1000
+  const series: [string, unknown][] = [
+    ['batches/s ', recent.batchesPerSecond],
+    ['commands/s', recent.commandsPerSecond],
+  ]
+  const lines: string[] = []
+  for (const [name, values] of series) {
+    if (!Array.isArray(values) || values.length === 0) continue
+    const rates = values.slice(-60).map((v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0))
+    const peak = Math.max(...rates)
+    const spark = rates.map((v) => SPARKS[peak === 0 ? 0 : Math.round((v / peak) * (SPARKS.length - 1))]).join('')
+    const average = rates.reduce((sum, v) => sum + v, 0) / rates.length
+    const span = `${rate((rates.length * intervalMs) / 1000)} s`
+    lines.push(`${lines.length === 0 ? 'recent   ' : '         '} ${name} ${spark}  now ${rate(rates.at(-1)!)} · avg ${rate(average)} · peak ${rate(peak)} (last ${span})`)
+  }
+  return lines
 }
 
 /** The `security` line, for a gateway with CURVE or a replyTo policy. */
