@@ -119,6 +119,8 @@ export interface StatusRequestOptions {
   readonly curveSecret?: string
   /** The gateway's public certificate (`NAME.key`). Needs {@link curveSecret}. */
   readonly serverKey?: string
+  /** Gives up at once when aborted (`gateway-status --watch` on Ctrl+C): the socket closes and the call rejects with a StatusError. */
+  readonly signal?: AbortSignal
 }
 
 /**
@@ -138,7 +140,10 @@ export async function requestStatus(endpoint: string, options: number | StatusRe
   const keys = curveOptions === undefined ? readPeerKeys(o) : undefined
   const curve = curveOptions ?? (keys === undefined ? {} : curveClientOptions(keys.identity, keys.serverKeys[0]!))
   const socket = new Request({ linger: 0, sendTimeout: timeoutMs, receiveTimeout: timeoutMs, ...curve })
+  const onAbort = (): void => socket.close()
+  o.signal?.addEventListener('abort', onAbort, { once: true })
   try {
+    if (o.signal?.aborted === true) throw new Error('interrupted')
     // A key the gateway's ZAP handler refuses ends the wait at once, with a reason worth printing.
     const refused =
       keys === undefined
@@ -161,9 +166,10 @@ export async function requestStatus(endpoint: string, options: number | StatusRe
     const { v: _v, type: _type, ...status } = value as GatewayStatus & { v: number; type: string }
     return status
   } catch (error) {
-    const reason = (error as { code?: string }).code === 'EAGAIN' ? `no answer within ${timeoutMs} ms` : errorMessage(error)
+    const reason = o.signal?.aborted === true ? 'interrupted' : (error as { code?: string }).code === 'EAGAIN' ? `no answer within ${timeoutMs} ms` : errorMessage(error)
     throw new StatusError(`status of ${endpoint}: ${reason}`, { cause: error })
   } finally {
+    o.signal?.removeEventListener('abort', onAbort)
     socket.close()
   }
 }
@@ -242,7 +248,7 @@ export function formatStatus(s: GatewayStatus): string {
 
 const SPARKS = '▁▂▃▄▅▆▇█'
 
-/** A rate for people: three significant figures at most, no trailing zeros. */
+/** A rate for people: two decimals under 10, one under 100, none above; no trailing zeros. */
 function rate(value: number): string {
   return String(Number(value.toFixed(value < 10 ? 2 : value < 100 ? 1 : 0)))
 }
