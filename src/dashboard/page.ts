@@ -44,9 +44,11 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
     <div class="charts">
       <figure class="chart" id="chart-batches">
         <figcaption><span class="name">batches/s</span> <span class="legend done">done</span> <span class="legend received">received</span> <span class="peak" id="chart-batches-peak"></span></figcaption>
+        <div class="axis"><span>60 s ago</span><span>now</span></div>
       </figure>
       <figure class="chart" id="chart-commands">
         <figcaption><span class="name">commands/s</span> <span class="legend done">done</span> <span class="peak" id="chart-commands-peak"></span></figcaption>
+        <div class="axis"><span>60 s ago</span><span>now</span></div>
       </figure>
     </div>
   </section>

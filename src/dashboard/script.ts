@@ -269,7 +269,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
     });
     var old = figure.querySelector('svg');
     if (old) figure.replaceChild(svg, old);
-    else figure.appendChild(svg);
+    else figure.insertBefore(svg, figure.querySelector('.axis'));
     setText(peakId, 'peak ' + rate(peak) + '/s');
   }
 

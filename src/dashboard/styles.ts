@@ -72,6 +72,7 @@ main {
 .legend::before { content: ""; display: inline-block; width: 14px; height: 0; border-top: 2px solid var(--accent); margin-right: 5px; vertical-align: middle; }
 .legend.received::before { border-top: 2px dashed var(--accent2); }
 .chart svg { display: block; width: 100%; height: 120px; background: var(--bg); border-radius: 4px; }
+.chart .axis { display: flex; justify-content: space-between; font-size: 11px; color: var(--muted); margin-top: 2px; }
 .chart .grid { stroke: var(--grid); stroke-width: 1; }
 .chart .series { fill: none; stroke-width: 2; stroke-linejoin: round; }
 .chart .series.done { stroke: var(--accent); }
@@ -83,6 +84,9 @@ td { padding: 4px 8px; border-bottom: 1px solid var(--line); }
 td.id { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; overflow-wrap: anywhere; max-width: 28em; }
 td.bar { width: 22%; }
 meter { width: 100%; height: 10px; }
+meter::-webkit-meter-bar { background: var(--grid); border: 0; border-radius: 3px; }
+meter::-webkit-meter-optimum-value, meter::-webkit-meter-suboptimum-value, meter::-webkit-meter-even-less-good-value { background: var(--accent); border-radius: 3px; }
+meter::-moz-meter-bar { background: var(--accent); }
 .empty, .more { color: var(--muted); font-size: 13px; margin: 8px 0 0; }
 .more:empty { display: none; }
 .counts { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 6px 16px; margin: 0; }

@@ -126,6 +126,8 @@ describe.skipIf(noBrowser)('the dashboard of a gateway under load, in Chromium',
     const held = (): number => g.status().workers.reduce((sum, w) => sum + w.inFlight, 0)
     const total = FAST + SLOW_A + SLOW_B
     await waitFor(() => g.stats.received === total && held() === WORKERS * CAPACITY && g.queued === SLOW_A + SLOW_B - WORKERS * CAPACITY, 'every batch to be held or queued')
+    // The rates: an entry a second from the gateway's start, the first one holding the fast batches.
+    await waitFor(() => g.status().recent!.batchesPerSecond.length >= 2, 'two seconds of rates')
     // Nothing moves from here on: the counters and the queue are what the page must show.
     const status = g.status()
     expect(status.queue.clients.length).toBe(2)
