@@ -195,22 +195,34 @@ export const DASHBOARD_JS = String.raw`'use strict';
   }
 
   function renderCounters(c) {
-    var entries = [
-      ['received', c.received, 'received'],
+    // Counters that gateways before metrics lack (batchesReceived, commandsReceived, aborts, malformedFrom) are left out there.
+    var entries = [['messages received', c.received, 'received']];
+    if (c.batchesReceived !== undefined) entries.push(['batches received', c.batchesReceived, 'batchesReceived']);
+    if (c.commandsReceived !== undefined) entries.push(['commands received', c.commandsReceived, 'commandsReceived']);
+    entries = entries.concat([
       ['dispatched', c.dispatched, 'dispatched'],
       ['completed', c.completed, 'completed'],
       ['requeued', c.requeued, 'requeued'],
       ['duplicates', c.duplicates, 'duplicates'],
       ['second runs', c.speculative, 'speculative'],
-      ['aborts', c.aborted, 'aborted'],
+    ]);
+    if (c.aborts !== undefined) entries.push(['aborts', c.aborts, 'aborts']);
+    entries = entries.concat([
+      ['batches aborted', c.aborted, 'aborted'],
       ['cancels sent', c.cancelsSent, 'cancelsSent'],
       ['malformed', c.malformed, 'malformed'],
+    ]);
+    var from = c.malformedFrom;
+    if (isObject(from)) {
+      entries.push(['malformed, intake', from.intake, 'malformedFrom.intake']);
+      entries.push(['malformed, workers', from.workers, 'malformedFrom.workers']);
+    }
+    entries = entries.concat([
       ['undelivered rejections', c.undelivered, 'undelivered'],
       ['workers forked', c.workersSpawned, 'workersSpawned'],
       ['workers lost', c.workersLost, 'workersLost'],
       ['workers refused', c.workersRefused, 'workersRefused'],
-    ];
-    if (c.commandsReceived !== undefined) entries.splice(1, 0, ['commands received', c.commandsReceived, 'commandsReceived']);
+    ]);
     var refused = c.refused;
     if (isObject(refused)) {
       ['intake', 'workers', 'status'].forEach(function (port) {

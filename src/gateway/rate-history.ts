@@ -15,6 +15,8 @@ import type { Clock } from '../util/clock.js'
 export interface RateCounters {
   /** Messages read by the intake (batches, and the odd abort or malformed one). */
   readonly received: number
+  /** Tasks read by the intake; counted instead of `received` where the gateway has it. */
+  readonly batchesReceived?: number
   /** Batches finished (`done`). */
   readonly completed: number
   readonly commands?: {
@@ -32,7 +34,7 @@ export interface RecentRates {
   readonly intervalMs: number
   /** Batches finished per second. */
   readonly batchesPerSecond: number[]
-  /** Messages received by the intake per second. */
+  /** Batches received by the intake per second (intake messages, from gateways that do not count batches apart). */
   readonly receivedPerSecond: number[]
   /** Commands finished (any outcome) per second; absent when the gateway does not count commands. */
   readonly commandsPerSecond?: number[]
@@ -129,7 +131,7 @@ export class RateHistory {
    */
   sample(counters: RateCounters): void {
     const now = this.clock()
-    const current: Sample = { at: now, received: counters.received, completed: counters.completed, commands: commandsDone(counters) }
+    const current: Sample = { at: now, received: counters.batchesReceived ?? counters.received, completed: counters.completed, commands: commandsDone(counters) }
     const last = this.last
     if (last === undefined) {
       this.last = current

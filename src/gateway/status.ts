@@ -246,6 +246,19 @@ export function formatStatus(s: GatewayStatus): string {
   return lines.join('\n')
 }
 
+/** The `security` line, for a gateway with CURVE or a replyTo policy. */
+function formatSecurity(security: GatewayStatus['security'], refused: GatewayStatus['counters']['refused']): string | undefined {
+  if (security === undefined || typeof security !== 'object' || security === null) return undefined
+  const policy = Array.isArray(security.replyAllow) ? security.replyAllow : undefined
+  if (security.curve !== true && policy === undefined) return undefined
+  const parts = [security.curve === true ? 'CURVE on' : 'CURVE off']
+  const allowed = security.allowed
+  if (allowed !== undefined) parts.push(`allowed ${count(allowed.clients)} clients, ${count(allowed.workers)} workers, ${count(allowed.admins)} admins`)
+  if (refused !== undefined) parts.push(`refused intake ${count(refused.intake)}, workers ${count(refused.workers)}, status ${count(refused.status)}`)
+  parts.push(`reply-allow ${policy === undefined ? 'any' : policy.map(text).join(',')}`)
+  return `security  ${parts.join(' · ')}`
+}
+
 const SPARKS = '▁▂▃▄▅▆▇█'
 
 /** A rate for people: two decimals under 10, one under 100, none above; no trailing zeros. */
@@ -276,17 +289,4 @@ function formatRecent(recent: GatewayStatus['recent']): string[] {
     lines.push(`${lines.length === 0 ? 'recent   ' : '         '} ${name} ${spark}  now ${rate(rates.at(-1)!)} · avg ${rate(average)} · peak ${rate(peak)} (last ${span})`)
   }
   return lines
-}
-
-/** The `security` line, for a gateway with CURVE or a replyTo policy. */
-function formatSecurity(security: GatewayStatus['security'], refused: GatewayStatus['counters']['refused']): string | undefined {
-  if (security === undefined || typeof security !== 'object' || security === null) return undefined
-  const policy = Array.isArray(security.replyAllow) ? security.replyAllow : undefined
-  if (security.curve !== true && policy === undefined) return undefined
-  const parts = [security.curve === true ? 'CURVE on' : 'CURVE off']
-  const allowed = security.allowed
-  if (allowed !== undefined) parts.push(`allowed ${count(allowed.clients)} clients, ${count(allowed.workers)} workers, ${count(allowed.admins)} admins`)
-  if (refused !== undefined) parts.push(`refused intake ${count(refused.intake)}, workers ${count(refused.workers)}, status ${count(refused.status)}`)
-  parts.push(`reply-allow ${policy === undefined ? 'any' : policy.map(text).join(',')}`)
-  return `security  ${parts.join(' · ')}`
 }

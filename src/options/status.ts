@@ -3,7 +3,7 @@
  * declared once. Keys are StatusRequestOptions' names.
  */
 import { INVALID, boolean, integer, type Kind } from './kinds.js'
-import { configFlag, curveSecretFlag, serverKeyFlag } from './shared.js'
+import { Group, configFlag, curveSecretFlag, serverKeyFlag } from './shared.js'
 import { defineSchema } from './types.js'
 
 /** `gateway-status --watch` alone redraws this often, in seconds, as watch(1) does. */
@@ -33,6 +33,7 @@ export const statusSchema = defineSchema({
     unit: 'ms',
     default: 3000,
     help: 'give up after this long without an answer',
+    group: Group.timing,
   },
   json: {
     flag: 'json',
@@ -41,6 +42,7 @@ export const statusSchema = defineSchema({
     defaultText: 'off',
     help: 'print the status as JSON',
     negation: 'print the status as text, whatever CGW_JSON or the config file says',
+    group: Group.output,
     cliOnly: true,
   },
   watch: {
@@ -48,6 +50,7 @@ export const statusSchema = defineSchema({
     kind: seconds(0.1, 86_400),
     defaultText: `off; ${WATCH_DEFAULT_SECONDS} s when given alone`,
     help: 'redraw the status every SECONDS until Ctrl+C, like watch(1); an unreachable gateway is retried',
+    group: Group.output,
     cliOnly: true,
   },
   ...curveSecretFlag,

@@ -190,6 +190,73 @@ describe.skipIf(noBrowser)('the dashboard of a gateway under load, in Chromium',
   })
 })
 
+/** A status as a gateway that counts commands and check states sends it. */
+function countingStatus(): GatewayStatus {
+  const stats = zeroStats()
+  const counters = {
+    ...stats,
+    received: 14,
+    batchesReceived: 12,
+    commandsReceived: 96,
+    aborts: 2,
+    malformedFrom: { intake: 1, workers: 3 },
+    malformed: 4,
+    completed: 10,
+    commands: { ok: 70, unknown: 5, failed: 3, timeout: 1, cancelled: 1 },
+    states: { ok: 40, warning: 6, critical: 2, unknown: 1 },
+    rejected: { ...stats.rejected, 'queue-full': 2 },
+  }
+  return {
+    uptimeMs: 3_725_000,
+    endpoint: 'tcp://127.0.0.1:5557',
+    workersEndpoint: 'ipc:///tmp/cgw-x/w.sock',
+    queue: { batches: 0, bytes: 0, heldBytes: 0, clients: [], clientCount: 0 },
+    workers: [],
+    pool: { forked: 0, starting: 0, retiring: 0, min: 0, max: 0 },
+    counters: counters as GatewayStatus['counters'],
+    security: { curve: false },
+    recent: { intervalMs: 1000, batchesPerSecond: [1, 4, 2], receivedPerSecond: [2, 4, 2], commandsPerSecond: [8, 32, 16] },
+  } as GatewayStatus
+}
+
+describe.skipIf(noBrowser)('the dashboard of a gateway that counts commands and check states', () => {
+  it('shows the outcome and state counts, the other counters and the commands chart', async () => {
+    const endpoint = new HttpEndpoint({ host: '127.0.0.1', port: 0 }, dashboardRoutes({ stats: zeroStats(), status: countingStatus }), silentLogger())
+    endpoints.push(endpoint)
+    const url = await endpoint.start()
+    browser = await openBrowser()
+    const watched = await browser.page()
+    await watched.page.goto(`${url}/`)
+    await expect.poll(async () => (await rendered(watched)).counters, { timeout: 10_000, interval: 100 }).toMatchObject({
+      'commands.ok': '70',
+      'commands.unknown': '5',
+      'commands.failed': '3',
+      'commands.timeout': '1',
+      'commands.cancelled': '1',
+      'states.ok': '40',
+      'states.warning': '6',
+      'states.critical': '2',
+      'states.unknown': '1',
+      received: '14',
+      batchesReceived: '12',
+      commandsReceived: '96',
+      aborts: '2',
+      'malformedFrom.intake': '1',
+      'malformedFrom.workers': '3',
+      rejected: '2',
+      'rejected.queue-full': '2',
+    })
+    const page = watched.page
+    expect(await page.textContent('#commands-rate')).toBe('16')
+    expect(await page.textContent('#commands-received')).toBe('96 received')
+    expect(await page.textContent('#chart-commands-peak')).toBe('peak 32/s')
+    expect(await page.locator('#chart-commands polyline.done').count()).toBe(1)
+    expect(await page.textContent('#uptime')).toBe('1 h 02 min')
+    expect(watched.errors).toEqual([])
+    expect(await watched.violations()).toEqual([])
+  })
+})
+
 const XSS_CLIENT = '<img src=x onerror=alert(1)>'
 const XSS_WORKER = '<script>alert(2)</script>'
 const XSS_REASON = '<b onmouseover=alert(3)>bold</b>'

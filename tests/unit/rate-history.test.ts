@@ -61,6 +61,15 @@ describe('when the gateway counts commands', () => {
   })
 })
 
+describe('when the gateway counts batches received apart from other intake messages', () => {
+  it('takes the received rate from batchesReceived, not from every message', async () => {
+    history.sample({ received: 0, batchesReceived: 0, completed: 0 })
+    await timers.advance(1000)
+    history.sample({ received: 10, batchesReceived: 6, completed: 2 })
+    expect(history.snapshot().receivedPerSecond).toEqual([6])
+  })
+})
+
 describe('after more than a minute', () => {
   it('keeps the last 60 seconds, oldest first', async () => {
     let completed = 0
