@@ -113,7 +113,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
     entries.slice(0, MAX_ROWS).forEach(function (entry) {
       var wrap = el('div', 'count' + (entry[3] ? ' ' + entry[3] : ''));
       wrap.appendChild(el('dt', '', entry[0]));
-      var dd = el('dd', entry[1] === undefined ? 'absent' : '', count(entry[1]));
+      var dd = el('dd', entry[1] === undefined ? 'absent' : entry[1] === 0 ? 'zero' : '', count(entry[1]));
       dd.setAttribute('data-counter', entry[2]);
       wrap.appendChild(dd);
       items.push(wrap);

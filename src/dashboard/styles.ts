@@ -97,7 +97,7 @@ meter::-moz-meter-bar { background: var(--accent); }
 .state-warning dd, .outcome-unknown dd, .state-unknown dd, .outcome-timeout dd { color: var(--warn); }
 .outcome-failed dd, .state-critical dd { color: var(--bad); }
 .count.nonzero dd { color: var(--bad); }
-.count dd.absent { color: var(--muted); font-weight: 400; }
+.count dd.absent, .count dd.zero { color: var(--muted); font-weight: 400; }
 footer { padding: 0 24px 20px; font-size: 12px; color: var(--muted); }
 footer a, .noscript a { color: var(--accent); }
 .noscript { margin: 16px 24px; padding: 12px; border: 1px solid var(--bad); border-radius: 6px; }
