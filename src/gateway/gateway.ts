@@ -34,6 +34,7 @@ import { PrivateIpcDir, removeStaleIpcDirs } from './private-ipc.js'
 import { HttpEndpoint } from '../http/http-endpoint.js'
 import { GatewayMetrics } from '../metrics/gateway-metrics.js'
 import { dashboardRoutes } from '../dashboard/routes.js'
+import { RateHistory } from './rate-history.js'
 export { gatewayDefaults, type GatewayOptions } from './options.js'
 export type { GatewayEvents, GatewayStats, WorkerLossReason } from './events.js'
 export type { AllowListReload } from '../security/allow-list.js'
@@ -67,6 +68,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private readonly workersBind: string
   private readonly clock = monotonicClock
   private readonly startedAt = this.clock()
+  /** The last minute's throughput, read on each tick (status `recent`). */
+  private readonly rates = new RateHistory({ clock: this.clock })
   private pool: WorkerPool | undefined
   private ticker: NodeJS.Timeout | undefined
   private closing: Promise<void> | undefined
@@ -174,7 +177,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   /** What `gateway-status` shows: queue depth per client, workers, pool and counters. */
   status(): GatewayStatus {
     const endpoints = { endpoint: this.boundEndpoint ?? this.options.bind, workersEndpoint: this.boundWorkersEndpoint ?? this.workersBind }
-    return { uptimeMs: Math.round(this.clock() - this.startedAt), ...endpoints, ...this.core.snapshot(), security: this.securityStatus() }
+    return { uptimeMs: Math.round(this.clock() - this.startedAt), ...endpoints, ...this.core.snapshot(), security: this.securityStatus(), recent: this.rates.snapshot() }
   }
 
   private securityStatus(): NonNullable<GatewayStatus['security']> {
@@ -262,7 +265,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     await warmUpTransport()
     this.boundEndpoint = endpoint
     const interval = this.options.heartbeatIntervalMs
-    this.ticker = setInterval(() => this.core.tick(), Math.max(10, Math.floor(interval / 2)))
+    this.rates.sample(this.stats)
+    this.ticker = setInterval(() => {
+      this.core.tick()
+      this.rates.sample(this.stats)
+    }, Math.max(10, Math.floor(interval / 2)))
     this.intake.serve(this.core, this.logger)
     this.workerPort.serve(this.core, this.logger)
     const endpoints = { endpoint, workersEndpoint }

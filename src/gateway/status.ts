@@ -14,6 +14,7 @@ import { applySchema } from '../options/resolve.js'
 import { statusSchema } from '../options/status.js'
 import { curveClientOptions } from '../security/curve.js'
 import { readPeerKeys } from '../security/peer-keys.js'
+import type { RecentRates } from './rate-history.js'
 
 /** One connected worker, as the status view shows it. */
 export interface WorkerStatus {
@@ -85,6 +86,8 @@ export interface GatewayStatus {
     /** The `--reply-allow` entries; absent: every replyTo. */
     readonly replyAllow?: readonly string[]
   }
+  /** Throughput over the last minute, one entry a second, oldest first (absent from gateways before it). */
+  readonly recent?: RecentRates
 }
 
 export { StatusError }
@@ -126,6 +129,8 @@ export interface StatusRequestOptions {
   readonly curveSecret?: string
   /** The gateway's public certificate (`NAME.key`). Needs {@link curveSecret}. */
   readonly serverKey?: string
+  /** Gives up at once when aborted (`gateway-status --watch` on Ctrl+C): the socket closes and the call rejects with a StatusError. */
+  readonly signal?: AbortSignal
 }
 
 /**
@@ -145,7 +150,10 @@ export async function requestStatus(endpoint: string, options: number | StatusRe
   const keys = curveOptions === undefined ? readPeerKeys(o) : undefined
   const curve = curveOptions ?? (keys === undefined ? {} : curveClientOptions(keys.identity, keys.serverKeys[0]!))
   const socket = new Request({ linger: 0, sendTimeout: timeoutMs, receiveTimeout: timeoutMs, ...curve })
+  const onAbort = (): void => socket.close()
+  o.signal?.addEventListener('abort', onAbort, { once: true })
   try {
+    if (o.signal?.aborted === true) throw new Error('interrupted')
     // A key the gateway's ZAP handler refuses ends the wait at once, with a reason worth printing.
     const refused =
       keys === undefined
@@ -168,9 +176,10 @@ export async function requestStatus(endpoint: string, options: number | StatusRe
     const { v: _v, type: _type, ...status } = value as GatewayStatus & { v: number; type: string }
     return status
   } catch (error) {
-    const reason = (error as { code?: string }).code === 'EAGAIN' ? `no answer within ${timeoutMs} ms` : errorMessage(error)
+    const reason = o.signal?.aborted === true ? 'interrupted' : (error as { code?: string }).code === 'EAGAIN' ? `no answer within ${timeoutMs} ms` : errorMessage(error)
     throw new StatusError(`status of ${endpoint}: ${reason}`, { cause: error })
   } finally {
+    o.signal?.removeEventListener('abort', onAbort)
     socket.close()
   }
 }
@@ -251,6 +260,7 @@ export function formatStatus(s: GatewayStatus): string {
   if (states !== undefined) lines.push(states)
   const security = formatSecurity(s.security, c.refused)
   if (security !== undefined) lines.push(security)
+  lines.push(...formatRecent(s.recent))
   return lines.join('\n')
 }
 
@@ -284,4 +294,36 @@ function formatSecurity(security: GatewayStatus['security'], refused: GatewaySta
   if (refused !== undefined) parts.push(`refused intake ${count(refused.intake)}, workers ${count(refused.workers)}, status ${count(refused.status)}`)
   parts.push(`reply-allow ${policy === undefined ? 'any' : policy.map(text).join(',')}`)
   return `security  ${parts.join(' · ')}`
+}
+
+const SPARKS = '▁▂▃▄▅▆▇█'
+
+/** A rate for people: two decimals under 10, one under 100, none above; no trailing zeros. */
+function rate(value: number): string {
+  return String(Number(value.toFixed(value < 10 ? 2 : value < 100 ? 1 : 0)))
+}
+
+/**
+ * The `recent` lines, one per rate: its last minute as a sparkline scaled to
+ * the minute's peak, then the last second's value, the average and the peak.
+ * Entries that are not rates (from a gateway gone wrong) count as 0.
+ */
+function formatRecent(recent: GatewayStatus['recent']): string[] {
+  if (typeof recent !== 'object' || recent === null) return []
+  const intervalMs = typeof recent.intervalMs === 'number' && recent.intervalMs > 0 ? recent.intervalMs : 1000
+  const series: [string, unknown][] = [
+    ['batches/s ', recent.batchesPerSecond],
+    ['commands/s', recent.commandsPerSecond],
+  ]
+  const lines: string[] = []
+  for (const [name, values] of series) {
+    if (!Array.isArray(values) || values.length === 0) continue
+    const rates = values.slice(-60).map((v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0))
+    const peak = Math.max(...rates)
+    const spark = rates.map((v) => SPARKS[peak === 0 ? 0 : Math.round((v / peak) * (SPARKS.length - 1))]).join('')
+    const average = rates.reduce((sum, v) => sum + v, 0) / rates.length
+    const span = `${rate((rates.length * intervalMs) / 1000)} s`
+    lines.push(`${lines.length === 0 ? 'recent   ' : '         '} ${name} ${spark}  now ${rate(rates.at(-1)!)} · avg ${rate(average)} · peak ${rate(peak)} (last ${span})`)
+  }
+  return lines
 }

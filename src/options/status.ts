@@ -5,6 +5,7 @@
 import { boolean, integer } from './kinds.js'
 import { Group, configFlag, curveSecretFlag, serverKeyFlag } from './shared.js'
 import { defineSchema } from './types.js'
+import { watchFlag } from './watch.js'
 
 export const statusSchema = defineSchema({
   timeoutMs: {
@@ -25,6 +26,7 @@ export const statusSchema = defineSchema({
     group: Group.output,
     cliOnly: true,
   },
+  ...watchFlag,
   ...curveSecretFlag,
   ...serverKeyFlag,
   config: configFlag('timeout = 5000'),
