@@ -40,6 +40,13 @@ const BASE_HEADERS: Readonly<Record<string, string>> = {
 const MAX_CONNECTIONS = 64
 const MAX_HEADER_BYTES = 8 * 1024
 const REQUEST_TIMEOUT_MS = 10_000
+/**
+ * Requests one connection may have unanswered at once. Browsers and scrapers
+ * send one at a time; a peer that pipelines past this (and perhaps never
+ * reads) is cut off, so one write of requests cannot make the process build
+ * thousands of replies (8 such writes once held 600 MB and stalled the loop for 4 s).
+ */
+const MAX_PIPELINED = 4
 
 /** Bounds a test may shorten; the defaults are the product's. */
 export interface HttpLimits {
@@ -50,6 +57,8 @@ export interface HttpLimits {
 export class HttpEndpoint {
   private readonly server: Server
   private bound: { host: string; port: number } | undefined
+  /** Unanswered requests per connection (see {@link MAX_PIPELINED}). */
+  private readonly pending = new WeakMap<Socket, number>()
 
   constructor(
     private readonly listen: HttpListen,
@@ -63,6 +72,7 @@ export class HttpEndpoint {
     const checkEvery = Math.max(10, Math.min(1000, Math.floor(timeout / 2)))
     const options = { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: timeout, headersTimeout: timeout, connectionsCheckingInterval: checkEvery }
     this.server = createServer(options, (request, response) => {
+      if (!this.admit(request.socket, response)) return
       this.answer(request, response).catch((error: unknown) => this.fail(response, error))
     })
     this.server.maxConnections = MAX_CONNECTIONS
@@ -104,6 +114,19 @@ export class HttpEndpoint {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
     this.server.closeAllConnections()
     await closed
+  }
+
+  /** Counts the request against its connection; destroys a connection past {@link MAX_PIPELINED}. */
+  private admit(socket: Socket, response: ServerResponse): boolean {
+    const pending = (this.pending.get(socket) ?? 0) + 1
+    if (pending > MAX_PIPELINED) {
+      socket.destroy()
+      return false
+    }
+    this.pending.set(socket, pending)
+    // 'close': the reply was handed to the socket, or the connection died.
+    response.once('close', () => this.pending.set(socket, (this.pending.get(socket) ?? 1) - 1))
+    return true
   }
 
   private async answer(request: IncomingMessage, response: ServerResponse): Promise<void> {

@@ -72,6 +72,22 @@ describe('a gateway with --http, against hostile connections', () => {
     expect(await get(url, '/metrics')).toBe('HTTP/1.1 200 OK')
   })
 
+  it('cuts off a peer that pipelines 200 requests in one write, after at most 4 answers; one request at a time on a kept-alive connection is served on', async () => {
+    const gateway = new Gateway({ bind: 'tcp://127.0.0.1:*', maxWorkers: 0, http: 0 })
+    gateways.push(gateway)
+    await gateway.start()
+    const url = gateway.httpUrl!
+    const flood = peer(url, 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(200))
+    await withDeadline(flood.ended, 5000, 'the pipelining peer to be cut off')
+    expect(flood.text().split('HTTP/1.1 200 OK').length - 1).toBeLessThanOrEqual(4)
+    // A scraper that waits for each answer before it asks again is never cut off.
+    const kept = peer(url, '')
+    for (let i = 1; i <= 10; i++) {
+      kept.socket.write('GET /status.json HTTP/1.1\r\nHost: x\r\n\r\n')
+      await waitFor(() => kept.text().split('HTTP/1.1 200 OK').length - 1 === i && kept.text().endsWith('\n'), `answer ${i} on the kept-alive connection`)
+    }
+  })
+
   it('closes with keep-alive, half-sent and bad-request connections open, promptly and leaving no socket or timer', async () => {
     const before = resourceCounts()
     const gateway = new Gateway({ bind: 'tcp://127.0.0.1:*', maxWorkers: 0, http: 0 })
