@@ -102,6 +102,20 @@ async function main(argv: string[]): Promise<number> {
 const CLEAR = '\x1b[2J\x1b[H'
 
 /**
+ * A snapshot cut to the terminal, as watch(1) cuts it: lines to one column
+ * less than its width, the whole to one row less than its height. A line
+ * that wrapped, or a snapshot taller than the window, would scroll the
+ * header (and the first lines) off the screen at every redraw. Read at each
+ * redraw, so a resized window is filled at the next one.
+ */
+function fitScreen(text: string): string {
+  const { columns, rows } = process.stdout
+  if (!(columns > 1 && rows > 1)) return text
+  const lines = text.split('\n').slice(0, rows - 1)
+  return lines.map((line) => (line.length < columns ? line : Array.from(line).slice(0, columns - 1).join(''))).join('\n')
+}
+
+/**
  * Asks for the status every `seconds` (counted from the start of each
  * request, so a slow answer does not stretch the rhythm) and prints it, until
  * SIGINT, which ends the wait or the request at once and exits 0. On a TTY
@@ -119,7 +133,7 @@ async function watchStatus(target: string, options: RequestOptions, json: boolea
   const show = (text: string): void => {
     const header = `${every} · ${new Date().toISOString()}`
     if (json) process.stdout.write(`${text}\n`)
-    else if (tty) process.stdout.write(`${CLEAR}${header}\n\n${text}\n`)
+    else if (tty) process.stdout.write(`${CLEAR}${fitScreen(`${header}\n\n${text}`)}\n`)
     else process.stdout.write(`${first ? '' : '\n'}${header}\n${text}\n`)
     first = false
   }

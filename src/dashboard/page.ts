@@ -78,6 +78,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
       <tbody></tbody>
     </table>
     <p class="empty" id="workers-empty">No workers connected.</p>
+    <p class="more" id="workers-more"></p>
   </section>
 
   <section class="panel wide">

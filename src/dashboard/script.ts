@@ -35,12 +35,24 @@ export const DASHBOARD_JS = String.raw`'use strict';
   function list(v) { return Array.isArray(v) ? v.slice(0, MAX_ROWS) : []; }
   function num(v) { return typeof v === 'number' && isFinite(v) ? v : null; }
 
-  /** A network value as text: strings cut to MAX_TEXT, anything else as short JSON. */
+  /** Controls, format characters (bidi overrides, zero-width ones), separators, lone surrogates, and the backslash that marks an escape. */
+  var HIDDEN = /[\\\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
+
+  /** Each hidden character as a visible escape (U+202E as \u202e), as gateway-status does on a terminal: one id cannot pass for another. */
+  function visible(s) {
+    return s.replace(HIDDEN, function (c) {
+      if (c === '\\') return '\\\\';
+      var hex = c.codePointAt(0).toString(16);
+      return hex.length <= 2 ? '\\x' + ('0' + hex).slice(-2) : hex.length <= 4 ? '\\u' + ('000' + hex).slice(-4) : '\\u{' + hex + '}';
+    });
+  }
+
+  /** A network value as text: strings cut to MAX_TEXT, anything else as short JSON; hidden characters made visible. */
   function text(v) {
     if (v === undefined || v === null) return '—';
     var s = typeof v === 'string' ? v : JSON.stringify(v);
     if (typeof s !== 'string') return '—';
-    return s.length > MAX_TEXT ? s.slice(0, MAX_TEXT) + '…' : s;
+    return s.length > MAX_TEXT ? visible(s.slice(0, MAX_TEXT)) + '…' : visible(s);
   }
 
   function count(v) {
@@ -159,11 +171,14 @@ export const DASHBOARD_JS = String.raw`'use strict';
   }
 
   function renderWorkers(s) {
-    var workers = list(s.workers).filter(isObject);
-    var remote = workers.filter(function (w) { return w.kind === 'remote'; }).length;
-    setText('workers-count', String(workers.length));
+    // Counted over all of them; only the first MAX_ROWS are drawn.
+    var all = Array.isArray(s.workers) ? s.workers.filter(isObject) : [];
+    var workers = all.slice(0, MAX_ROWS);
+    var remote = all.filter(function (w) { return w.kind === 'remote'; }).length;
+    setText('workers-count', count(all.length));
+    setText('workers-more', all.length > workers.length ? (all.length - workers.length) + ' more workers not listed' : '');
     var pool = obj(s.pool);
-    setText('pool', (workers.length - remote) + ' forked, ' + remote + ' remote · pool ' + count(pool.min) + '–' + count(pool.max) + (num(pool.starting) ? ', ' + count(pool.starting) + ' starting' : '') + (num(pool.retiring) ? ', ' + count(pool.retiring) + ' retiring' : ''));
+    setText('pool', (all.length - remote) + ' forked, ' + remote + ' remote · pool ' + count(pool.min) + '–' + count(pool.max) + (num(pool.starting) ? ', ' + count(pool.starting) + ' starting' : '') + (num(pool.retiring) ? ', ' + count(pool.retiring) + ' retiring' : ''));
     var rows = workers.map(function (w) {
       var tr = el('tr');
       tr.appendChild(el('td', 'id', text(w.id)));

@@ -7,7 +7,7 @@
  * browser from sniffing, framing or caching it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { ConfigError, errorMessage } from '../errors.js'
 import type { Logger } from '../log.js'
 import type { HttpListen } from '../options/kinds.js'
@@ -36,29 +36,53 @@ const BASE_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
 }
 
-/** Scrapers and a few dashboards; a flood of connections past this is refused by the kernel's backlog instead. */
+/** Scrapers and a few dashboards; a connection past this is closed as soon as it is accepted. */
 const MAX_CONNECTIONS = 64
 const MAX_HEADER_BYTES = 8 * 1024
 const REQUEST_TIMEOUT_MS = 10_000
+/**
+ * Requests one connection may have unanswered at once. Browsers and scrapers
+ * send one at a time; a peer that pipelines past this (and perhaps never
+ * reads) is cut off, so one write of requests cannot make the process build
+ * thousands of replies (8 such writes once held 600 MB and stalled the loop for 4 s).
+ */
+const MAX_PIPELINED = 4
+
+/** Bounds a test may shorten; the defaults are the product's. */
+export interface HttpLimits {
+  /** A request (headers included) must arrive within this, or its connection is closed. @default 10 000 */
+  readonly requestTimeoutMs?: number
+}
 
 export class HttpEndpoint {
   private readonly server: Server
   private bound: { host: string; port: number } | undefined
+  /** Unanswered requests per connection (see {@link MAX_PIPELINED}). */
+  private readonly pending = new WeakMap<Socket, number>()
 
   constructor(
     private readonly listen: HttpListen,
     private readonly routes: HttpRoutes,
     private readonly logger: Logger,
+    limits: HttpLimits = {},
   ) {
-    this.server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS }, (request, response) => {
+    const timeout = limits.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
+    // Node checks these timeouts only every connectionsCheckingInterval (30 s by default), which
+    // let a slow or silent connection hold one of the MAX_CONNECTIONS slots for up to 40 s.
+    const checkEvery = Math.max(10, Math.min(1000, Math.floor(timeout / 2)))
+    const options = { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: timeout, headersTimeout: timeout, connectionsCheckingInterval: checkEvery }
+    this.server = createServer(options, (request, response) => {
+      if (!this.admit(request.socket, response)) return
       this.answer(request, response).catch((error: unknown) => this.fail(response, error))
     })
     this.server.maxConnections = MAX_CONNECTIONS
     this.server.keepAliveTimeout = 5_000
-    // A malformed request line or oversized headers: answer 400 and drop the connection, never throw.
-    this.server.on('clientError', (_error, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
-      else socket.destroy()
+    // A malformed request line, oversized headers or a request too slow: answer (unless a reply
+    // was begun) and destroy the connection, never throw. Not end(): the server's sockets allow
+    // half-open, so a peer that never closes its side would keep the connection, and its slot, for ever.
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+      if (socket.writable && socket.bytesWritten === 0) socket.write(`HTTP/1.1 ${clientErrorStatus(error.code)}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`)
+      socket.destroy()
     })
   }
 
@@ -92,6 +116,19 @@ export class HttpEndpoint {
     await closed
   }
 
+  /** Counts the request against its connection; destroys a connection past {@link MAX_PIPELINED}. */
+  private admit(socket: Socket, response: ServerResponse): boolean {
+    const pending = (this.pending.get(socket) ?? 0) + 1
+    if (pending > MAX_PIPELINED) {
+      socket.destroy()
+      return false
+    }
+    this.pending.set(socket, pending)
+    // 'close': the reply was handed to the socket, or the connection died.
+    response.once('close', () => this.pending.set(socket, (this.pending.get(socket) ?? 1) - 1))
+    return true
+  }
+
   private async answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
     // The body, if any, is never read: resume so the socket is not held by unread bytes.
     request.resume()
@@ -114,6 +151,12 @@ export class HttpEndpoint {
     if (response.headersSent) response.destroy()
     else this.send(response, 'GET', { status: 500, contentType: 'text/plain; charset=utf-8', body: 'internal error\n' })
   }
+}
+
+function clientErrorStatus(code: string | undefined): string {
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return '408 Request Timeout'
+  if (code === 'HPE_HEADER_OVERFLOW') return '431 Request Header Fields Too Large'
+  return '400 Bad Request'
 }
 
 function hostPort({ host, port }: { host: string; port: number }): string {

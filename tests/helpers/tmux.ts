@@ -49,6 +49,11 @@ export class TmuxSession {
     return this.tmux(['capture-pane', '-p', '-J', '-S', '-', '-t', 'test']).split('\n')
   }
 
+  /** The visible screen only, one row per line as the terminal shows it (wrapped lines not joined). */
+  screen(): string[] {
+    return this.tmux(['capture-pane', '-p', '-t', 'test']).split('\n')
+  }
+
   /** The tmux server's pid and the pane's (the shell's). */
   pids(): { server: number; pane: number } {
     const [server, pane] = this.tmux(['display-message', '-p', '-t', 'test', '#{pid} #{pane_pid}']).trim().split(' ').map(Number)
