@@ -12,7 +12,7 @@ import { addSchemaFlags, argParserFor } from '../options/flags.js'
 import { endpoint } from '../options/kinds.js'
 import { statusSchema } from '../options/status.js'
 import { WATCH_DEFAULT_SECONDS } from '../options/watch.js'
-import { terminalSafe } from '../util/terminal-text.js'
+import { terminalSafe, terminalSafeJson } from '../util/terminal-text.js'
 import { ExitCode, VERSION, exitCodeFor, parseArgv, reportError, resolveCommandLine, sourcesHelp } from './common.js'
 
 const EXAMPLES = `
@@ -90,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
   if (watchSeconds !== undefined) return watchStatus(target, options, json, watchSeconds)
   try {
     const status = await requestStatus(target, options)
-    process.stdout.write(json ? `${JSON.stringify(status)}\n` : `${formatStatus(status)}\n`)
+    process.stdout.write(json ? `${terminalSafeJson(status)}\n` : `${formatStatus(status)}\n`)
     return ExitCode.Ok
   } catch (error) {
     reportError('gateway-status', error, false)
@@ -153,7 +153,7 @@ async function watchStatus(target: string, options: RequestOptions, json: boolea
         if (json) process.stderr.write(`${line}\n`)
         else show(line)
       }
-      if (status !== undefined) show(json ? JSON.stringify(status) : formatStatus(status))
+      if (status !== undefined) show(json ? terminalSafeJson(status) : formatStatus(status))
       const waitMs = seconds * 1000 - (performance.now() - started)
       if (waitMs > 0) await delay(waitMs, undefined, { signal: stop.signal }).catch(() => undefined)
     }

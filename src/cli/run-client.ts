@@ -19,7 +19,7 @@ import { addSchemaFlags, argParserFor } from '../options/flags.js'
 import { background } from '../util/background.js'
 import { ConfigError, errorMessage } from '../errors.js'
 import { openTracked, releasePendingOpens } from '../util/pending-opens.js'
-import { terminalSafe } from '../util/terminal-text.js'
+import { terminalSafe, terminalSafeJson } from '../util/terminal-text.js'
 import { ExitCode, VERSION, exitCodeFor, parseArgv, reportError, resolveCommandLine, sourcesHelp } from './common.js'
 
 const EXAMPLES = `
@@ -140,7 +140,7 @@ async function main(argv: string[]): Promise<number> {
     stream.on('error', (error) => logger.error({ err: error.message, file: o.output }, 'cannot write --output file'))
     client.on('records', (records: CommandRecord[]) => {
       let text = ''
-      for (const record of records) text += `${JSON.stringify(record)}\n`
+      for (const record of records) text += `${terminalSafeJson(record)}\n`
       stream.write(text)
     })
   }
@@ -149,7 +149,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     const summary = await client.run(file)
     progress?.stop()
-    process.stdout.write(o.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`)
+    process.stdout.write(o.json ? `${terminalSafeJson(summary)}\n` : `${formatSummary(summary)}\n`)
     return summary.exitCode
   } catch (error) {
     progress?.stop()

@@ -85,3 +85,19 @@ export function terminalSafeValue(value: unknown, maxLength = 200): string {
   }
   return terminalSafe(json ?? String(value), { maxLength })
 }
+
+/**
+ * C1 controls (U+0080–U+009F, U+009B is a CSI on many terminals), bidi and
+ * invisible formatting characters, and the line and paragraph separators:
+ * JSON.stringify leaves them raw, since JSON allows them.
+ */
+const JSON_UNSAFE = /[\u0080-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff]/g
+
+/**
+ * `JSON.stringify(value)` with every character a terminal could act on
+ * written as a `\uXXXX` escape: the same JSON to a parser, and safe to print
+ * on a terminal even when its strings came from the network.
+ */
+export function terminalSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { terminalSafe, terminalSafeValue } from '../../src/util/terminal-text.js'
+import { terminalSafe, terminalSafeJson, terminalSafeValue } from '../../src/util/terminal-text.js'
 import { formatStatus, type GatewayStatus } from '../../src/gateway/status.js'
 import { formatSummary, type RunSummary } from '../../src/client/summary.js'
 import { formatBadLine } from '../../src/data/bad-lines.js'
@@ -175,5 +175,21 @@ describe('the other human-format output', () => {
   it('formatBadLine escapes what JSON.stringify leaves raw (DEL, C1, bidi) in the quoted line', () => {
     const line = formatBadLine({ path: 'c.txt', line: 3, reason: `command ${JSON.stringify('a\u202eb\u009b\x7f\x1b')} is not a token` })
     expect(line).toBe('c.txt:3: command "a\\u202eb\\x9b\\x7f\\u001b" is not a token')
+  })
+})
+
+describe('terminalSafeJson (gateway-status --json, run-client --json and --output)', () => {
+  it('writes C1 controls, bidi and invisible characters and line separators as \\u escapes, and stays the same JSON', () => {
+    const value = { client: 'a\u009b2Jb', worker: 'w\u202eevil\u200b', note: 'x\u2028y', plain: 'é ok <>' }
+    const json = terminalSafeJson(value)
+    expect(json).toBe('{"client":"a\\u009b2Jb","worker":"w\\u202eevil\\u200b","note":"x\\u2028y","plain":"é ok <>"}')
+    expect(JSON.parse(json)).toEqual(value)
+    // Twice in a row: a global pattern must not carry state from one call to the next.
+    expect(terminalSafeJson(value)).toBe(json)
+  })
+
+  it('leaves ordinary JSON as JSON.stringify writes it (its own escapes for C0 controls)', () => {
+    const value = { a: 'line\nbreak\x1b[2J', n: 1.5, list: [1, 'two'] }
+    expect(terminalSafeJson(value)).toBe(JSON.stringify(value))
   })
 })
