@@ -99,14 +99,14 @@ export class HeldBatch implements FairBatch {
     readonly commands: number,
     /** The connection it came on; a `ready` since then made the gateway requeue it. */
     readonly session: number,
-    private readonly run: (batch: HeldBatch, index: number) => Promise<unknown>,
+    private readonly run: (batch: HeldBatch, index: number, end: (ended?: unknown) => void) => Promise<unknown> | undefined,
   ) {
     this.outcomes = new Array<CommandOutcome>(commands)
     this.remaining = commands
   }
 
-  startCommand(index: number): Promise<unknown> {
-    return this.run(this, index)
+  startCommand(index: number, end: (ended?: unknown) => void): Promise<unknown> | undefined {
+    return this.run(this, index, end)
   }
 }
 
@@ -290,7 +290,7 @@ export class BatchRunner {
    * 100 000 commands waiting at once, every promise per command is promoted
    * and collected later (GC was ~45% of a worker's CPU).
    */
-  private readonly runInto = (batch: HeldBatch, i: number): Promise<unknown> => {
+  private readonly runInto = (batch: HeldBatch, i: number, end: (ended?: unknown) => void): Promise<unknown> | undefined => {
     if (this.stopped) {
       // Stopped by force while this command waited for a slot: it never starts.
       this.settle(batch, i, failure(this.abortAll.signal.reason))
@@ -310,10 +310,27 @@ export class BatchRunner {
       this.settle(batch, i, failure(error))
       return Promise.resolve()
     }
-    return running.then(
-      (value) => this.settle(batch, i, [ResultCode.Ok, value]),
-      (error: unknown) => this.settle(batch, i, failure(error)),
+    // The slot is ended from the outcome's callback: no second promise per command for FairSlots.
+    void running.then(
+      (value) => this.settleAndEnd(batch, i, [ResultCode.Ok, value], end),
+      (error: unknown) => this.settleAndEnd(batch, i, failure(error), end),
     )
+    return undefined
+  }
+
+  /**
+   * {@link settle}, then the command's slot ends. `onSettled` must not throw;
+   * if it does anyway, the slot still ends and the error goes no further, as
+   * when FairSlots was handed a rejected promise.
+   */
+  private settleAndEnd(batch: HeldBatch, i: number, outcome: CommandOutcome, end: (ended?: unknown) => void): void {
+    let ended: typeof DETACHED | undefined
+    try {
+      ended = this.settle(batch, i, outcome)
+    } catch {
+      ended = undefined
+    }
+    end(ended)
   }
 
   /** {@link runInto} for an executor with `usesSlots`: the command gets a {@link SlotControl}. */

@@ -429,6 +429,30 @@ describe("a client's scope (memory)", () => {
   })
 })
 
+describe('a slot', () => {
+  it('is given back even when onSettled throws, which it must not', async () => {
+    let calls = 0
+    const runner = new BatchRunner({
+      executor: () => Promise.resolve(1),
+      concurrency: 1,
+      commandTimeoutMs: 0,
+      maxBatch: 10,
+      onSettled: () => {
+        calls++
+        throw new Error('a listener that throws')
+      },
+    })
+    for (const id of ['a', 'b']) {
+      const batch = runner.decode(header(id), encode([['10.0.0.1', 'foo']]), 1)
+      if (typeof batch === 'string') throw new Error(batch)
+      runner.start(batch)
+    }
+    await settle()
+    // With one slot, b ran only because a's slot came back.
+    expect([calls, runner.running, runner.queued]).toEqual([2, 0, 0])
+  })
+})
+
 describe('a forced stop', () => {
   it('aborts the running commands, starts none of the waiting ones, and gives every command an outcome', async () => {
     const { started, executor } = handExecutor()
