@@ -44,6 +44,8 @@ export const systemTimers: TimerPort = {
  * its last one settled: the signal its commands run under, aborted by its
  * `cancel` (and by a forced stop), and its batches, for the cancel to settle.
  * A cancel retires the scope: that client's later batches get a fresh one.
+ * One whose last batch settled unaborted is parked for its client's next
+ * batch ({@link PARKED_SCOPES}).
  */
 class ClientScope {
   readonly controller = new AbortController()
@@ -56,12 +58,29 @@ class ClientScope {
   /** Its commands that gave their first slot back and have no outcome yet (executors with `usesSlots`). */
   readonly away = new Set<SlotControl>()
 
+  /** Batches started under it so far; a parked scope is reused only up to {@link SCOPE_REUSES}. */
+  uses = 0
+
   constructor(readonly client: string) {
     this.signal = this.controller.signal
     // Executors may listen on this one signal from thousands of commands at once.
     setMaxListeners(0, this.signal)
   }
 }
+
+/**
+ * Scopes whose last batch settled, kept for their client's next batch: a
+ * client's batches often settle one by one (zero-wait commands), and a fresh
+ * AbortController with its listener limit per batch was a measurable part of
+ * a worker's CPU. At most this many are parked, the oldest going first.
+ */
+export const PARKED_SCOPES = 64
+/**
+ * Batches one scope serves before it is retired: its signal lives that long,
+ * so an executor that leaves a listener on it per command holds a bounded
+ * number of them (a fresh scope per batch held none beyond its batch).
+ */
+export const SCOPE_REUSES = 256
 
 /** A batch the worker holds; its commands start through {@link FairSlots}, by index. */
 export class HeldBatch implements FairBatch {
@@ -80,14 +99,14 @@ export class HeldBatch implements FairBatch {
     readonly commands: number,
     /** The connection it came on; a `ready` since then made the gateway requeue it. */
     readonly session: number,
-    private readonly run: (batch: HeldBatch, index: number) => Promise<unknown>,
+    private readonly run: (batch: HeldBatch, index: number, end: (ended?: unknown) => void) => Promise<unknown> | undefined,
   ) {
     this.outcomes = new Array<CommandOutcome>(commands)
     this.remaining = commands
   }
 
-  startCommand(index: number): Promise<unknown> {
-    return this.run(this, index)
+  startCommand(index: number, end: (ended?: unknown) => void): Promise<unknown> | undefined {
+    return this.run(this, index, end)
   }
 }
 
@@ -130,6 +149,10 @@ export class BatchRunner {
   private readonly abortAll = new AbortController()
   /** The scope of each client with batches started and not settled; see {@link ClientScope}. */
   private readonly scopes = new Map<string, ClientScope>()
+  /** Scopes with no batch held, never aborted, for their client's next batch: see {@link PARKED_SCOPES}. */
+  private readonly parked = new Map<string, ClientScope>()
+  /** Set by {@link abort}; a plain field, as it is read per command. */
+  private stopped = false
   /** Commands started through {@link start} that have no outcome yet. */
   private unsettledCommands = 0
   private idleWaiters: (() => void)[] = []
@@ -181,9 +204,12 @@ export class BatchRunner {
     const client = batch.header.client
     let scope = this.scopes.get(client)
     if (scope === undefined) {
-      scope = new ClientScope(client)
+      scope = this.parked.get(client)
+      if (scope === undefined) scope = new ClientScope(client)
+      else this.parked.delete(client)
       this.scopes.set(client, scope)
     }
+    scope.uses++
     batch.scope = scope
     scope.batches.add(batch)
     this.unsettledCommands += batch.commands
@@ -233,6 +259,8 @@ export class BatchRunner {
    * waiting ones never start (each gets code 2 with the abort's reason).
    */
   abort(): void {
+    this.stopped = true
+    this.parked.clear()
     this.abortAll.abort()
     const reason: unknown = this.abortAll.signal.reason
     for (const scope of this.scopes.values()) {
@@ -262,8 +290,8 @@ export class BatchRunner {
    * 100 000 commands waiting at once, every promise per command is promoted
    * and collected later (GC was ~45% of a worker's CPU).
    */
-  private readonly runInto = (batch: HeldBatch, i: number): Promise<unknown> => {
-    if (this.abortAll.signal.aborted) {
+  private readonly runInto = (batch: HeldBatch, i: number, end: (ended?: unknown) => void): Promise<unknown> | undefined => {
+    if (this.stopped) {
       // Stopped by force while this command waited for a slot: it never starts.
       this.settle(batch, i, failure(this.abortAll.signal.reason))
       return Promise.resolve()
@@ -282,10 +310,27 @@ export class BatchRunner {
       this.settle(batch, i, failure(error))
       return Promise.resolve()
     }
-    return running.then(
-      (value) => this.settle(batch, i, [ResultCode.Ok, value]),
-      (error: unknown) => this.settle(batch, i, failure(error)),
+    // The slot is ended from the outcome's callback: no second promise per command for FairSlots.
+    void running.then(
+      (value) => this.settleAndEnd(batch, i, [ResultCode.Ok, value], end),
+      (error: unknown) => this.settleAndEnd(batch, i, failure(error), end),
     )
+    return undefined
+  }
+
+  /**
+   * {@link settle}, then the command's slot ends. `onSettled` must not throw;
+   * if it does anyway, the slot still ends and the error goes no further, as
+   * when FairSlots was handed a rejected promise.
+   */
+  private settleAndEnd(batch: HeldBatch, i: number, outcome: CommandOutcome, end: (ended?: unknown) => void): void {
+    let ended: typeof DETACHED | undefined
+    try {
+      ended = this.settle(batch, i, outcome)
+    } catch {
+      ended = undefined
+    }
+    end(ended)
   }
 
   /** {@link runInto} for an executor with `usesSlots`: the command gets a {@link SlotControl}. */
@@ -325,12 +370,22 @@ export class BatchRunner {
     if (--batch.remaining === 0) {
       const scope = batch.scope!
       scope.batches.delete(batch)
-      // Its last batch settled: the scope goes (unless a cancel already replaced it).
-      if (scope.batches.size === 0 && this.scopes.get(scope.client) === scope) this.scopes.delete(scope.client)
+      // Its last batch settled: the scope goes (unless a cancel already replaced it), parked for the client's next batch.
+      if (scope.batches.size === 0 && this.scopes.get(scope.client) === scope) {
+        this.scopes.delete(scope.client)
+        this.park(scope)
+      }
       this.onSettled(batch)
     }
     this.commandsSettled(1)
     return undefined
+  }
+
+  /** Keeps a scope whose last batch settled for its client's next one; see {@link PARKED_SCOPES}. */
+  private park(scope: ClientScope): void {
+    if (this.stopped || scope.uses >= SCOPE_REUSES || scope.timed.size > 0 || scope.away.size > 0) return
+    if (this.parked.size >= PARKED_SCOPES) this.parked.delete(this.parked.keys().next().value!)
+    this.parked.set(scope.client, scope)
   }
 
   private commandsSettled(count: number): void {

@@ -20,7 +20,8 @@
  * command (with 100 000 commands waiting, per-command closures and promises
  * are promoted and collected later; GC was ~45% of a worker's CPU). The only
  * promise per command is the one the batch returns, and its `then` uses one
- * shared callback.
+ * shared callback; a batch may instead call that callback itself when the
+ * command ends (the worker's runner does), and then no promise is made here.
  *
  * A client's `cancel` takes its waiting commands out ({@link FairSlots.drop})
  * and hands back the slots of its running ones at once
@@ -45,8 +46,13 @@ export interface FairBatch {
    * {@link FairSlots.enqueue}) and returns a promise that settles when it
    * ends; its slot is held until then, unless it resolves with
    * {@link DETACHED}. It should not reject; if it throws, the slot is given back.
+   *
+   * Or it returns undefined and calls `end` once when the command ends, with
+   * what the promise would have resolved with, and never from inside
+   * `startCommand`: the slot is held until then, and no promise is made per
+   * command for the slots' sake.
    */
-  startCommand(index: number): PromiseLike<unknown>
+  startCommand(index: number, end: (ended?: unknown) => void): PromiseLike<unknown> | undefined
 }
 
 /** A batch in the queue, as {@link FairSlots.enqueue} returns it: for {@link FairSlots.withdraw}. */
@@ -238,15 +244,15 @@ export class FairSlots<K = string> {
     }
     this.waiting--
     // The state is final before the batch's code runs, so that code may enqueue.
-    let running: PromiseLike<unknown>
+    let running: PromiseLike<unknown> | undefined
     try {
-      running = node.batch.startCommand(index)
+      running = node.batch.startCommand(index, this.release)
     } catch {
       // A batch that throws instead of returning a promise still gives the slot back.
       queueMicrotask(this.release)
       return
     }
-    running.then(this.release, this.release)
+    running?.then(this.release, this.release)
   }
 
   /** Hands the freed slot to the next command in turn, or gives it back; a detached command's end frees nothing. */

@@ -272,4 +272,30 @@ describe("FairSlots: a client's cancel (drop and detach)", () => {
     await settle()
     expect([slots.running, slots.queued]).toEqual([0, 0])
   })
+
+  it('holds the slot of a command that returns no promise until it calls end, and a DETACHED end frees nothing', async () => {
+    const slots = new FairSlots<string>(1)
+    const started: string[] = []
+    const ends = new Map<string, (ended?: unknown) => void>()
+    const batch = (name: string): FairBatch => ({
+      startCommand(index, end) {
+        started.push(`${name}:${index}`)
+        ends.set(`${name}:${index}`, end)
+        return undefined
+      },
+    })
+    slots.enqueue('A', batch('a'), 2)
+    slots.enqueue('B', batch('b'), 1)
+    await settle()
+    expect(started).toEqual(['a:0'])
+    ends.get('a:0')!()
+    expect(started).toEqual(['a:0', 'b:0'])
+    // b:0's slot was handed back by a detach: its end must not free another one.
+    slots.detach(1)
+    expect(started).toEqual(['a:0', 'b:0', 'a:1'])
+    ends.get('b:0')!(DETACHED)
+    expect([slots.running, slots.queued]).toEqual([1, 0])
+    ends.get('a:1')!()
+    expect([slots.running, slots.queued]).toEqual([0, 0])
+  })
 })

@@ -4,7 +4,7 @@
  * timer port that the test steps; executors are played by hand.
  */
 import { describe, expect, it } from 'vitest'
-import { BatchRunner, type HeldBatch } from '../../src/worker/batch-runner.js'
+import { BatchRunner, PARKED_SCOPES, SCOPE_REUSES, type HeldBatch } from '../../src/worker/batch-runner.js'
 import { encode } from '../../src/protocol/codec.js'
 import { UnknownCommandError } from '../../src/errors.js'
 import { FakeTimers, settle } from '../helpers/fake-timers.js'
@@ -374,6 +374,49 @@ describe("a client's scope (memory)", () => {
     expect(before.scope!.batches.size).toBe(0)
   })
 
+  it("is kept, unaborted, for the client's next batch once its last one settled, without counting as held meanwhile", async () => {
+    const { runner, take } = bench(() => Promise.resolve(1))
+    const first = take('a1', ['10.0.0.1'], 'A')
+    await settle()
+    expect(runner.clients).toBe(0)
+    // A cancel with nothing held is still a no-op: it aborts no kept scope.
+    runner.cancel('A')
+    const second = take('a2', ['10.0.0.2'], 'A')
+    expect(second.scope).toBe(first.scope)
+    expect(second.scope!.signal.aborted).toBe(false)
+    expect(runner.clients).toBe(1)
+    await settle()
+    expect(take('b1', ['10.0.0.3'], 'B').scope).not.toBe(first.scope)
+  })
+
+  it('serves at most SCOPE_REUSES batches, then its client gets a fresh one', async () => {
+    const { take } = bench(() => Promise.resolve(1))
+    const scopes = new Set<unknown>()
+    for (let i = 0; i <= SCOPE_REUSES; i++) {
+      scopes.add(take(`a${i}`, ['10.0.0.1'], 'A').scope)
+      await settle()
+    }
+    expect(scopes.size).toBe(2)
+  })
+
+  it('is kept for at most PARKED_SCOPES clients, the oldest going first', async () => {
+    const { take } = bench(() => Promise.resolve(1))
+    const first = new Map<string, unknown>()
+    for (let c = 0; c <= PARKED_SCOPES; c++) first.set(`C${c}`, take(`x${c}`, ['10.0.0.1'], `C${c}`).scope)
+    await settle()
+    // C0 settled first and was pushed out by the last one; C1 is still kept.
+    expect(take('y0', ['10.0.0.1'], 'C0').scope).not.toBe(first.get('C0'))
+    expect(take('y1', ['10.0.0.1'], 'C1').scope).toBe(first.get('C1'))
+  })
+
+  it('is not kept after a forced stop', async () => {
+    const { runner, take } = bench(() => Promise.resolve(1))
+    const before = take('a1', ['10.0.0.1'], 'A')
+    await settle()
+    runner.abort()
+    expect(take('a2', ['10.0.0.2'], 'A').scope).not.toBe(before.scope)
+  })
+
   it('gives every command of one client the same signal when no time limit is set', async () => {
     const { running, executor } = handExecutor()
     const { take } = bench(executor)
@@ -383,6 +426,30 @@ describe("a client's scope (memory)", () => {
     await settle()
     expect(running.get('10.0.0.1')!.signal).toBe(running.get('10.0.0.2')!.signal)
     expect(running.get('10.0.0.1')!.signal).not.toBe(running.get('10.0.0.3')!.signal)
+  })
+})
+
+describe('a slot', () => {
+  it('is given back even when onSettled throws, which it must not', async () => {
+    let calls = 0
+    const runner = new BatchRunner({
+      executor: () => Promise.resolve(1),
+      concurrency: 1,
+      commandTimeoutMs: 0,
+      maxBatch: 10,
+      onSettled: () => {
+        calls++
+        throw new Error('a listener that throws')
+      },
+    })
+    for (const id of ['a', 'b']) {
+      const batch = runner.decode(header(id), encode([['10.0.0.1', 'foo']]), 1)
+      if (typeof batch === 'string') throw new Error(batch)
+      runner.start(batch)
+    }
+    await settle()
+    // With one slot, b ran only because a's slot came back.
+    expect([calls, runner.running, runner.queued]).toEqual([2, 0, 0])
   })
 })
 
