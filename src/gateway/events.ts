@@ -136,3 +136,9 @@ export function zeroStats(): GatewayStats {
     refused: { intake: 0, workers: 0, status: 0 },
   }
 }
+
+/** A copy of every counter, nested ones included, for a status view that must not change under its reader. */
+export function copyStats(stats: GatewayStats): GatewayStats {
+  const { malformedFrom, commands, states, rejected, refused } = stats
+  return { ...stats, malformedFrom: { ...malformedFrom }, commands: { ...commands }, states: { ...states }, rejected: { ...rejected }, refused: { ...refused } }
+}

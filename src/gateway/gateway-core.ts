@@ -7,13 +7,14 @@
  * runs on fake time in a unit test with a recording effects object.
  */
 import { scanCommandPairs } from '../protocol/msgpack-scan.js'
-import type { DoneHeader, OutcomeCounts, RejectReason, StateCounts, TaskHeader, WorkerToGatewayHeader } from '../protocol/types.js'
+import type { DoneHeader, RejectReason, TaskHeader, WorkerToGatewayHeader } from '../protocol/types.js'
 import { createReplyPolicy, type ReplyPolicy } from '../security/reply-policy.js'
 import type { Clock } from '../util/clock.js'
 import { AbortRegistry } from './abort-registry.js'
+import { accountDone } from './done-accounting.js'
 import { Autoscaler } from './autoscaler.js'
-import { zeroStats, type GatewayObserver, type GatewayStats, type WorkerLossReason } from './events.js'
-import { Ledger, type GiveBackCause, type QueuedBatch } from './ledger.js'
+import { copyStats, zeroStats, type GatewayObserver, type GatewayStats, type WorkerLossReason } from './events.js'
+import { Ledger, type GiveBackCause } from './ledger.js'
 import type { ResolvedGatewayOptions } from './options.js'
 import type { GatewayEffects, GatewayLogs, IntakeMessage, PoolPort, ReplyTarget, ToWorker } from './ports.js'
 import type { GatewayStatus } from './status.js'
@@ -22,22 +23,11 @@ import type { WorkerSession } from './worker-session.js'
 
 export type { GatewayEffects, GatewayLogs, IntakeMessage, PoolPort, Rejection, ToWorker } from './ports.js'
 
+/** What the core reads of the gateway's options. */
 export type GatewayCoreOptions = Pick<
   ResolvedGatewayOptions,
-  | 'maxBatch'
-  | 'maxAttempts'
-  | 'queueLimit'
-  | 'queueBytes'
-  | 'minWorkers'
-  | 'maxWorkers'
-  | 'idleTimeoutMs'
-  | 'graceMs'
-  | 'heartbeatIntervalMs'
-  | 'heartbeatLiveness'
-  | 'holdTimeoutMs'
-  | 'maxConnectedWorkers'
-  | 'maxWorkerCapacity'
-  | 'replyAllow'
+  'maxBatch' | 'maxAttempts' | 'queueLimit' | 'queueBytes' | 'minWorkers' | 'maxWorkers' | 'idleTimeoutMs'
+  | 'graceMs' | 'heartbeatIntervalMs' | 'heartbeatLiveness' | 'holdTimeoutMs' | 'maxConnectedWorkers' | 'maxWorkerCapacity' | 'replyAllow'
 >
 
 export class GatewayCore {
@@ -107,20 +97,9 @@ export class GatewayCore {
     const pool = this.pool
     return {
       queue: { batches: ledger.queued, bytes: ledger.queuedBytes, heldBytes: ledger.heldBytes, clients: ledger.deepest(50), clientCount: ledger.clients },
-      workers: [...this.registry.sessions()].map((w) => {
-        const pid = w.forked ? pool?.get(w.id)?.pid : undefined
-        const kind = w.forked ? ('forked' as const) : ('remote' as const)
-        return { id: w.id, kind, ...(pid === undefined ? {} : { pid }), capacity: w.capacity, inFlight: w.holding, lastHeardMs: Math.round(w.liveness.silentFor(now)), served: w.served }
-      }),
+      workers: [...this.registry.sessions()].map((w) => w.status(now, w.forked ? pool?.get(w.id)?.pid : undefined)),
       pool: { forked: pool?.size ?? 0, starting: pool?.starting ?? 0, retiring: this.scaler.retiringCount, min: this.options.minWorkers, max: this.options.maxWorkers },
-      counters: {
-        ...this.stats,
-        malformedFrom: { ...this.stats.malformedFrom },
-        commands: { ...this.stats.commands },
-        states: { ...this.stats.states },
-        rejected: { ...this.stats.rejected },
-        refused: { ...this.stats.refused },
-      },
+      counters: copyStats(this.stats),
     }
   }
 
@@ -316,55 +295,10 @@ export class GatewayCore {
     // The first run to finish completes the batch; a second one still running just frees its worker.
     if (outcome === 'completed') {
       this.stats.completed++
-      this.account(worker, batch!, done, now - handedAt!)
+      const ms = accountDone(this.stats, { worker: worker.id, batch: batch!, done, seenMs: now - handedAt! }, this.logs.malformed)
+      this.observe?.batchDuration(ms)
     }
     this.dispatch()
-  }
-
-  /**
-   * Adds a completed batch's `counts` and `states` to the counters, and
-   * times it. Both are checked against the batch: `counts` must add up to
-   * its commands and `states` to at most its ok ones, or they are ignored
-   * (and logged), so a worker can never make a counter grow by more than
-   * what was taken in. The duration is the worker's `ms`, capped at what the
-   * gateway saw from dispatch to `done`, which the worker's run fits inside.
-   */
-  private account(worker: WorkerSession, batch: QueuedBatch, done: DoneHeader, seenMs: number): void {
-    // Without counts, states can be checked against the batch's size only.
-    const okCommands = done.counts === undefined ? batch.commands : this.addCounts(worker, batch, done.counts)
-    if (done.states !== undefined && okCommands !== undefined) this.addStates(worker, batch, done.states, okCommands)
-    this.observe?.batchDuration(done.ms === undefined ? seenMs : Math.min(done.ms, seenMs))
-  }
-
-  /** Adds `counts` when they add up to the batch's commands; returns its ok ones, or undefined when ignored. */
-  private addCounts(worker: WorkerSession, batch: QueuedBatch, counts: OutcomeCounts): number | undefined {
-    const [ok, unknown, failed, timeout, cancelled] = counts
-    if (ok + unknown + failed + timeout + cancelled !== batch.commands) {
-      const { id, client, commands } = batch
-      this.logs.malformed.warn({ worker: worker.id, id, client, counts, commands }, "done counts do not add up to the batch's commands; ignored")
-      return undefined
-    }
-    const c = this.stats.commands
-    c.ok += ok
-    c.unknown += unknown
-    c.failed += failed
-    c.timeout += timeout
-    c.cancelled += cancelled
-    return ok
-  }
-
-  private addStates(worker: WorkerSession, batch: QueuedBatch, states: StateCounts, okCommands: number): void {
-    const [ok, warning, critical, unknown] = states
-    if (ok + warning + critical + unknown > okCommands) {
-      const { id, client } = batch
-      this.logs.malformed.warn({ worker: worker.id, id, client, states, okCommands }, "done states outnumber the batch's ok commands; ignored")
-      return
-    }
-    const t = this.stats.states
-    t.ok += ok
-    t.warning += warning
-    t.critical += critical
-    t.unknown += unknown
   }
 
   /** Forgets a worker and puts what it held back at the front of the queue with attempt + 1. */

@@ -7,6 +7,7 @@
 import type { Liveness } from '../protocol/liveness.js'
 import type { CreditHolder } from './credit-ring.js'
 import { HeldBatches } from './held-batches.js'
+import type { WorkerStatus } from './status.js'
 import type { Holder } from './ledger.js'
 
 export class WorkerSession implements CreditHolder, Holder {
@@ -45,5 +46,12 @@ export class WorkerSession implements CreditHolder, Holder {
   /** When it last became empty-handed. */
   get idleSince(): number {
     return this.held.idleSince
+  }
+
+  /** Its row of the status view; `pid` is its process's, for a forked one. */
+  status(now: number, pid: number | undefined): WorkerStatus {
+    const kind = this.forked ? 'forked' : 'remote'
+    const row = { id: this.id, kind, capacity: this.capacity, inFlight: this.holding, lastHeardMs: Math.round(this.liveness.silentFor(now)), served: this.served } as const
+    return pid === undefined ? row : { ...row, pid }
   }
 }

@@ -19,7 +19,6 @@
  * a command waiting on the executor's own limits gives its slot back, and
  * queues for one again, under its client, when it may go on (slot-control.ts).
  */
-import { setMaxListeners } from 'node:events'
 import { decodeTrusted } from '../protocol/codec.js'
 import { errorCode, errorMessage } from '../errors.js'
 import { scanCommandPairs } from '../protocol/msgpack-scan.js'
@@ -27,60 +26,9 @@ import { ResultCode, type CommandOutcome, type CommandPair, type TaskHeader } fr
 import type { Executor } from '../executors/types.js'
 import { DETACHED, FairSlots, type FairBatch } from './fair-slots.js'
 import { SlotControl, type SlotHost } from './slot-control.js'
+import { ClientScope, PARKED_SCOPES, SCOPE_REUSES, systemTimers, type TimerPort } from './client-scope.js'
 
-/** Timers as the runner asks for them; the adapter passes the real ones, tests a fake. */
-export interface TimerPort {
-  setTimeout(callback: () => void, ms: number): unknown
-  clearTimeout(handle: unknown): void
-}
-
-export const systemTimers: TimerPort = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-}
-
-/**
- * What the held batches of one client share, from its first batch held to
- * its last one settled: the signal its commands run under, aborted by its
- * `cancel` (and by a forced stop), and its batches, for the cancel to settle.
- * A cancel retires the scope: that client's later batches get a fresh one.
- * One whose last batch settled unaborted is parked for its client's next
- * batch ({@link PARKED_SCOPES}).
- */
-class ClientScope {
-  readonly controller = new AbortController()
-  /** The controller's signal, read once: every command of the client gets it (when no time limit is set). */
-  readonly signal: AbortSignal
-  /** Batches started and not yet settled. */
-  readonly batches = new Set<HeldBatch>()
-  /** Controllers of its commands running under a time limit. */
-  readonly timed = new Set<AbortController>()
-  /** Its commands that gave their first slot back and have no outcome yet (executors with `usesSlots`). */
-  readonly away = new Set<SlotControl>()
-
-  /** Batches started under it so far; a parked scope is reused only up to {@link SCOPE_REUSES}. */
-  uses = 0
-
-  constructor(readonly client: string) {
-    this.signal = this.controller.signal
-    // Executors may listen on this one signal from thousands of commands at once.
-    setMaxListeners(0, this.signal)
-  }
-}
-
-/**
- * Scopes whose last batch settled, kept for their client's next batch: a
- * client's batches often settle one by one (zero-wait commands), and a fresh
- * AbortController with its listener limit per batch was a measurable part of
- * a worker's CPU. At most this many are parked, the oldest going first.
- */
-export const PARKED_SCOPES = 64
-/**
- * Batches one scope serves before it is retired: its signal lives that long,
- * so an executor that leaves a listener on it per command holds a bounded
- * number of them (a fresh scope per batch held none beyond its batch).
- */
-export const SCOPE_REUSES = 256
+export { PARKED_SCOPES, SCOPE_REUSES, systemTimers, type TimerPort } from './client-scope.js'
 
 /** A batch the worker holds; its commands start through {@link FairSlots}, by index. */
 export class HeldBatch implements FairBatch {
