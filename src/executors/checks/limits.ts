@@ -217,9 +217,14 @@ export class TargetLimiter {
   private readonly maxQueues: number
   private readonly clock: Clock
   private readonly timers: LimiterTimers
-  /** In least-recently-used order: the first entry is the oldest. */
+  /** Every lane kept, busy or idle, by key. */
   private readonly lanes = new Map<string, Lane>()
-  /** Idle lanes not yet dropped (rate-limited ones inside their interval), oldest idle first. */
+  /**
+   * Idle lanes not yet dropped (rate-limited ones inside their interval),
+   * oldest idle first: the LRU order, as only an idle lane is ever evicted and
+   * a lane's last use is when it became idle. A busy lane is not reordered
+   * on each use (a Map delete and set per command, ~6% of a tcp check's CPU).
+   */
   private readonly idleLanes = new Set<Lane>()
   /**
    * One abort listener per signal, not per waiting command: the worker hands
@@ -345,9 +350,6 @@ export class TargetLimiter {
   private laneFor(key: string, limits: CheckLimits): Lane {
     const lane = this.lanes.get(key)
     if (lane !== undefined) {
-      // Most recently used goes last.
-      this.lanes.delete(key)
-      this.lanes.set(key, lane)
       this.wake(lane)
       return lane
     }
