@@ -15,8 +15,9 @@
 // Product and loop runs alternate, in turn first (ABBA), and each X2 run
 // connects to a listener of its own (check-targets.mjs: no run meets the
 // TIME_WAIT entries of the one before). Beside the walls, the CPU time per
-// check is reported for both sides (product: client + gateway + workers, less
-// the client's own start-up; baseline: the loop processes): on these shared
+// check is reported for both sides (product: client + gateway + workers +
+// their plugin hosts, less the client's own start-up; baseline: the loop
+// processes; the plugins themselves on neither side): on these shared
 // 2-core machines it moves far less with the load than the walls do.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -48,6 +49,15 @@ function cpuUs(pid) {
     return (Number(fields[11]) + Number(fields[12])) * 10_000
   } catch {
     return Number.NaN
+  }
+}
+
+/** The command name of `pid` (/proc/PID/comm), or '' once it is gone. */
+function comm(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim()
+  } catch {
+    return ''
   }
 }
 
@@ -132,15 +142,18 @@ async function xargs(count) {
 
 /**
  * One product run: the client's in-run elapsed ms for `count` commands of
- * `check`, and the CPU time (µs) of the client, the gateway and its workers
- * over the run. The client runs under `sh`, which reports its child's CPU
+ * `check`, and the CPU time (µs) of the client, the gateway, its workers and
+ * their plugin hosts over the run. The client runs under `sh`, which reports its child's CPU
  * (cutime, cstime) once it has waited for it, on the last line of stderr.
  */
 async function product(server, check, count, batch) {
   const workers = children(server.pid)
-  const before = [server.pid, ...workers].map(cpuUs)
+  // Each worker's plugin host (its one child, a node process) is the product's too; the plugins are not counted on either side.
+  const hosts = workers.flatMap((pid) => children(pid)).filter((pid) => comm(pid) === 'node')
+  const pids = [server.pid, ...workers, ...hosts]
+  const before = pids.map(cpuUs)
   const client = await run('sh', ['-c', '"$0" "$@"; code=$?; cat /proc/$$/stat >&2; exit $code', runClient, commandsFile(check, count), String(batch), 'tcp://127.0.0.1:*', server.endpoint, '--json'])
-  const after = [server.pid, ...workers].map(cpuUs)
+  const after = pids.map(cpuUs)
   const summary = parseSummary(client)
   if (summary.counts.ok !== count || (summary.states?.ok ?? count) !== count) {
     throw new Error(`${check}: expected ${count} ok, got ${JSON.stringify(summary.counts)} states ${JSON.stringify(summary.states)} (exit ${client.code})`)

@@ -6,7 +6,9 @@
  * A plugin also runs in a session of its own, so nothing kills it when this
  * process dies. The groups still running are therefore kept here and
  * SIGKILLed when this process exits, however it exits (`process.exit`, the
- * end of the event loop). Only a SIGKILL of this process leaves them running.
+ * end of the event loop). A SIGKILL of this process runs none of that: then
+ * the plugin host (plugin-host.ts), whose stdin closes with this process,
+ * kills them.
  */
 
 /** Groups of plugins started and not yet ended. */
