@@ -147,13 +147,15 @@ async function xargs(count) {
  * (cutime, cstime) once it has waited for it, on the last line of stderr.
  */
 async function product(server, check, count, batch) {
-  const workers = children(server.pid)
   // Each worker's plugin host (its one child, a node process) is the product's too; the plugins are not counted on either side.
-  const hosts = workers.flatMap((pid) => children(pid)).filter((pid) => comm(pid) === 'node')
-  const pids = [server.pid, ...workers, ...hosts]
-  const before = pids.map(cpuUs)
+  const processes = () => {
+    const workers = children(server.pid)
+    return [server.pid, ...workers, ...workers.flatMap((pid) => children(pid)).filter((pid) => comm(pid) === 'node')]
+  }
+  const before = new Map(processes().map((pid) => [pid, cpuUs(pid)]))
   const client = await run('sh', ['-c', '"$0" "$@"; code=$?; cat /proc/$$/stat >&2; exit $code', runClient, commandsFile(check, count), String(batch), 'tcp://127.0.0.1:*', server.endpoint, '--json'])
-  const after = pids.map(cpuUs)
+  // A process started during the run (a host on its first check) counts from 0.
+  const after = new Map(processes().map((pid) => [pid, cpuUs(pid)]))
   const summary = parseSummary(client)
   if (summary.counts.ok !== count || (summary.states?.ok ?? count) !== count) {
     throw new Error(`${check}: expected ${count} ok, got ${JSON.stringify(summary.counts)} states ${JSON.stringify(summary.states)} (exit ${client.code})`)
@@ -161,7 +163,8 @@ async function product(server, check, count, batch) {
   const stat = client.err.trim().split('\n').at(-1)
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   const clientUs = (Number(fields[13]) + Number(fields[14])) * 10_000
-  const serverUs = after.reduce((n, us, i) => n + us - before[i], 0)
+  let serverUs = 0
+  for (const [pid, us] of after) serverUs += us - (before.get(pid) ?? 0)
   return { ms: summary.elapsedMs, serverUs, clientUs }
 }
 

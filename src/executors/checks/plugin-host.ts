@@ -149,11 +149,6 @@ export interface HostedPlugin {
   destroyStdout(): void
 }
 
-interface Run {
-  readonly events: PluginEvents
-  pid: number | undefined
-}
-
 type HostMessage =
   | { readonly i: number; readonly t: 'spawn'; readonly pid: number }
   | { readonly i: number; readonly t: 'line'; readonly b: string; readonly complete: boolean }
@@ -162,91 +157,74 @@ type HostMessage =
   | { readonly i: number; readonly t: 'exit'; readonly code: number | null; readonly signal: NodeJS.Signals | null }
   | { readonly i: number; readonly t: 'close' }
 
-type HostProcess = ChildProcessByStdio<Writable, Readable, null>
+interface Run {
+  readonly events: PluginEvents
+  pid: number | undefined
+}
 
-/**
- * One plugin host process, started on the first {@link spawn} and again
- * after it died.
- *
- * @example
- * const host = new PluginHost()
- * const plugin = host.spawn(['/usr/lib/nagios/plugins/check_ping', '-H', '10.0.0.1'], { PATH: '/usr/bin', LC_ALL: 'C' }, events)
- */
-export class PluginHost {
-  private host: HostProcess | undefined
-  private readonly runs = new Map<number, Run>()
+/** One host process and the plugins it was asked for. */
+class HostProcess {
+  readonly child: ChildProcessByStdio<Writable, Readable, null>
+  readonly runs = new Map<number, Run>()
+  /** Ended (close() or its death): it takes no more plugins. */
+  ended = false
   private nextId = 0
   private outgoing: string[] = []
   private input = ''
 
-  /** The host's pid while it runs (for tests). */
-  get pid(): number | undefined {
-    return this.host?.pid
+  constructor(onGone: (host: HostProcess) => void) {
+    const child = spawn(process.execPath, ['-e', PLUGIN_HOST_SOURCE], { stdio: ['pipe', 'pipe', 'inherit'] })
+    this.child = child
+    // An idle host keeps nothing alive: a check in flight has its own timer, which does.
+    child.unref()
+    ;(child.stdin as Writable & { unref?: () => void }).unref?.()
+    ;(child.stdout as Readable & { unref?: () => void }).unref?.()
+    child.stdout.setEncoding('utf8')
+    child.stdout.on('data', (text: string) => this.receive(text))
+    // Writes after the host died fail with EPIPE: its death is handled once, on 'close'.
+    child.stdin.on('error', () => undefined)
+    let failed: Error | undefined
+    child.once('error', (error) => (failed = error))
+    child.once('close', (code, signal) => {
+      this.ended = true
+      this.lose(failed === undefined ? `exited (${signal ?? `code ${code}`})` : `could not run (${failed.message})`)
+      onGone(this)
+    })
   }
 
-  /** Plugins asked for and not yet closed. */
-  get running(): number {
-    return this.runs.size
-  }
-
-  /** Spawns `argv` (no shell) in a group of its own with exactly `env`; `events` hears what it does. */
   spawn(argv: readonly string[], env: Readonly<Record<string, string>>, events: PluginEvents): HostedPlugin {
-    const host = this.host ?? this.start()
     const id = ++this.nextId
     const run: Run = { events, pid: undefined }
     this.runs.set(id, run)
-    this.send(host, { i: id, t: 'spawn', argv, env })
+    this.send({ i: id, t: 'spawn', argv, env })
     return {
       destroyStdout: () => {
-        if (this.runs.get(id) === run && this.host === host) this.send(host, { i: id, t: 'destroy' })
+        if (this.runs.get(id) === run) this.send({ i: id, t: 'destroy' })
       },
     }
   }
 
-  /**
-   * Ends the host: its stdin closes, it SIGKILLs the group of every plugin
-   * still running, and exits; resolves once it has. The next spawn starts a
-   * new one.
-   */
-  async close(): Promise<void> {
-    const host = this.host
-    if (host === undefined) return
-    const exited = new Promise<void>((resolve) => host.once('close', () => resolve()))
-    host.stdin.end()
-    await exited
+  /** Closes its stdin: it SIGKILLs what still runs and exits. */
+  end(): void {
+    this.ended = true
+    this.flush()
+    this.child.stdin.end()
   }
 
-  private start(): HostProcess {
-    const host = spawn(process.execPath, ['-e', PLUGIN_HOST_SOURCE], { stdio: ['pipe', 'pipe', 'inherit'] })
-    this.host = host
-    // An idle host keeps nothing alive: a check in flight has its own timer, which does.
-    host.unref()
-    ;(host.stdin as Writable & { unref?: () => void }).unref?.()
-    ;(host.stdout as Readable & { unref?: () => void }).unref?.()
-    host.stdout.setEncoding('utf8')
-    host.stdout.on('data', (text: string) => this.receive(host, text))
-    // Writes after the host died fail with EPIPE: its death is handled once, on 'close'.
-    host.stdin.on('error', () => undefined)
-    host.once('error', () => undefined)
-    host.once('close', (code, signal) => this.lost(host, code, signal))
-    return host
-  }
-
-  private send(host: HostProcess, message: object): void {
+  private send(message: object): void {
     this.outgoing.push(JSON.stringify(message))
     // One write per turn of the event loop, however many plugins start in it.
-    if (this.outgoing.length === 1) setImmediate(() => this.flush(host))
+    if (this.outgoing.length === 1) setImmediate(() => this.flush())
   }
 
-  private flush(host: HostProcess): void {
+  private flush(): void {
+    if (this.outgoing.length === 0 || this.child.stdin.writableEnded) return
     const lines = this.outgoing
     this.outgoing = []
-    if (this.host !== host || lines.length === 0) return
-    host.stdin.write(`${lines.join('\n')}\n`)
+    this.child.stdin.write(`${lines.join('\n')}\n`)
   }
 
-  private receive(host: HostProcess, text: string): void {
-    if (this.host !== host) return
+  private receive(text: string): void {
     this.input += text
     let start = 0
     for (let end = this.input.indexOf('\n'); end !== -1; end = this.input.indexOf('\n', start)) {
@@ -293,17 +271,54 @@ export class PluginHost {
   }
 
   /** The host is gone: every plugin it still had is SIGKILLed (its group, when known) and lost. */
-  private lost(host: HostProcess, code: number | null, signal: NodeJS.Signals | null): void {
-    if (this.host !== host) return
-    this.host = undefined
-    this.input = ''
-    this.outgoing = []
+  private lose(how: string): void {
     const runs = [...this.runs.values()]
     this.runs.clear()
-    const reason = new Error(`the plugin host exited (${signal ?? `code ${code}`})`)
+    const reason = new Error(`the plugin host ${how}`)
     for (const run of runs) {
       if (run.pid !== undefined) signalGroup(run.pid, 'SIGKILL')
       run.events.onLost(reason)
     }
+  }
+}
+
+/**
+ * This process's plugin host: one helper process, started on the first
+ * {@link spawn} and again after it died or was closed.
+ *
+ * @example
+ * const host = new PluginHost()
+ * const plugin = host.spawn(['/usr/lib/nagios/plugins/check_ping', '-H', '10.0.0.1'], { PATH: '/usr/bin', LC_ALL: 'C' }, events)
+ */
+export class PluginHost {
+  private host: HostProcess | undefined
+
+  /** The host's pid while it runs (for tests). */
+  get pid(): number | undefined {
+    return this.host?.child.pid
+  }
+
+  /** Spawns `argv` (no shell) in a group of its own with exactly `env`; `events` hears what it does. */
+  spawn(argv: readonly string[], env: Readonly<Record<string, string>>, events: PluginEvents): HostedPlugin {
+    if (this.host === undefined || this.host.ended) {
+      this.host = new HostProcess((gone) => {
+        if (this.host === gone) this.host = undefined
+      })
+    }
+    return this.host.spawn(argv, env, events)
+  }
+
+  /**
+   * Ends the host: its stdin closes, it SIGKILLs the group of every plugin
+   * still running (whose checks then fail), and exits; resolves once it has.
+   * The next spawn starts a new one.
+   */
+  async close(): Promise<void> {
+    const host = this.host
+    if (host === undefined) return
+    this.host = undefined
+    const exited = new Promise<void>((resolve) => host.child.once('close', () => resolve()))
+    host.end()
+    await exited
   }
 }
