@@ -18,7 +18,7 @@
  */
 import { UnknownCommandError } from '../../errors.js'
 import type { Logger } from '../../log.js'
-import type { Executor } from '../types.js'
+import type { CommandControl, Executor } from '../types.js'
 import { TargetLimiter, type LimiterTimers } from './limits.js'
 import { substituteUrl } from './substitute.js'
 import { canonicalAddress, createTargets } from './targets.js'
@@ -123,11 +123,8 @@ export function createChecksExecutor(config: ChecksConfig, deps: ChecksExecutorD
     }
   }
 
-  const executor: Executor = async (address, command, signal, control) => {
-    if (map !== undefined) {
-      const answer = map(address, command, signal)
-      if (answer !== undefined) return await answer
-    }
+  /** The limits' queue and the kind for a command that may run, or why it may not (thrown). */
+  const admit = (address: string, command: string, signal: AbortSignal, control: CommandControl | undefined): Promise<unknown> => {
     const check = config.checks.get(command)
     if (check === undefined) return refuse(address, command, 'no such check')
     const device = canonicalIfAllowed(address)
@@ -144,6 +141,19 @@ export function createChecksExecutor(config: ChecksConfig, deps: ChecksExecutorD
     const run: CheckRun = { address, signal, timeoutMs: Math.min(check.limits.timeoutMs, cap), command }
     // The queue is the device's, however the client spelt its address.
     return limiter.run(device, check.limits, signal, () => runKind(check, run), control)
+  }
+
+  // Not async: the limiter's promise is handed on as it is, without a wrapper promise per command.
+  const executor: Executor = (address, command, signal, control) => {
+    if (map !== undefined) {
+      const answer = map(address, command, signal)
+      if (answer !== undefined) return Promise.resolve(answer)
+    }
+    try {
+      return admit(address, command, signal, control)
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
   executor.close = () => limiter.close()
   executor.usesSlots = true

@@ -272,20 +272,34 @@ export class TargetLimiter {
       lane.waiting.set(waiter.id, waiter)
       ofSignal.add(waiter)
       let yielded = false
-      const start = async (): Promise<T> => {
+      const ended = (): void => {
+        lane.running--
+        if (--this.runningTasks === 0) this.onNoneRunning?.()
+        this.settle(lane)
+      }
+      // Not async: one promise per task, not three (p-queue awaits what this returns).
+      const start = (): Promise<T> => {
         lane.waiting.delete(waiter.id)
         ofSignal.delete(waiter)
         lane.running++
         this.runningTasks++
         lane.lastStart = this.clock()
+        let running: Promise<T>
         try {
-          if (yielded) await control!.resume()
-          return await task()
-        } finally {
-          lane.running--
-          if (--this.runningTasks === 0) this.onNoneRunning?.()
-          this.settle(lane)
+          running = yielded ? control!.resume().then(task) : task()
+        } catch (error) {
+          running = Promise.reject(error)
         }
+        return running.then(
+          (value) => {
+            ended()
+            return value
+          },
+          (error: unknown) => {
+            ended()
+            throw error
+          },
+        )
       }
       // A removed (aborted) entry's promise never settles: nothing holds it any more, and it is collected.
       lane.add(start, waiter.id).then((value) => resolve(value as T), reject)
