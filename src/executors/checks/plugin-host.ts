@@ -50,12 +50,20 @@ function send(message) {
   if (queue.length === 1) setImmediate(flush)
 }
 function flush() {
+  if (queue.length === 0) return
   const text = queue.join('\\n') + '\\n'
   queue = []
   process.stdout.write(text)
 }
+// The worker is gone (its end of the pipes closed): nothing of its plugins may stay.
+function leave() {
+  for (const run of runs.values()) {
+    if (run.child.pid !== undefined) try { process.kill(-run.child.pid, 'SIGKILL') } catch {}
+  }
+  process.exit(0)
+}
 for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(name, () => {})
-process.stdout.on('error', () => process.exit(0))
+process.stdout.on('error', leave)
 createInterface({ input: process.stdin })
   .on('line', (line) => {
     let message
@@ -63,13 +71,7 @@ createInterface({ input: process.stdin })
     if (message.t === 'spawn') start(message.i, message.argv, message.env)
     else if (message.t === 'destroy') runs.get(message.i)?.child.stdout?.destroy()
   })
-  .on('close', () => {
-    for (const run of runs.values()) {
-      if (run.child.pid !== undefined) try { process.kill(-run.child.pid, 'SIGKILL') } catch {}
-    }
-    flush()
-    process.exit(0)
-  })
+  .on('close', leave)
 function start(i, argv, env) {
   let child
   try {
