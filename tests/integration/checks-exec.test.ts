@@ -8,7 +8,8 @@
  * plugins are spawned by this process's plugin host (plugin-host.ts), which
  * the file starts once and proves gone at the end.
  */
-import { readFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { KILL_GRACE_MS, pluginHost, runExec } from '../../dist/executors/checks/exec.js'
@@ -213,7 +214,41 @@ describe('an exec plugin that outlives its check', () => {
   })
 })
 
+describe('an exec plugin that exits while something outside its group holds its stdout', () => {
+  it('ends at its timeout with the state of its exit and the line as it came (no newline)', async () => {
+    const before = resourceCounts()
+    const started = performance.now()
+    const value = await runExec(plugin('held-pipe.sh', '3'), runOf({ timeoutMs: 300 }))
+    expect(value).toEqual({ state: 0, output: 'OK - partial line', ms: expect.any(Number) })
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290)
+    expect(performance.now() - started).toBeLessThan(2000)
+    // The sleep left its group on purpose (checks.md: no check kills a daemon); this test does.
+    const held = readdirSync('/proc').filter((pid) => /^[0-9]+$/.test(pid) && cmdline(Number(pid)) === 'sleep 3 ')
+    for (const pid of held) process.kill(Number(pid), 'SIGKILL')
+    await expectAllGone(held.map(Number), 1000)
+    expect(extraResources(before)).toEqual({})
+  })
+})
+
 describe('the plugin host that spawns the plugins', () => {
+  it('keeps its process alive while a settled check waits for its plugin’s pipe, and not once idle', async () => {
+    // Nothing else keeps this node alive: the check's timer is gone once it settles at its timeout.
+    const script = [
+      `const { runExec } = await import(${JSON.stringify(`${ROOT}dist/executors/checks/exec.js`)})`,
+      `const run = { address: '127.0.0.1', command: 'held', timeoutMs: 200, signal: new AbortController().signal }`,
+      `const value = await runExec({ kind: 'exec', argv: [${JSON.stringify(`${PLUGINS}held-pipe.sh`)}, '1'] }, run)`,
+      'console.log(JSON.stringify(value))',
+    ].join('\n')
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk))
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk))
+    const code = await new Promise((resolve) => child.once('close', resolve))
+    // Exit 13 (a top-level await never settled) would mean the process ended under the waiting check.
+    expect({ code, out, err }).toEqual({ code: 0, out: expect.stringContaining('"output":"OK - partial line"'), err: '' })
+  })
+
   it('is the parent of every plugin: this process forks none', async () => {
     const controller = new AbortController()
     const running = runExec(plugin('sleeper.sh'), runOf({ signal: controller.signal }))

@@ -53,7 +53,7 @@ export const runExec: RunCheck<ExecCheck> = (check, run) => {
  * to its group and the outcome are decided here.
  */
 class PluginRun implements PluginEvents {
-  private readonly line = new FirstLine()
+  private line = new FirstLine()
   private readonly watch: RunWatch
   private readonly plugin: HostedPlugin
   /** Its process and group, once the host has spawned it. */
@@ -65,7 +65,6 @@ class PluginRun implements PluginEvents {
    */
   private phase: 'starting' | 'running' | 'exited' | 'killing' | 'settled' = 'starting'
   private exit: { code: number | null; signal: NodeJS.Signals | null } = { code: null, signal: null }
-  private stdoutEnded = false
   /** It has exited and its pipe is closed (or the host is gone): nothing of it is left. */
   private closed = false
   /** What to do once {@link closed}, when the outcome came first. */
@@ -93,13 +92,10 @@ class PluginRun implements PluginEvents {
   }
 
   onLine(bytes: Buffer, complete: boolean): void {
+    // The line so far, whole each time: the latest replaces what came before.
+    this.line = new FirstLine()
     this.line.push(bytes)
     if (complete && !this.line.done) this.line.push(NEWLINE)
-  }
-
-  onStdoutEnd(): void {
-    this.stdoutEnded = true
-    if (this.phase === 'exited') this.finish()
   }
 
   onExit(code: number | null, signal: NodeJS.Signals | null): void {
@@ -117,7 +113,8 @@ class PluginRun implements PluginEvents {
     if (this.phase !== 'running') return
     this.phase = 'exited'
     this.exit = { code, signal }
-    if (this.line.done || this.stdoutEnded) this.finish()
+    // Else the rest of the line may still be in the pipe: it comes by the close.
+    if (this.line.done) this.finish()
   }
 
   /** The program could not be spawned (no pid, no exit to come), or failed after it was. */
@@ -134,6 +131,8 @@ class PluginRun implements PluginEvents {
 
   onClose(): void {
     this.closed = true
+    // Its pipe has ended too: the line is what it is.
+    if (this.phase === 'exited') this.finish()
     const conclude = this.conclusion
     this.conclusion = undefined
     conclude?.()

@@ -38,22 +38,43 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import type { Readable, Writable } from 'node:stream'
 import { signalGroup } from './process-group.js'
 
-/** The host's program. Messages are JSON lines; `i` is the plugin's id, `t` the message's type. */
+/**
+ * The host's program. Messages are JSON lines. In: `{"t":"spawn","i":ID,"argv":[…],"env":{…}}`
+ * (`env` only when it differs from the last one) and `{"t":"destroy","i":ID}`. Out: one object
+ * per plugin per turn of the event loop, with what happened to it since the last one, in this
+ * order: `pid`, `b` (the first line so far, base64, `c: 1` once complete), `err`, `exit`
+ * (`[code, signal]`) and `close`.
+ */
 export const PLUGIN_HOST_SOURCE = `'use strict'
 const { spawn } = require('node:child_process')
 const { createInterface } = require('node:readline')
 const MAX = 1024
 const runs = new Map()
-let queue = []
-function send(message) {
-  queue.push(JSON.stringify(message))
-  if (queue.length === 1) setImmediate(flush)
+/** Plugins with news since the last flush, and the news. */
+const news = new Map()
+let env = {}
+function tell(run, key, value) {
+  let message = news.get(run.i)
+  if (message === undefined) {
+    message = { i: run.i }
+    news.set(run.i, message)
+    if (news.size === 1) setImmediate(flush)
+  }
+  message[key] = value
 }
 function flush() {
-  if (queue.length === 0) return
-  const text = queue.join('\\n') + '\\n'
-  queue = []
+  if (news.size === 0) return
+  let text = ''
+  for (const message of news.values()) text += JSON.stringify(message) + '\\n'
+  news.clear()
   process.stdout.write(text)
+}
+/** The first line so far: kept when complete, re-sent whole otherwise. */
+function tellLine(run) {
+  if (run.told) return
+  if (run.done) run.told = true
+  tell(run, 'b', run.bytes === undefined ? '' : run.bytes.toString('base64', 0, run.length))
+  if (run.done) tell(run, 'c', 1)
 }
 // The worker is gone (its end of the pipes closed): nothing of its plugins may stay.
 function leave() {
@@ -72,54 +93,54 @@ createInterface({ input: process.stdin })
     else if (message.t === 'destroy') runs.get(message.i)?.child.stdout?.destroy()
   })
   .on('close', leave)
-function start(i, argv, env) {
-  let child
-  try {
-    child = spawn(argv[0], argv.slice(1), { detached: true, env, stdio: ['ignore', 'pipe', 'ignore'] })
-  } catch (error) {
-    send({ i, t: 'error', message: String(error?.message), code: error?.code })
-    send({ i, t: 'close' })
-    return
-  }
-  const run = { child, bytes: Buffer.allocUnsafe(MAX), length: 0, done: false, ended: false, closed: false }
-  runs.set(i, run)
-  if (child.pid !== undefined) send({ i, t: 'spawn', pid: child.pid })
-  const line = (complete) => {
-    run.done = true
-    send({ i, t: 'line', b: run.bytes.toString('base64', 0, run.length), complete })
-  }
-  const stdout = child.stdout
-  if (stdout !== null) {
-    stdout.on('data', (chunk) => {
-      if (run.done) return
-      const newline = chunk.indexOf(10)
-      const room = MAX - run.length
-      const end = newline === -1 ? Math.min(chunk.length, room) : Math.min(newline, room)
-      chunk.copy(run.bytes, run.length, 0, end)
-      run.length += end
-      if (newline !== -1 || run.length === MAX) line(true)
-    })
-    const ended = () => {
-      if (run.ended) return
-      run.ended = true
-      if (!run.done) line(false)
-      send({ i, t: 'end' })
-    }
-    stdout.once('end', ended)
-    stdout.on('error', ended)
-  }
+function start(i, argv, given) {
+  if (given !== undefined) env = given
+  const run = { i, child: undefined, bytes: undefined, length: 0, done: false, told: false, closed: false }
   const close = () => {
     if (run.closed) return
     run.closed = true
     runs.delete(i)
-    send({ i, t: 'close' })
+    tellLine(run)
+    tell(run, 'close', 1)
   }
+  try {
+    run.child = spawn(argv[0], argv.slice(1), { detached: true, env, stdio: ['ignore', 'pipe', 'ignore'] })
+  } catch (error) {
+    tell(run, 'err', { message: String(error?.message), code: error?.code })
+    close()
+    return
+  }
+  const child = run.child
+  runs.set(i, run)
+  if (child.pid !== undefined) tell(run, 'pid', child.pid)
+  const stdout = child.stdout
+  stdout?.on('data', (chunk) => {
+    if (run.done) return
+    const newline = chunk.indexOf(10)
+    const room = MAX - run.length
+    const end = newline === -1 ? Math.min(chunk.length, room) : Math.min(newline, room)
+    run.done = newline !== -1 || run.length + end === MAX
+    if (run.length === 0 && run.done) {
+      // The usual case: the whole line in the first chunk, no copy.
+      run.bytes = chunk
+      run.length = end
+    } else {
+      run.bytes ??= Buffer.allocUnsafe(MAX)
+      chunk.copy(run.bytes, run.length, 0, end)
+      run.length += end
+    }
+    if (run.done) tellLine(run)
+  })
   child.once('error', (error) => {
-    send({ i, t: 'error', message: String(error?.message), code: error?.code })
+    tell(run, 'err', { message: String(error?.message), code: error?.code })
     // A spawn that failed before its pipes were made (EMFILE) has no 'close' to come.
     if (child.pid === undefined && stdout === null) close()
   })
-  child.once('exit', (code, signal) => send({ i, t: 'exit', code, signal }))
+  child.once('exit', (code, signal) => {
+    // What came of the line so far: all there will be if something the plugin left holds the pipe.
+    tellLine(run)
+    tell(run, 'exit', [code, signal])
+  })
   child.once('close', close)
 }
 `
@@ -128,15 +149,16 @@ function start(i, argv, env) {
 export interface PluginEvents {
   /** It runs, as process and process group `pid`. */
   onSpawn(pid: number): void
-  /** Its first line so far (at most 1 KiB): `complete` once a newline or the limit came, else stdout ended first. */
+  /**
+   * Its first line so far (at most 1 KiB), replacing what came before:
+   * `complete` once a newline or the limit came (then it is the last).
+   */
   onLine(bytes: Buffer, complete: boolean): void
-  /** Its stdout ended (or failed): nothing more will be read. */
-  onStdoutEnd(): void
   /** It could not be spawned (ENOENT, EACCES, …), or failed after. */
   onError(error: Error): void
-  /** It exited with `code`, or was killed by `signal`. */
+  /** It exited with `code`, or was killed by `signal`; its output may still be in the pipe. */
   onExit(code: number | null, signal: NodeJS.Signals | null): void
-  /** It has exited and its pipe is closed: nothing of it is left in the host. */
+  /** It has exited and its pipe is closed (its line is final): nothing of it is left in the host. */
   onClose(): void
   /**
    * The host went away before the plugin closed (`reason` says how); its
@@ -151,13 +173,16 @@ export interface HostedPlugin {
   destroyStdout(): void
 }
 
-type HostMessage =
-  | { readonly i: number; readonly t: 'spawn'; readonly pid: number }
-  | { readonly i: number; readonly t: 'line'; readonly b: string; readonly complete: boolean }
-  | { readonly i: number; readonly t: 'end' }
-  | { readonly i: number; readonly t: 'error'; readonly message: string; readonly code?: string }
-  | { readonly i: number; readonly t: 'exit'; readonly code: number | null; readonly signal: NodeJS.Signals | null }
-  | { readonly i: number; readonly t: 'close' }
+/** What the host says of one plugin at a time: what happened to it since it last said, processed in this order. */
+interface HostMessage {
+  readonly i: number
+  readonly pid?: number
+  readonly b?: string
+  readonly c?: 1
+  readonly err?: { readonly message: string; readonly code?: string }
+  readonly exit?: readonly [number | null, NodeJS.Signals | null]
+  readonly close?: 1
+}
 
 interface Run {
   readonly events: PluginEvents
@@ -173,14 +198,13 @@ class HostProcess {
   private nextId = 0
   private outgoing: string[] = []
   private input = ''
+  /** The last environment sent, as JSON: the host spawns with it until told another. */
+  private lastEnv: string | undefined = undefined
 
   constructor(onGone: (host: HostProcess) => void) {
     const child = spawn(process.execPath, ['-e', PLUGIN_HOST_SOURCE], { stdio: ['pipe', 'pipe', 'inherit'] })
     this.child = child
-    // An idle host keeps nothing alive: a check in flight has its own timer, which does.
-    child.unref()
-    ;(child.stdin as Writable & { unref?: () => void }).unref?.()
-    ;(child.stdout as Readable & { unref?: () => void }).unref?.()
+    this.keepAlive(false)
     child.stdout.setEncoding('utf8')
     child.stdout.on('data', (text: string) => this.receive(text))
     // Writes after the host died fail with EPIPE: its death is handled once, on 'close'.
@@ -198,7 +222,15 @@ class HostProcess {
     const id = ++this.nextId
     const run: Run = { events, pid: undefined }
     this.runs.set(id, run)
-    this.send({ i: id, t: 'spawn', argv, env })
+    if (this.runs.size === 1) this.keepAlive(true)
+    // The environment only when it changed: it is the same PATH and LC_ALL for nearly every plugin.
+    const envText = JSON.stringify(env)
+    if (envText === this.lastEnv) {
+      this.send({ i: id, t: 'spawn', argv })
+    } else {
+      this.lastEnv = envText
+      this.send({ i: id, t: 'spawn', argv, env })
+    }
     return {
       destroyStdout: () => {
         if (this.runs.get(id) === run) this.send({ i: id, t: 'destroy' })
@@ -248,27 +280,30 @@ class HostProcess {
     const run = this.runs.get(message.i)
     if (run === undefined) return
     const events = run.events
-    switch (message.t) {
-      case 'spawn':
-        run.pid = message.pid
-        events.onSpawn(message.pid)
-        return
-      case 'line':
-        events.onLine(Buffer.from(message.b, 'base64'), message.complete)
-        return
-      case 'end':
-        events.onStdoutEnd()
-        return
-      case 'error':
-        events.onError(Object.assign(new Error(message.message), message.code === undefined ? {} : { code: message.code }))
-        return
-      case 'exit':
-        events.onExit(message.code, message.signal)
-        return
-      case 'close':
-        this.runs.delete(message.i)
-        events.onClose()
-        return
+    if (message.pid !== undefined) {
+      run.pid = message.pid
+      events.onSpawn(message.pid)
+    }
+    if (message.b !== undefined) events.onLine(Buffer.from(message.b, 'base64'), message.c === 1)
+    if (message.err !== undefined) events.onError(Object.assign(new Error(message.err.message), message.err.code === undefined ? {} : { code: message.err.code }))
+    if (message.exit !== undefined) events.onExit(message.exit[0], message.exit[1])
+    if (message.close === 1) {
+      this.runs.delete(message.i)
+      if (this.runs.size === 0) this.keepAlive(false)
+      events.onClose()
+    }
+  }
+
+  /**
+   * A host with plugins keeps this process alive until they have closed (a
+   * check may have settled and still wait for its plugin's pipe to close);
+   * an idle one keeps nothing alive.
+   */
+  private keepAlive(on: boolean): void {
+    const handles = [this.child, this.child.stdin, this.child.stdout] as { ref(): void; unref(): void }[]
+    for (const handle of handles) {
+      if (on) handle.ref()
+      else handle.unref()
     }
   }
 
