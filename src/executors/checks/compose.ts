@@ -94,7 +94,8 @@ export function createChecksExecutor(config: ChecksConfig, deps: ChecksExecutorD
    * Each address's decision, by the spelling a client sent: its canonical
    * spelling (the queue's key) when `targets` allows it, `null` when not.
    * The list never changes, so the answer is the same each time; matching it
-   * (BlockList, the canonical IPv6 form) was ~15% of a tcp check's CPU.
+   * (BlockList, the canonical IPv6 form) on every command cost a few µs of
+   * a tcp check's ~40.
    */
   const decisions = new Map<string, string | null>()
   const canonicalIfAllowed = (address: string): string | null => {
