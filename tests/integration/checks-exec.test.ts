@@ -4,12 +4,15 @@
  * exit > 3, death by a signal and a program that cannot be spawned fail with
  * the reason; no shell, a minimal environment, `{address}` as one argument;
  * a timeout or an abort kills the plugin's whole process group (SIGTERM, then
- * SIGKILL after 1 s) and nothing is left: no process, pipe or timer.
+ * SIGKILL after 1 s) and nothing is left: no process, pipe or timer. The
+ * plugins are spawned by this process's plugin host (plugin-host.ts), which
+ * the file starts once and proves gone at the end.
  */
-import { readFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
-import { afterEach, describe, expect, it } from 'vitest'
-import { KILL_GRACE_MS, runExec } from '../../dist/executors/checks/exec.js'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { KILL_GRACE_MS, pluginHost, runExec } from '../../dist/executors/checks/exec.js'
 import type { CheckRun, ExecCheck } from '../../dist/executors/checks/types.js'
 import { ROOT, childPids, expectAllGone, groupMembers, isAlive, waitFor } from '../helpers/processes.js'
 import { extraResources, resourceCounts } from '../helpers/resources.js'
@@ -32,10 +35,23 @@ function cmdline(pid: number): string {
   }
 }
 
-/** This process's children running one of the fixture plugins. */
+/** Processes running one of the fixture plugins that this process started, through its plugin host or not. */
 function pluginChildren(name = ''): number[] {
-  return childPids(process.pid).filter((pid) => cmdline(pid).includes(`${PLUGINS}${name}`))
+  const host = pluginHost.pid
+  const spawned = [...childPids(process.pid), ...(host === undefined ? [] : childPids(host))]
+  return spawned.filter((pid) => cmdline(pid).includes(`${PLUGINS}${name}`))
 }
+
+beforeAll(async () => {
+  // The host and its pipes, started once: a test's "nothing left" counts what its own check leaves.
+  await runExec(plugin('exit-with.sh', '0', 'OK'), runOf())
+})
+
+afterAll(async () => {
+  const host = pluginHost.pid
+  await pluginHost.close()
+  if (host !== undefined) await expectAllGone([host], 1000)
+})
 
 /** The pid (and process group) of the running plugin `name`, once its group has `members` processes. */
 async function startedGroup(name: string, members: number): Promise<{ leader: number; members: number[] }> {
@@ -195,5 +211,76 @@ describe('an exec plugin that outlives its check', () => {
     // The left child had no time to end on its own: it sleeps for 30 s.
     await waitFor(() => groupMembers(group).length === 0, 'the left child to be killed', 1000)
     expect(isAlive(group)).toBe(false)
+  })
+})
+
+describe('an exec plugin that exits while something outside its group holds its stdout', () => {
+  it('ends at its timeout with the state of its exit and the line as it came (no newline)', async () => {
+    const before = resourceCounts()
+    const started = performance.now()
+    const value = await runExec(plugin('held-pipe.sh', '3'), runOf({ timeoutMs: 300 }))
+    expect(value).toEqual({ state: 0, output: 'OK - partial line', ms: expect.any(Number) })
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290)
+    expect(performance.now() - started).toBeLessThan(2000)
+    // The sleep left its group on purpose (checks.md: no check kills a daemon); this test does.
+    const held = readdirSync('/proc').filter((pid) => /^[0-9]+$/.test(pid) && cmdline(Number(pid)) === 'sleep 3 ')
+    for (const pid of held) process.kill(Number(pid), 'SIGKILL')
+    await expectAllGone(held.map(Number), 1000)
+    expect(extraResources(before)).toEqual({})
+  })
+})
+
+describe('the plugin host that spawns the plugins', () => {
+  it('keeps its process alive while a settled check waits for its plugin’s pipe, and not once idle', async () => {
+    // Nothing else keeps this node alive: the check's timer is gone once it settles at its timeout.
+    const script = [
+      `const { runExec } = await import(${JSON.stringify(`${ROOT}dist/executors/checks/exec.js`)})`,
+      `const run = { address: '127.0.0.1', command: 'held', timeoutMs: 200, signal: new AbortController().signal }`,
+      `const value = await runExec({ kind: 'exec', argv: [${JSON.stringify(`${PLUGINS}held-pipe.sh`)}, '1'] }, run)`,
+      'console.log(JSON.stringify(value))',
+    ].join('\n')
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk))
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk))
+    const code = await new Promise((resolve) => child.once('close', resolve))
+    // Exit 13 (a top-level await never settled) would mean the process ended under the waiting check.
+    expect({ code, out, err }).toEqual({ code: 0, out: expect.stringContaining('"output":"OK - partial line"'), err: '' })
+  })
+
+  it('is the parent of every plugin: this process forks none', async () => {
+    const controller = new AbortController()
+    const running = runExec(plugin('sleeper.sh'), runOf({ signal: controller.signal }))
+    const { leader, members } = await startedGroup('sleeper.sh', 2)
+    expect(childPids(pluginHost.pid!)).toContain(leader)
+    expect(childPids(process.pid)).not.toContain(leader)
+    controller.abort(new Error('done looking'))
+    await expect(running).rejects.toThrow('done looking')
+    await expectAllGone(members, 1000)
+  })
+
+  it('killed while plugins run: their checks fail, their groups are killed, and the next check starts a new host', async () => {
+    const first = runExec(plugin('ignore-term.sh'), runOf())
+    const second = runExec(plugin('grandchild.sh'), runOf())
+    const a = await startedGroup('ignore-term.sh', 2)
+    const b = await startedGroup('grandchild.sh', 3)
+    const host = pluginHost.pid!
+    process.kill(host, 'SIGKILL')
+    await expect(first).rejects.toThrow('the plugin host exited (SIGKILL)')
+    await expect(second).rejects.toThrow('the plugin host exited (SIGKILL)')
+    await expectAllGone([host, ...a.members, ...b.members], 1000)
+    const value = await runExec(plugin('exit-with.sh', '1', 'WARNING - again'), runOf())
+    expect(value).toMatchObject({ state: 1, output: 'WARNING - again' })
+    expect(pluginHost.pid).not.toBe(host)
+  })
+
+  it('closed while a plugin runs: it SIGKILLs the group and exits, and the check fails', async () => {
+    const running = runExec(plugin('ignore-term.sh'), runOf())
+    const { members } = await startedGroup('ignore-term.sh', 2)
+    const host = pluginHost.pid!
+    await pluginHost.close()
+    await expect(running).rejects.toThrow('the plugin host exited (code 0)')
+    await expectAllGone([host, ...members], 1000)
   })
 })

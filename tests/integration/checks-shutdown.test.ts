@@ -2,8 +2,10 @@
  * No plugin outlives the worker that ran it (checks.md: "No process or socket
  * outlives its command"), however the worker is stopped: a gateway whose
  * grace runs out, a forced close (a second Ctrl+C), a worker whose gateway is
- * gone, a second SIGTERM to run-worker. Plugins run in their own session, so
- * a worker that dies without killing them leaves them running.
+ * gone, a second SIGTERM to run-worker, even a SIGKILL of run-worker. Plugins
+ * run in their own session, so a worker that dies without killing them would
+ * leave them running; its plugin host (plugin-host.ts) kills them when the
+ * worker is gone.
  */
 import { chmodSync, readdirSync, readFileSync } from 'node:fs'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -126,6 +128,25 @@ describe('run-worker stopped by force (a second SIGTERM)', () => {
   })
 })
 
+describe('run-worker SIGKILLed (nothing of it runs to clean up)', () => {
+  it('leaves no plugin that ignores SIGTERM behind: its plugin host sees its stdin close and kills them, then exits', async () => {
+    const gateway = new Gateway({ bind: 'tcp://127.0.0.1:*', workersBind: 'tcp://127.0.0.1:*', maxWorkers: 0, heartbeatIntervalMs: 200 })
+    gateways.push(gateway)
+    await gateway.start()
+    const worker = startCli('run-worker', ['--gateway', gateway.workersEndpoint!, '--checks', await checksFile('ignore-term.sh')])
+    clis.push(worker)
+    await waitFor(() => gateway.connectedWorkers === 1, 'run-worker to join')
+    submit(gateway.endpoint, 2)
+    await waitFor(() => pluginProcesses().length === 4, 'the plugins and their sleeps to run')
+    const running = pluginProcesses()
+    const hosts = childPids(worker.child.pid!).filter((pid) => !running.includes(pid))
+    expect(hosts).toHaveLength(1)
+    worker.child.kill('SIGKILL')
+    await worker.exited
+    await expectAllGone([...running, ...hosts], 3000)
+  })
+})
+
 it('finds the plugins it looks for (the helper is not blind)', async () => {
   const { gateway, running } = await gatewayRunning('sleeper.sh', 1, 5000)
   expect(running).toHaveLength(2)
@@ -160,7 +181,9 @@ describe("a client's Ctrl+C while its plugins run, beside another client's on th
     const running = pluginProcesses()
     const other = startCli('run-client', [briefFile, '-n', '1', '-b', 'tcp://127.0.0.1:*', '-s', endpoint, '--json'])
     clis.push(other)
-    await waitFor(() => childPids(childPids(server.pid)[0]!).length === 6, "the other client's plugins to run on the same worker")
+    // The worker's plugins are the children of its plugin host, its one child.
+    const spawnedBy = (worker: number): number[] => childPids(worker).flatMap((host) => childPids(host))
+    await waitFor(() => spawnedBy(childPids(server.pid)[0]!).length === 6, "the other client's plugins to run on the same worker")
     const interruptedAt = Date.now()
     aborting.child.kill('SIGINT')
     expect(await aborting.exited).toEqual({ code: 130, signal: null })

@@ -7,7 +7,7 @@
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createChecksExecutor, type CheckKinds, type ChecksExecutorDeps } from '../../src/executors/checks/compose.js'
+import { createChecksExecutor, MAX_REMEMBERED_ADDRESSES, type CheckKinds, type ChecksExecutorDeps } from '../../src/executors/checks/compose.js'
 import { parseChecksText } from '../../src/executors/checks/file.js'
 import type { CheckDefinition, CheckKind, CheckRun, CheckValue } from '../../src/executors/checks/types.js'
 import type { Executor } from '../../src/executors/types.js'
@@ -112,6 +112,21 @@ describe('the order in which a command is answered', () => {
     make()
     for (const check of ['ssh', 'web', 'plugin']) await expect(executor(address, check, signal)).rejects.toMatchObject({ code: 'ERR_UNKNOWN_COMMAND' })
     expect(fake.calls).toEqual([])
+  })
+
+  it('the targets decision, remembered per address, is the same every time, past the memory bound too', async () => {
+    make()
+    const outside = ['8.8.8.8', 'LOCALHOST', '::2']
+    const inside = ['127.0.0.1', '::FFFF:127.0.0.1', 'WEB1.dc1.example.']
+    for (let round = 0; round < 3; round++) {
+      for (const address of outside) await expect(executor(address, 'ssh', signal)).rejects.toMatchObject({ code: 'ERR_UNKNOWN_COMMAND' })
+      for (const address of inside) expect(await executor(address, 'ssh', signal)).toBe(OK)
+    }
+    // More distinct addresses than are remembered: the memory starts afresh, and the answers stay.
+    for (let i = 0; i <= MAX_REMEMBERED_ADDRESSES; i++) await expect(executor(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, 'ssh', signal)).rejects.toMatchObject({ code: 'ERR_UNKNOWN_COMMAND' })
+    for (const address of outside) await expect(executor(address, 'ssh', signal)).rejects.toMatchObject({ code: 'ERR_UNKNOWN_COMMAND' })
+    for (const address of inside) expect(await executor(address, 'ssh', signal)).toBe(OK)
+    expect(fake.calls.map((c) => c.run.address)).toEqual([...inside, ...inside, ...inside, ...inside])
   })
 
   it("an http check's URL host, once substituted, must be inside targets too", async () => {

@@ -217,9 +217,14 @@ export class TargetLimiter {
   private readonly maxQueues: number
   private readonly clock: Clock
   private readonly timers: LimiterTimers
-  /** In least-recently-used order: the first entry is the oldest. */
+  /** Every lane kept, busy or idle, by key. */
   private readonly lanes = new Map<string, Lane>()
-  /** Idle lanes not yet dropped (rate-limited ones inside their interval), oldest idle first. */
+  /**
+   * Idle lanes not yet dropped (rate-limited ones inside their interval),
+   * oldest idle first: the LRU order, as only an idle lane is ever evicted and
+   * a lane's last use is when it became idle. A busy lane is not reordered
+   * on each use (a Map delete and set per command, ~6% of a tcp check's CPU).
+   */
   private readonly idleLanes = new Set<Lane>()
   /**
    * One abort listener per signal, not per waiting command: the worker hands
@@ -267,20 +272,34 @@ export class TargetLimiter {
       lane.waiting.set(waiter.id, waiter)
       ofSignal.add(waiter)
       let yielded = false
-      const start = async (): Promise<T> => {
+      const ended = (): void => {
+        lane.running--
+        if (--this.runningTasks === 0) this.onNoneRunning?.()
+        this.settle(lane)
+      }
+      // Not async: one promise per task, not three (p-queue awaits what this returns).
+      const start = (): Promise<T> => {
         lane.waiting.delete(waiter.id)
         ofSignal.delete(waiter)
         lane.running++
         this.runningTasks++
         lane.lastStart = this.clock()
+        let running: Promise<T>
         try {
-          if (yielded) await control!.resume()
-          return await task()
-        } finally {
-          lane.running--
-          if (--this.runningTasks === 0) this.onNoneRunning?.()
-          this.settle(lane)
+          running = yielded ? control!.resume().then(task) : task()
+        } catch (error) {
+          running = Promise.reject(error)
         }
+        return running.then(
+          (value) => {
+            ended()
+            return value
+          },
+          (error: unknown) => {
+            ended()
+            throw error
+          },
+        )
       }
       // A removed (aborted) entry's promise never settles: nothing holds it any more, and it is collected.
       lane.add(start, waiter.id).then((value) => resolve(value as T), reject)
@@ -345,9 +364,6 @@ export class TargetLimiter {
   private laneFor(key: string, limits: CheckLimits): Lane {
     const lane = this.lanes.get(key)
     if (lane !== undefined) {
-      // Most recently used goes last.
-      this.lanes.delete(key)
-      this.lanes.set(key, lane)
       this.wake(lane)
       return lane
     }
