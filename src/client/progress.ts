@@ -18,21 +18,10 @@
  */
 import { monotonicClock, type Clock } from '../util/clock.js'
 import { terminalSafe } from '../util/terminal-text.js'
+import type { ClientProgress } from './client.js'
 
-/** What the meter reads from the client at each draw (see `Client.progress`). */
-export interface ProgressCounters {
-  /** Commands read so far. */
-  readonly read: number
-  /** The input is fully read: `read` is the total. */
-  readonly inputDone: boolean
-  /** Commands with an outcome, answered or lost. */
-  readonly finished: number
-  /** Commands answered (any code): `finished` but the lost. */
-  readonly answered: number
-  /** Batches sent and not yet settled. */
-  readonly inFlight: number
-  /** No gateway takes batches: since when (on the meter's clock), and where the client sends. */
-  readonly waiting?: { readonly endpoint: string; readonly sinceMs: number }
+/** What the meter reads from the client at each draw: `Client.progress`, and the size run-client counted ahead. */
+export interface ProgressCounters extends ClientProgress {
   /**
    * The run's size counted ahead of the reading (see countCommandLines), used
    * as the total until the input is fully read; an upper bound, since bad
