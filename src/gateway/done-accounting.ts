@@ -6,6 +6,7 @@
  * than what was taken in. The duration is the worker's `ms`, capped at what
  * the gateway saw from dispatch to `done`, which the worker's run fits inside.
  */
+import { addOutcomeCounts, addStateCounts } from '../protocol/outcome-totals.js'
 import type { DoneHeader, OutcomeCounts, StateCounts } from '../protocol/types.js'
 import type { GatewayStats } from './events.js'
 import type { QueuedBatch } from './ledger.js'
@@ -37,12 +38,7 @@ function addCounts(stats: GatewayStats, { worker, batch }: CompletedBatch, count
     log.warn({ worker, id, client, counts, commands }, "done counts do not add up to the batch's commands; ignored")
     return undefined
   }
-  const c = stats.commands
-  c.ok += ok
-  c.unknown += unknown
-  c.failed += failed
-  c.timeout += timeout
-  c.cancelled += cancelled
+  addOutcomeCounts(stats.commands, counts)
   return ok
 }
 
@@ -53,9 +49,5 @@ function addStates(stats: GatewayStats, { worker, batch }: CompletedBatch, state
     log.warn({ worker, id, client, states, okCommands }, "done states outnumber the batch's ok commands; ignored")
     return
   }
-  const t = stats.states
-  t.ok += ok
-  t.warning += warning
-  t.critical += critical
-  t.unknown += unknown
+  addStateCounts(stats.states, states)
 }

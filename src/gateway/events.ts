@@ -2,6 +2,7 @@
  * What a gateway tells the world: its events and its counters. The core
  * raises the events and keeps the counters; `Gateway` re-exports both types.
  */
+import { zeroCommandCounts, zeroStateTotals, type CommandCounts, type StateTotals } from '../protocol/outcome-totals.js'
 import type { RejectReason } from '../protocol/types.js'
 
 export type WorkerLossReason = 'heartbeat' | 'exited' | 'unreachable' | 'hold-timeout'
@@ -37,22 +38,7 @@ export interface GatewayEvents {
 /** Raises one gateway event; the core's only way to reach listeners. */
 export type Emit = <K extends keyof GatewayEvents>(event: K, ...args: GatewayEvents[K]) => void
 
-/** Commands by outcome (result codes 0–4). */
-export interface CommandCounts {
-  ok: number
-  unknown: number
-  failed: number
-  timeout: number
-  cancelled: number
-}
-
-/** Check results (code 0 with a `state`) by state. */
-export interface StateTotals {
-  ok: number
-  warning: number
-  critical: number
-  unknown: number
-}
+export type { CommandCounts, StateTotals } from '../protocol/outcome-totals.js'
 
 /**
  * Timings the core measures on its clock, once per batch, for whoever
@@ -123,8 +109,8 @@ export function zeroStats(): GatewayStats {
     speculative: 0,
     dispatched: 0,
     completed: 0,
-    commands: { ok: 0, unknown: 0, failed: 0, timeout: 0, cancelled: 0 },
-    states: { ok: 0, warning: 0, critical: 0, unknown: 0 },
+    commands: zeroCommandCounts(),
+    states: zeroStateTotals(),
     requeued: 0,
     aborted: 0,
     cancelsSent: 0,

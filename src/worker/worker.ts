@@ -26,6 +26,7 @@ import { HttpEndpoint } from '../http/http-endpoint.js'
 import { WorkerMetrics } from '../metrics/worker-metrics.js'
 import { BatchRunner, type HeldBatch } from './batch-runner.js'
 import { tallyOutcomes, type OutcomeTally } from './outcome-tally.js'
+import { addOutcomeCounts, addStateCounts, zeroCommandCounts, zeroStateTotals, type CommandCounts, type StateTotals } from '../protocol/outcome-totals.js'
 import { ResultDelivery } from './result-delivery.js'
 import { GatewaySession } from './session.js'
 import { resolveWorkerOptions, workerDefaults, type ResolvedWorkerOptions, type WorkerOptions } from './options.js'
@@ -52,9 +53,9 @@ export interface WorkerStats {
   /** Commands of the batches taken. */
   commands: number
   /** Commands of the batches finished, by outcome (as their `done` reports them). */
-  outcomes: { ok: number; unknown: number; failed: number; timeout: number; cancelled: number }
+  outcomes: CommandCounts
   /** Check results (code 0 with a `state`) of the batches finished, by state. */
-  states: { ok: number; warning: number; critical: number; unknown: number }
+  states: StateTotals
   resultsDropped: number
   malformed: number
   reconnects: number
@@ -77,8 +78,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly stats: WorkerStats = {
     batches: 0,
     commands: 0,
-    outcomes: { ok: 0, unknown: 0, failed: 0, timeout: 0, cancelled: 0 },
-    states: { ok: 0, warning: 0, critical: 0, unknown: 0 },
+    outcomes: zeroCommandCounts(),
+    states: zeroStateTotals(),
     resultsDropped: 0,
     malformed: 0,
     reconnects: 0,
@@ -263,18 +264,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   private count({ counts, states }: OutcomeTally): void {
-    const o = this.stats.outcomes
-    o.ok += counts[0]
-    o.unknown += counts[1]
-    o.failed += counts[2]
-    o.timeout += counts[3]
-    o.cancelled += counts[4]
-    if (states === undefined) return
-    const s = this.stats.states
-    s.ok += states[0]
-    s.warning += states[1]
-    s.critical += states[2]
-    s.unknown += states[3]
+    addOutcomeCounts(this.stats.outcomes, counts)
+    if (states !== undefined) addStateCounts(this.stats.states, states)
   }
 
   private async finishAndLeave(): Promise<void> {
