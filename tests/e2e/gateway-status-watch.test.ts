@@ -136,7 +136,9 @@ describe('gateway-status --watch on a terminal', () => {
     const port = await freePort()
     await startGateway(port)
     // script(1) runs it on a pseudo-terminal, and passes our ^C to it as a typed one: a SIGINT from the tty.
-    const command = `${process.execPath} ${ROOT}bin/gateway-status.js tcp://127.0.0.1:${port} --watch 0.3`
+    // Through `exec`, since script runs $SHELL -c: dash (CI's /bin/sh) would stay as the parent, take the
+    // same SIGINT and end with 130 whatever gateway-status did.
+    const command = `exec ${process.execPath} ${ROOT}bin/gateway-status.js tcp://127.0.0.1:${port} --watch 0.3`
     const child = spawn('script', ['-qefc', command, '/dev/null'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] })
     let out = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
