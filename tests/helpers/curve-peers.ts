@@ -98,6 +98,9 @@ export async function rawGateway(gateway: TestCertificate, track: Track, allow: 
     for await (const [identity, ...frames] of workerPort.socket) {
       const header = decodeMessage(frames).header ?? {}
       fromWorkers.push(header)
+      // Answered as a gateway would, so the worker does not count this gateway as lost after
+      // its liveness and reconnect under a new identity, which would drop a task sent meanwhile.
+      if (header.type === 'heartbeat') await workerPort.socket.send([identity!, enc({ v: 1, type: 'heartbeat' })])
       if (header.type === 'ready') {
         latest = identity
         for (const held of waiting.splice(0)) await workerPort.socket.send([identity!, ...held])

@@ -273,6 +273,8 @@ describe('a CURVE worker', () => {
     expect(gw.fromWorkers.some((h) => h.type === 'done' && h.id === '1')).toBe(true)
     await gw.toWorker(task('2', results.endpoint, certs.client.publicKey), body)
     expect((await receiveWithin(results.socket, 5000))?.header).toMatchObject({ type: 'result', id: '2' })
+    // On one session throughout: it never counted the gateway as lost and said ready again.
+    expect(gw.fromWorkers.filter((h) => h.type === 'ready')).toHaveLength(1)
   })
 
   it.each([
@@ -288,6 +290,8 @@ describe('a CURVE worker', () => {
     expect(worker.stats.batches).toBe(0)
     await gw.toWorker(task('2', results.endpoint, certs.client.publicKey), body)
     expect((await receiveWithin(results.socket, 5000))?.header).toMatchObject({ type: 'result', id: '2' })
+    // On one session throughout: it never counted the gateway as lost and said ready again.
+    expect(gw.fromWorkers.filter((h) => h.type === 'ready')).toHaveLength(1)
   })
 
   it('is refused by a gateway that does not list its key: it never receives a task, and its log says why', async () => {
