@@ -10,8 +10,7 @@ import { randomUUID } from 'node:crypto'
 import type { CommandLine } from '../data/commands-file.js'
 import type { CommandInput } from '../data/command-items.js'
 import type { BadLine } from '../data/bad-lines.js'
-import { ConfigError, InputError, errorMessage } from '../errors.js'
-import { readAllowList } from '../security/certificates.js'
+import { ConfigError, InputError } from '../errors.js'
 import { Limits } from '../protocol/limits.js'
 import { ResultCode } from '../protocol/types.js'
 import { warmUpCodec } from '../protocol/warm-up.js'
@@ -23,47 +22,16 @@ import { Dispatcher } from './dispatcher.js'
 import { failuresOf } from './fail-on.js'
 import { assertSource, checkStrict, readInput, sourceName, type CommandSource } from './input.js'
 import type { CommandRecord } from './records.js'
-import { ResultsPort, type ResultsCurve } from './results-port.js'
+import { ResultsPort } from './results-port.js'
+import { resultsCurve } from './results-curve.js'
+import type { ClientEvents, ClientProgress } from './events.js'
 import { SubmitPort, sendAbort } from './submit-port.js'
 import type { RunSummary } from './summary.js'
 import { ResultTally } from './tally.js'
 import { InFlightWindow } from './window.js'
 import { clientDefaults, resolveClientOptions, type ClientOptions, type ResolvedClientOptions } from './options.js'
 export { clientDefaults, type ClientOptions }
-
-/**
- * Events of a {@link Client}. None fires inside the synchronous part of
- * `run()`: a listener attached right after calling it, in the same turn,
- * misses nothing.
- */
-export interface ClientEvents {
-  /** A line of the commands file (an item of an iterable source) was skipped. */
-  'bad-line': [bad: BadLine]
-  /**
-   * Every command of a finished batch (answered or lost), in batch order.
-   * Details are kept only when a listener is attached by the time `run()`
-   * starts (before it, or in the same turn).
-   */
-  records: [records: CommandRecord[]]
-  /** A batch was resent, with its new attempt number. */
-  resend: [batch: { id: string; attempt: number; why: 'timeout' | 'rejected' }]
-}
-
-/** Live counters, for a progress display (run-client's is `formatProgress` over a `ProgressMeter`). */
-export interface ClientProgress {
-  /** Commands read so far. */
-  readonly read: number
-  /** The input is fully read, so `read` is the run's total (the input is streamed: until then it is not known). */
-  readonly inputDone: boolean
-  /** Commands with an outcome (answered or lost). */
-  readonly finished: number
-  /** Commands answered, with any code: `finished` but the lost. A rate counts these. */
-  readonly answered: number
-  /** Batches sent and not yet settled. */
-  readonly inFlight: number
-  /** No gateway takes batches right now: where the client sends, and since when (`performance.now()` time). */
-  readonly waiting?: { readonly endpoint: string; readonly sinceMs: number }
-}
+export type { ClientEvents, ClientProgress }
 
 /**
  * @example
@@ -148,7 +116,7 @@ export class Client extends EventEmitter<ClientEvents> {
     const startedAt = this.clock()
     warmUpCodec()
     const refusedLog = new RateLimitedLog(this.logger)
-    const results = await ResultsPort.bind({ ...o, logger: this.logger, curve: await this.resultsCurve(refusedLog) })
+    const results = await ResultsPort.bind({ ...o, logger: this.logger, curve: await resultsCurve({ keys: this.keys, workersAllow: o.workersAllow, logger: this.logger, refusedLog, onRefused: () => this.workersRefused++ }) })
     let submit: SubmitPort
     try {
       // At most one send per batch in the window is ever queued (sends and resends alike).
@@ -224,32 +192,6 @@ export class Client extends EventEmitter<ClientEvents> {
     // A send blocked in its retries must not hold Ctrl+C up.
     this.submit?.stop('interrupted')
     await sendAbort(this.options.servers, this.id, this.logger, this.keys)
-  }
-
-  /** The results socket's CURVE: a server on our key, and with --workers-allow a ZAP handler admitting those keys alone. */
-  private async resultsCurve(refusedLog: RateLimitedLog): Promise<ResultsCurve | undefined> {
-    const keys = this.keys
-    if (keys === undefined) return undefined
-    const dir = this.options.workersAllow
-    let allow: ReadonlySet<string> | undefined
-    if (dir !== undefined) {
-      try {
-        allow = await readAllowList(dir)
-      } catch (error) {
-        throw new ConfigError('ERR_CERTIFICATE', `--workers-allow: ${errorMessage(error)}`, { cause: error })
-      }
-      if (allow.size === 0) this.logger.warn({ workersAllow: dir }, 'the --workers-allow directory holds no *.key certificate: every worker will be refused')
-    }
-    this.logger.info({ curveSecret: keys.identityFile, publicKey: keys.identity.publicKey, workersAllow: dir ?? 'any key', allowed: allow?.size }, 'CURVE on')
-    return {
-      identity: keys.identity,
-      allow,
-      onRefused: (refusal) => {
-        this.workersRefused++
-        refusedLog.warn({ publicKey: refusal.publicKey, address: refusal.address, reason: refusal.reason }, 'worker refused on the results socket: its key is not in --workers-allow')
-      },
-      onError: (error) => this.logger.error({ err: errorMessage(error) }, 'ZAP handler of the results socket failed; every worker is refused from now on'),
-    }
   }
 
   private summary(elapsedMs: number): RunSummary {

@@ -18,7 +18,7 @@
  */
 import { monotonicClock, type Clock } from '../util/clock.js'
 import { terminalSafe } from '../util/terminal-text.js'
-import type { ClientProgress } from './client.js'
+import type { ClientProgress } from './events.js'
 
 /** What the meter reads from the client at each draw: `Client.progress`, and the size run-client counted ahead. */
 export interface ProgressCounters extends ClientProgress {
