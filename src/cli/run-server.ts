@@ -108,7 +108,6 @@ async function main(argv: string[]): Promise<number> {
 
 /** Until the first signal closes the gateway: prints the endpoint, then the totals. */
 async function serve(gateway: Gateway, logger: Logger): Promise<number> {
-  process.stdout.write(`listening ${gateway.endpoint}\n`)
   let signals = 0
   let forced = false
   const closed = new Promise<void>((resolve) => {
@@ -126,6 +125,9 @@ async function serve(gateway: Gateway, logger: Logger): Promise<number> {
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
   })
+  // Only now: whoever waits for this line may signal at once, and a signal before the
+  // handlers above would kill the process with the default action, workers unreaped.
+  process.stdout.write(`listening ${gateway.endpoint}\n`)
   // Key rotation, as daemons reload: only with CURVE, so a plaintext gateway keeps SIGHUP's default.
   if (gateway.curvePublicKey !== undefined) {
     process.on('SIGHUP', () => {

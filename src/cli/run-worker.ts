@@ -91,6 +91,8 @@ async function main(argv: string[]): Promise<number> {
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+  // After the handlers: whoever waits for this line may signal at once.
+  if (metricsUrl !== undefined) process.stdout.write(`metrics ${metricsUrl}\n`)
   await worker.warmUp()
   worker.start()
   logger.info({ gateway: endpoint, id: worker.id, ...(metricsUrl === undefined ? {} : { metrics: metricsUrl }) }, 'worker started')
@@ -99,7 +101,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /**
- * Binds `--http`, if given, and prints where `/metrics` is. A bind that
+ * Binds `--http`, if given, and returns where `/metrics` is. A bind that
  * fails closes the worker (and its executor) before the error goes up.
  */
 async function listen(worker: Worker): Promise<string | undefined> {
@@ -110,9 +112,7 @@ async function listen(worker: Worker): Promise<string | undefined> {
     await worker.close()
     throw error
   }
-  if (url === undefined) return undefined
-  process.stdout.write(`metrics ${url}/metrics\n`)
-  return `${url}/metrics`
+  return url === undefined ? undefined : `${url}/metrics`
 }
 
 const code = await main(process.argv)
