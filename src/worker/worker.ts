@@ -8,7 +8,10 @@
  * This class only wires the parts together and owns the shutdown:
  * - {@link GatewaySession}: the connection, `ready`, heartbeats, reconnects;
  * - {@link BatchRunner}: fair slots, time limits, outcomes;
- * - {@link ResultDelivery}: result to the client, then `done`.
+ * - {@link ResultDelivery}: result to the client, then `done`;
+ * - {@link Holdings}: the batches held, since when, and the stats they add to;
+ * - {@link ExecutorCloser}: the executor's `close()`, once, after its last command;
+ * - {@link MetricsListener}: `/metrics`, with `http`.
  */
 import { EventEmitter } from 'node:events'
 import { hostname } from 'node:os'
@@ -18,51 +21,19 @@ import { warmUpCodec } from '../protocol/warm-up.js'
 import { warmUpTransport } from '../transport/warm-up.js'
 import { ReplySockets } from '../transport/reply-sockets.js'
 import { RateLimitedLog, silentLogger, type Logger } from '../log.js'
-import { errorMessage } from '../errors.js'
 import { readPeerKeys } from '../security/peer-keys.js'
 import { background } from '../util/background.js'
 import { monotonicClock } from '../util/clock.js'
-import { HttpEndpoint } from '../http/http-endpoint.js'
-import { WorkerMetrics } from '../metrics/worker-metrics.js'
 import { BatchRunner, type HeldBatch } from './batch-runner.js'
-import { tallyOutcomes, type OutcomeTally } from './outcome-tally.js'
-import { addOutcomeCounts, addStateCounts, zeroCommandCounts, zeroStateTotals, type CommandCounts, type StateTotals } from '../protocol/outcome-totals.js'
+import { zeroWorkerStats, type WorkerEvents, type WorkerStats } from './events.js'
+import { ExecutorCloser } from './executor-closer.js'
+import { Holdings } from './holdings.js'
+import { MetricsListener } from './metrics-listener.js'
 import { ResultDelivery } from './result-delivery.js'
 import { GatewaySession } from './session.js'
-import { resolveWorkerOptions, workerDefaults, type ResolvedWorkerOptions, type WorkerOptions } from './options.js'
+import { resolveWorkerOptions, workerDefaults, type WorkerOptions } from './options.js'
 export { workerDefaults, type WorkerOptions }
-
-/** Events of a {@link Worker}. */
-export interface WorkerEvents {
-  /** `ready` was handed to ZeroMQ for the gateway (again after every reconnect); never inside `start()`. */
-  ready: []
-  /** A batch finished; `delivered` is false when its client did not accept the result. */
-  'batch:done': [batch: { id: string; client: string; commands: number; delivered: boolean }]
-  /** The gateway was silent for `heartbeatLiveness` intervals; the worker reconnects. */
-  'gateway:lost': []
-  /** Stopping began (poison pill, `stop()` or `close()`). */
-  closing: []
-  /** Everything is closed. */
-  closed: []
-}
-
-/** Counters of a worker, for monitoring and tests. */
-export interface WorkerStats {
-  /** Batches taken (a malformed body is counted in `malformed`). */
-  batches: number
-  /** Commands of the batches taken. */
-  commands: number
-  /** Commands of the batches finished, by outcome (as their `done` reports them). */
-  outcomes: CommandCounts
-  /** Check results (code 0 with a `state`) of the batches finished, by state. */
-  states: StateTotals
-  resultsDropped: number
-  malformed: number
-  reconnects: number
-}
-
-/** How long a forced close waits for aborted commands to end; the executor's close() waits for them regardless. */
-const FORCED_DRAIN_MS = 1000
+export type { WorkerEvents, WorkerStats }
 
 /**
  * The worker owns its executor's `close()`: called once, after the last
@@ -75,16 +46,7 @@ const FORCED_DRAIN_MS = 1000
  */
 export class Worker extends EventEmitter<WorkerEvents> {
   readonly id: string
-  readonly stats: WorkerStats = {
-    batches: 0,
-    commands: 0,
-    outcomes: zeroCommandCounts(),
-    states: zeroStateTotals(),
-    resultsDropped: 0,
-    malformed: 0,
-    reconnects: 0,
-  }
-  private readonly options: ResolvedWorkerOptions
+  readonly stats: WorkerStats = zeroWorkerStats()
   private readonly logger: Logger
   private readonly malformedLog: RateLimitedLog
   /** Tasks refused while stopping: one line per gateway message at most ten a second. */
@@ -94,17 +56,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly session: GatewaySession
   private readonly runner: BatchRunner
   private readonly delivery: ResultDelivery
-  /** Batches taken and not yet delivered or given up, with when each was taken (for its `done`'s `ms`). */
-  private readonly held = new Map<HeldBatch, number>()
-  private readonly clock = monotonicClock
+  /** Its `close()`, once, whichever way the worker closes. */
+  private readonly executorCloser: ExecutorCloser
+  /** Batches taken and not yet delivered or given up. */
+  private readonly held = new Holdings<HeldBatch>(this.stats, monotonicClock)
   /** `/metrics`, with `http`. */
-  private readonly metrics: WorkerMetrics | undefined
-  private readonly http: HttpEndpoint | undefined
-  private listening: Promise<string> | undefined
-  private idleWaiters: (() => void)[] = []
+  private readonly metrics: MetricsListener | undefined
   private stopping: Promise<void> | undefined
   private forcing: Promise<void> | undefined
-  private executorClosing: Promise<void> | undefined
   private closedEmitted = false
   private resolveClosed!: () => void
   /** Resolves when the worker has closed, whoever asked it to. */
@@ -112,7 +71,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   constructor(options: WorkerOptions) {
     super()
-    const o = (this.options = resolveWorkerOptions(options))
+    const o = resolveWorkerOptions(options)
     this.id = options.id ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
     this.logger = (options.logger ?? silentLogger()).child({ worker: this.id })
     this.malformedLog = new RateLimitedLog(this.logger)
@@ -144,10 +103,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
       droppedLog: this.droppedLog,
       counters: this.stats,
     })
-    if (o.http !== undefined) {
-      this.metrics = new WorkerMetrics(this)
-      this.http = new HttpEndpoint(o.http, this.metrics.routes, this.logger)
-    }
+    this.executorCloser = new ExecutorCloser(o.executor, this.runner, this.logger)
+    if (o.http !== undefined) this.metrics = new MetricsListener(o.http, this, this.logger)
   }
 
   /**
@@ -163,20 +120,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
    * worker.start()
    */
   listen(): Promise<string | undefined> {
-    const http = this.http
-    if (http === undefined) return Promise.resolve(undefined)
+    if (this.metrics === undefined) return Promise.resolve(undefined)
     if (this.stopping !== undefined || this.forcing !== undefined) return Promise.reject(new Error('worker is closing'))
-    this.listening ??= http.start()
-    return this.listening
+    return this.metrics.listen()
   }
 
   /** The URL of `/metrics` once {@link listen} has bound it; undefined before, and without `http`. */
   get httpUrl(): string | undefined {
-    try {
-      return this.http?.url
-    } catch {
-      return undefined // not bound yet
-    }
+    return this.metrics?.url
   }
 
   /** Batches currently held. */
@@ -241,46 +192,35 @@ export class Worker extends EventEmitter<WorkerEvents> {
       return
     }
     this.replies.prepare(header.replyTo, header.replyKey)
-    this.held.set(batch, this.clock())
-    this.stats.batches++
-    this.stats.commands += batch.commands
+    this.held.take(batch)
     this.runner.start(batch)
   }
 
   private async finish(batch: HeldBatch): Promise<void> {
     batch.pairs = []
-    const now = this.clock()
-    // Microseconds are plenty, and keep the float short on the wire.
-    const ms = Math.round((now - (this.held.get(batch) ?? now)) * 1000) / 1000
-    const tally = tallyOutcomes(batch.outcomes)
-    this.count(tally)
-    this.metrics?.batchDuration(ms)
-    const delivered = await this.delivery.deliver(batch, { ...tally, ms })
+    const report = this.held.settle(batch)
+    this.metrics?.batchDuration(report.ms)
+    const delivered = await this.delivery.deliver(batch, report)
     // Held until delivered or given up, so that stopping still delivers what it finished.
-    this.held.delete(batch)
+    this.held.release(batch)
     const { id, client } = batch.header
     this.emit('batch:done', { id, client, commands: batch.commands, delivered })
-    if (this.held.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve()
-  }
-
-  private count({ counts, states }: OutcomeTally): void {
-    addOutcomeCounts(this.stats.outcomes, counts)
-    if (states !== undefined) addStateCounts(this.stats.states, states)
+    this.held.wakeIfIdle()
   }
 
   private async finishAndLeave(): Promise<void> {
     this.emit('closing')
     this.session.leave()
     this.logger.info({ holding: this.held.size }, 'stopping: finishing held batches')
-    if (this.held.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve))
+    if (this.held.size > 0) await this.held.idle()
     if (this.forcing !== undefined) return this.forcing // closed by force meanwhile
     // Its last command has ended; bye need not wait for it to close.
-    const executorClosed = this.closeExecutor()
+    const executorClosed = this.executorCloser.close()
     await this.replies.close()
     await this.session.bye()
     this.session.close(1000)
     await executorClosed
-    await this.closeHttp()
+    await this.metrics?.close()
     this.finishClose()
   }
 
@@ -290,41 +230,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.runner.abort()
     this.session.close(0)
     background(this.replies.close(0), this.logger, 'closing reply sockets')
-    for (const resolve of this.idleWaiters.splice(0)) resolve()
-    // Aborted commands end at once with an executor that honours its signal; one that
-    // does not must not hold the close forever.
-    let timer: NodeJS.Timeout | undefined
-    const gaveUp = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), FORCED_DRAIN_MS)))
-    const ended = await Promise.race([this.runner.idle().then(() => true), gaveUp])
-    clearTimeout(timer)
-    if (ended) await this.closeExecutor()
-    else background(this.closeExecutor(), this.logger, 'closing the executor')
-    await this.closeHttp()
+    this.held.wakeAll()
+    await this.executorCloser.closeAfterAbort()
+    await this.metrics?.close()
     this.finishClose()
-  }
-
-  /** Stops the HTTP listener, if it was started (a bind that failed leaves nothing to close). */
-  private async closeHttp(): Promise<void> {
-    const listening = this.listening
-    if (this.http === undefined || listening === undefined) return
-    try {
-      await listening
-      await this.http.close()
-    } catch {
-      // Never bound, or already closed: nothing is listening.
-    }
-  }
-
-  /** Calls the executor's `close()` once, after its last command ended. */
-  private closeExecutor(): Promise<void> {
-    this.executorClosing ??= this.runner.idle().then(async () => {
-      try {
-        await this.options.executor.close?.()
-      } catch (error) {
-        this.logger.warn({ err: errorMessage(error) }, 'executor close failed')
-      }
-    })
-    return this.executorClosing
   }
 
   private finishClose(): void {
