@@ -203,9 +203,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const delivered = await this.delivery.deliver(batch, report)
     // Held until delivered or given up, so that stopping still delivers what it finished.
     this.held.release(batch)
-    const { id, client } = batch.header
-    this.emit('batch:done', { id, client, commands: batch.commands, delivered })
-    this.held.wakeIfIdle()
+    try {
+      this.emit('batch:done', { id: batch.header.id, client: batch.header.client, commands: batch.commands, delivered })
+    } finally {
+      this.held.wakeIfIdle() // even when a listener threw: a stop() waiting for this batch would wait for ever
+    }
   }
 
   private async finishAndLeave(): Promise<void> {

@@ -120,6 +120,37 @@ describe("a Worker whose ready listener throws", () => {
   })
 })
 
+describe("a Worker whose batch:done listener throws", () => {
+  it('logs the error, makes no unhandled rejection, and a stop() after its last batch still closes', async () => {
+    const { endpoint, replies, task, of } = await handGateway()
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      const lines: string[] = []
+      const logger = pino({ level: 'error' }, { write: (line: string) => void lines.push(line) })
+      // The command ends only once stop() has begun, so stopping waits for this batch's release.
+      let finish!: () => void
+      const w = worker(endpoint, () => new Promise((resolve) => (finish = () => resolve(7))), { logger })
+      w.on('batch:done', () => {
+        throw new Error('done listener broke')
+      })
+      w.start()
+      await task('b1', ['10.0.0.1'])
+      await waitFor(() => w.holding === 1, 'the worker to hold the batch')
+      const stopped = w.stop()
+      finish()
+      expect((await receiveWithin(replies, 3000))?.body).toEqual([[0, 7]])
+      await withDeadline(stopped, 3000, 'stop() to resolve')
+      await waitFor(() => of('bye').length === 1, 'its bye at the gateway')
+      expect(unhandled).toEqual([])
+      expect(lines.some((line) => line.includes('done listener broke'))).toBe(true)
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+  })
+})
+
 describe('a Worker running an executor loaded from a module', () => {
   it('answers every command through that module', async () => {
     const { endpoint, replies, task } = await handGateway()
