@@ -28,7 +28,7 @@ import { warmUpCore } from './warm-up.js'
 import { checkExecutorSpec } from '../executors/load.js'
 import { GatewayMetrics } from '../metrics/gateway-metrics.js'
 import { dashboardRoutes } from '../dashboard/routes.js'
-import { RateHistory } from './rate-history.js'
+import { GatewayTicker } from './ticker.js'
 export { gatewayDefaults, type GatewayOptions } from './options.js'
 export type { GatewayEvents, GatewayStats, WorkerLossReason } from './events.js'
 export type { AllowListReload } from '../security/allow-list.js'
@@ -49,10 +49,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private readonly shortId = randomBytes(3).toString('hex')
   private readonly clock = monotonicClock
   private readonly startedAt = this.clock()
-  /** The last minute's throughput, read on each tick (status `recent`). */
-  private readonly rates = new RateHistory({ clock: this.clock })
+  private readonly ticker = new GatewayTicker(this.clock)
   private pool: WorkerPool | undefined
-  private ticker: NodeJS.Timeout | undefined
   private closing: Promise<void> | undefined
   private forced = false
   private boundEndpoint: string | undefined
@@ -144,7 +142,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   status(): GatewayStatus {
     const endpoints = { endpoint: this.boundEndpoint ?? this.options.bind, workersEndpoint: this.boundWorkersEndpoint ?? this.sockets.workersBind }
     const security = this.sockets.securityStatus(this.boundEndpoint !== undefined)
-    return { uptimeMs: Math.round(this.clock() - this.startedAt), ...endpoints, ...this.core.snapshot(), security, recent: this.rates.snapshot() }
+    return { uptimeMs: Math.round(this.clock() - this.startedAt), ...endpoints, ...this.core.snapshot(), security, recent: this.ticker.recent() }
   }
 
   /**
@@ -200,12 +198,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     warmUpCore(this.options)
     await warmUpTransport()
     this.boundEndpoint = endpoint
-    const interval = this.options.heartbeatIntervalMs
-    this.rates.sample(this.stats)
-    this.ticker = setInterval(() => {
-      this.core.tick()
-      this.rates.sample(this.stats)
-    }, Math.max(10, Math.floor(interval / 2)))
+    this.ticker.start(this.core, this.options.heartbeatIntervalMs)
     this.sockets.serve(this.core)
     const endpoints = { endpoint, workersEndpoint }
     this.logger.info({ ...endpoints, curve: this.sockets.curve, ...(this.sockets.httpUrl === undefined ? {} : { http: this.sockets.httpUrl }) }, 'gateway listening')
@@ -237,7 +230,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       await Promise.race([pool.allExited(), delay(5000)])
     }
     this.core.finishClose()
-    clearInterval(this.ticker)
+    this.ticker.stop()
     // Rejections get a second to leave, unless a second signal asked for an exit now.
     await this.sockets.close(this.forced ? 0 : 1000)
     for (const log of this.lineLogs) log.flush()
