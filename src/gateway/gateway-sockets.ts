@@ -130,6 +130,7 @@ export class GatewaySockets {
     } catch (error) {
       this.closeSockets()
       await this.removeFiles()
+      await this.rejections?.close(0)
       throw error
     }
     return { endpoint, workersEndpoint }

@@ -8,6 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Gateway, Worker, type GatewayEvents } from '../../dist/index.js'
 import { fixtures, type Fixtures } from '../helpers/data.js'
 import { expectAllGone, waitFor } from '../helpers/processes.js'
+import { extraResources, resourceCounts } from '../helpers/resources.js'
+import { Pull } from 'zeromq'
 
 let files: Fixtures
 const gateways: Gateway[] = []
@@ -77,5 +79,25 @@ describe('workersEndpoint', () => {
     expect(before).toMatch(/^ipc:\/\//)
     await gateway.start()
     expect(gateway.workersEndpoint).toBe(before)
+  })
+})
+
+describe('a gateway whose intake cannot bind', () => {
+  it('rejects start() naming the endpoint, forks no worker, and leaves no socket or timer that keeps the process alive', async () => {
+    const taken = new Pull({ linger: 0 })
+    await taken.bind('tcp://127.0.0.1:*')
+    try {
+      const before = resourceCounts()
+      const { map } = await files.seed(4, 0)
+      const gateway = track(new Gateway({ bind: taken.lastEndpoint!, mapFile: map, minWorkers: 1, maxWorkers: 1 }))
+      const spawned: number[] = []
+      gateway.on('worker:spawn', ({ pid }) => spawned.push(pid))
+      await expect(gateway.start()).rejects.toThrow(taken.lastEndpoint!)
+      expect(spawned).toEqual([])
+      expect(gateway.workerPids).toEqual([])
+      await waitFor(() => Object.keys(extraResources(before)).length === 0, `nothing left: ${JSON.stringify(extraResources(before))}`, 2000)
+    } finally {
+      taken.close()
+    }
   })
 })
