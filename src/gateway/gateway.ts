@@ -16,6 +16,7 @@ import { warmUpTransport } from '../transport/warm-up.js'
 import { RateLimitedLog, silentLogger, type Logger } from '../log.js'
 import { monotonicClock } from '../util/clock.js'
 import { HeldCalls } from '../util/held-calls.js'
+import { background } from '../util/background.js'
 import type { GatewayEvents, GatewayStats } from './events.js'
 import { GatewayCore, type Rejection } from './gateway-core.js'
 import { GatewaySockets } from './gateway-sockets.js'
@@ -206,18 +207,20 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   private raise<K extends keyof GatewayEvents>(event: K, ...args: GatewayEvents[K]): void {
-    // EventEmitter types its arguments as a conditional on K that TypeScript cannot resolve for a
-    // generic K; `raise` is typed exactly like `emit`, so the cast loses nothing.
-    this.events.run(() => void this.emit(event, ...(args as never)))
+    // A throwing listener must neither break the state change that raised the event nor crash the
+    // process. The cast: `raise` is typed as `emit` is, which TypeScript cannot resolve for a generic K.
+    this.events.run(() => {
+      try {
+        this.emit(event, ...(args as never))
+      } catch (error) {
+        this.logger.error({ event, err: errorMessage(error) }, 'a gateway event listener threw')
+      }
+    })
   }
 
-  /** Runs on a failed send's turn: a throwing worker:lost listener must not become an unhandled rejection. */
+  /** Runs on a failed send's turn, where anything thrown would be an unhandled rejection. */
   private onUnreachable(worker: Parameters<WorkerPort['send']>[0], error: unknown): void {
-    try {
-      this.core.workerUnreachable(worker, errorMessage(error))
-    } catch (thrown) {
-      this.logger.error({ err: errorMessage(thrown) }, 'a gateway event listener threw')
-    }
+    background(Promise.resolve().then(() => this.core.workerUnreachable(worker, errorMessage(error))), this.logger, 'losing an unreachable worker')
   }
 
   private async shutdown(): Promise<void> {
