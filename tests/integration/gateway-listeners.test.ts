@@ -5,7 +5,7 @@
  * listener used to become an unhandled rejection (which ends the process).
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { pino } from 'pino'
+import { linesLogger, unhandledDuring } from '../helpers/unhandled.js'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -29,12 +29,8 @@ afterEach(async () => {
 
 describe('a gateway whose worker:lost listener throws', () => {
   it('logs the error when a send to a vanished worker fails, and makes no unhandled rejection', async () => {
-    const unhandled: unknown[] = []
-    const onUnhandled = (reason: unknown): void => void unhandled.push(reason)
-    process.on('unhandledRejection', onUnhandled)
-    try {
-      const lines: string[] = []
-      const logger = pino({ level: 'error' }, { write: (line: string) => void lines.push(line) })
+    const { logger, lines } = linesLogger()
+    const unhandled = await unhandledDuring(async () => {
       const gateway = new Gateway({ bind: 'tcp://127.0.0.1:*', maxWorkers: 0, heartbeatIntervalMs: 50, graceMs: 0, logger })
       gateways.push(gateway)
       await gateway.start()
@@ -49,52 +45,47 @@ describe('a gateway whose worker:lost listener throws', () => {
       await waitFor(() => lost.length === 1, 'the gateway to lose it')
       await new Promise((resolve) => setImmediate(resolve)) // an unhandled rejection is reported by now
       expect(lost).toEqual(['unreachable'])
-      expect(unhandled).toEqual([])
       expect(lines.some((line) => line.includes('listener broke'))).toBe(true)
-    } finally {
-      process.off('unhandledRejection', onUnhandled)
-    }
+    })
+    expect(unhandled).toEqual([])
   })
 })
 
 describe('a gateway whose every event listener throws', () => {
   it('logs each error and still serves: forked workers join, a client gets all its commands back, a malformed message is counted, and close() resolves', async () => {
-    const unhandled: unknown[] = []
-    const onUnhandled = (reason: unknown): void => void unhandled.push(reason)
-    process.on('unhandledRejection', onUnhandled)
     const dir = await mkdtemp(join(tmpdir(), 'cgw-listeners-'))
     try {
-      const map = join(dir, 'map.txt')
-      await writeFile(map, Array.from({ length: 64 }, (_, i) => `10.0.0.${i}:foo:${i}:0`).join('\n') + '\n')
-      const lines: string[] = []
-      const logger = pino({ level: 'error' }, { write: (line: string) => void lines.push(line) })
-      const gateway = new Gateway({ bind: 'tcp://127.0.0.1:*', mapFile: map, minWorkers: 1, maxWorkers: 1, logger })
-      gateways.push(gateway)
-      const raised: string[] = []
-      const events = ['worker:spawn', 'worker:ready', 'worker:exit', 'malformed', 'closing', 'closed'] as const
-      for (const event of events) {
-        gateway.on(event, () => {
-          raised.push(event)
-          throw new Error(`${event} listener broke`)
-        })
-      }
-      await gateway.start()
-      await waitFor(() => raised.includes('worker:ready'), 'the forked worker to be ready')
-      const garbage = track(new Push({ linger: 0 }))
-      garbage.connect(gateway.endpoint)
-      await garbage.send([Buffer.from('not a header')])
-      await waitFor(() => gateway.stats.malformed === 1, 'the malformed message to be counted')
-      const client = new Client({ servers: [gateway.endpoint], bind: 'tcp://127.0.0.1:*' })
-      const summary = await client.run(Array.from({ length: 64 }, (_, i) => ({ address: `10.0.0.${i}`, command: 'foo' })))
-      expect(summary.counts.ok).toBe(64)
-      const pids = gateway.workerPids
-      await gateway.close()
-      await expectAllGone(pids)
-      for (const event of events) expect(raised).toContain(event)
-      for (const event of ['worker:ready', 'malformed', 'closing']) expect(lines.some((line) => line.includes(`${event} listener broke`))).toBe(true)
+      const { logger, lines } = linesLogger()
+      const unhandled = await unhandledDuring(async () => {
+        const map = join(dir, 'map.txt')
+        await writeFile(map, Array.from({ length: 64 }, (_, i) => `10.0.0.${i}:foo:${i}:0`).join('\n') + '\n')
+        const gateway = new Gateway({ bind: 'tcp://127.0.0.1:*', mapFile: map, minWorkers: 1, maxWorkers: 1, logger })
+        gateways.push(gateway)
+        const raised: string[] = []
+        const events = ['worker:spawn', 'worker:ready', 'worker:exit', 'malformed', 'closing', 'closed'] as const
+        for (const event of events) {
+          gateway.on(event, () => {
+            raised.push(event)
+            throw new Error(`${event} listener broke`)
+          })
+        }
+        await gateway.start()
+        await waitFor(() => raised.includes('worker:ready'), 'the forked worker to be ready')
+        const garbage = track(new Push({ linger: 0 }))
+        garbage.connect(gateway.endpoint)
+        await garbage.send([Buffer.from('not a header')])
+        await waitFor(() => gateway.stats.malformed === 1, 'the malformed message to be counted')
+        const client = new Client({ servers: [gateway.endpoint], bind: 'tcp://127.0.0.1:*' })
+        const summary = await client.run(Array.from({ length: 64 }, (_, i) => ({ address: `10.0.0.${i}`, command: 'foo' })))
+        expect(summary.counts.ok).toBe(64)
+        const pids = gateway.workerPids
+        await gateway.close()
+        await expectAllGone(pids)
+        for (const event of events) expect(raised).toContain(event)
+        for (const event of ['worker:ready', 'malformed', 'closing']) expect(lines.some((line) => line.includes(`${event} listener broke`))).toBe(true)
+      })
       expect(unhandled).toEqual([])
     } finally {
-      process.off('unhandledRejection', onUnhandled)
       await rm(dir, { recursive: true, force: true })
     }
   })

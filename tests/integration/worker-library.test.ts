@@ -7,6 +7,7 @@ import { once } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { pino } from 'pino'
+import { linesLogger, unhandledDuring } from '../helpers/unhandled.js'
 import { Pull, type Router } from 'zeromq'
 import { Worker, type Executor } from '../../dist/index.js'
 import { loadExecutor } from '../../dist/executors/load.js'
@@ -96,12 +97,8 @@ describe("a Worker's ready event", () => {
 describe("a Worker whose ready listener throws", () => {
   it('logs the error, makes no unhandled rejection, and still serves its gateway', async () => {
     const { endpoint, replies, task } = await handGateway()
-    const unhandled: unknown[] = []
-    const onUnhandled = (reason: unknown): void => void unhandled.push(reason)
-    process.on('unhandledRejection', onUnhandled)
-    try {
-      const lines: string[] = []
-      const logger = pino({ level: 'error' }, { write: (line: string) => void lines.push(line) })
+    const { logger, lines } = linesLogger()
+    const unhandled = await unhandledDuring(async () => {
       const w = worker(endpoint, () => Promise.resolve(7), { logger })
       let calls = 0
       w.on('ready', () => {
@@ -112,23 +109,17 @@ describe("a Worker whose ready listener throws", () => {
       await waitFor(() => calls === 1, 'the ready listener to run')
       await task('b1', ['10.0.0.1'])
       expect((await receiveWithin(replies, 3000))?.body).toEqual([[0, 7]])
-      expect(unhandled).toEqual([])
       expect(lines.some((line) => line.includes('listener broke'))).toBe(true)
-    } finally {
-      process.off('unhandledRejection', onUnhandled)
-    }
+    })
+    expect(unhandled).toEqual([])
   })
 })
 
 describe("a Worker whose batch:done listener throws", () => {
   it('logs the error, makes no unhandled rejection, and a stop() after its last batch still closes', async () => {
     const { endpoint, replies, task, of } = await handGateway()
-    const unhandled: unknown[] = []
-    const onUnhandled = (reason: unknown): void => void unhandled.push(reason)
-    process.on('unhandledRejection', onUnhandled)
-    try {
-      const lines: string[] = []
-      const logger = pino({ level: 'error' }, { write: (line: string) => void lines.push(line) })
+    const { logger, lines } = linesLogger()
+    const unhandled = await unhandledDuring(async () => {
       // The command ends only once stop() has begun, so stopping waits for this batch's release.
       let finish!: () => void
       const w = worker(endpoint, () => new Promise((resolve) => (finish = () => resolve(7))), { logger })
@@ -143,11 +134,9 @@ describe("a Worker whose batch:done listener throws", () => {
       expect((await receiveWithin(replies, 3000))?.body).toEqual([[0, 7]])
       await withDeadline(stopped, 3000, 'stop() to resolve')
       await waitFor(() => of('bye').length === 1, 'its bye at the gateway')
-      expect(unhandled).toEqual([])
       expect(lines.some((line) => line.includes('done listener broke'))).toBe(true)
-    } finally {
-      process.off('unhandledRejection', onUnhandled)
-    }
+    })
+    expect(unhandled).toEqual([])
   })
 })
 

@@ -25,6 +25,18 @@ afterEach(() => {
   vi.useRealTimers()
 })
 
+/** A forced close under way with one command still running, on fake timers, 999 ms in. */
+async function abortCloseAt999ms() {
+  vi.useFakeTimers()
+  const { commands, end } = handCommands()
+  const exec = executor(() => undefined)
+  const closer = new ExecutorCloser(exec, commands, silentLogger())
+  let done = false
+  const closing = closer.closeAfterAbort().then(() => (done = true))
+  await vi.advanceTimersByTimeAsync(999)
+  return { exec, closer, end, closing, done: () => done }
+}
+
 describe('closing the executor', () => {
   it('calls close() once, and only after the last command ended', async () => {
     const { commands, end } = handCommands()
@@ -51,14 +63,8 @@ describe('closing the executor', () => {
   })
 
   it('after an abort, waits for commands that end in time and closes', async () => {
-    vi.useFakeTimers()
-    const { commands, end } = handCommands()
-    const exec = executor(() => undefined)
-    const closer = new ExecutorCloser(exec, commands, silentLogger())
-    let done = false
-    const closing = closer.closeAfterAbort().then(() => (done = true))
-    await vi.advanceTimersByTimeAsync(999)
-    expect(done).toBe(false)
+    const { exec, end, closing, done } = await abortCloseAt999ms()
+    expect(done()).toBe(false)
     end()
     await closing
     expect(exec.close).toHaveBeenCalledTimes(1)
@@ -66,14 +72,8 @@ describe('closing the executor', () => {
   })
 
   it('after an abort, gives up waiting after 1000 ms and closes once the commands end, in the background', async () => {
-    vi.useFakeTimers()
-    const { commands, end } = handCommands()
-    const exec = executor(() => undefined)
-    const closer = new ExecutorCloser(exec, commands, silentLogger())
-    let done = false
-    const closing = closer.closeAfterAbort().then(() => (done = true))
-    await vi.advanceTimersByTimeAsync(999)
-    expect(done).toBe(false)
+    const { exec, closer, end, closing, done } = await abortCloseAt999ms()
+    expect(done()).toBe(false)
     await vi.advanceTimersByTimeAsync(1)
     await closing
     expect(exec.close).not.toHaveBeenCalled()
