@@ -20,10 +20,10 @@ import { REJECT_REASONS } from './types.js'
  * Words matched by their UTF-8 bytes, so that a string on the wire that is
  * one of them costs no decoding: the result is the interned constant.
  */
-class Vocabulary {
-  private readonly byLength: { readonly word: string; readonly utf8: Uint8Array }[][] = []
+class Vocabulary<W extends string = string> {
+  private readonly byLength: { readonly word: W; readonly utf8: Uint8Array }[][] = []
 
-  constructor(words: readonly string[]) {
+  constructor(words: readonly W[]) {
     for (const word of words) {
       const utf8 = Buffer.from(word, 'utf8')
       ;(this.byLength[utf8.length] ??= []).push({ word, utf8 })
@@ -31,7 +31,7 @@ class Vocabulary {
   }
 
   /** The word whose bytes are `buf[start, start + length)`, or undefined. */
-  find(buf: Uint8Array, start: number, length: number): string | undefined {
+  find(buf: Uint8Array, start: number, length: number): W | undefined {
     const candidates = this.byLength[length]
     if (candidates === undefined) return undefined
     next: for (const { word, utf8 } of candidates) {
@@ -43,10 +43,9 @@ class Vocabulary {
 }
 
 /** The keys CGP/1 defines in any header. */
-const KNOWN_KEYS = new Vocabulary([
-  ...['v', 'type', 'id', 'client', 'replyTo', 'replyKey', 'attempt', 'worker', 'capacity', 'reason', 'retryable'],
-  ...['counts', 'ms', 'states'],
-])
+const KEY_NAMES = ['v', 'type', 'id', 'client', 'replyTo', 'replyKey', 'attempt', 'worker', 'capacity', 'reason', 'retryable', 'counts', 'ms', 'states'] as const
+export type HeaderKey = (typeof KEY_NAMES)[number]
+const KNOWN_KEYS = new Vocabulary(KEY_NAMES)
 
 /** The values of `type` and `reason` that CGP/1 defines; any other string is decoded. */
 const KNOWN_VALUES = new Vocabulary([
@@ -69,6 +68,9 @@ export class WireFloat {
   }
 }
 
+/** Never read: it holds WireFloat's shape for as long as the process runs (see {@link HeaderFields} for why). */
+export const FLOAT_SHAPE_KEEPER: WireFloat = new WireFloat(0.5)
+
 /**
  * A known field's value: a scalar, or a list of at most {@link MAX_INT_LIST}
  * integers (CGP/1's only array fields). Any other array, and any map, is
@@ -78,7 +80,38 @@ export type HeaderScalar = string | number | boolean | null | WireFloat | readon
 
 /** The longest integer list decoded: `counts` has 5 items; anything longer is the wrong type anyway. */
 export const MAX_INT_LIST = 8
-export type HeaderFields = Record<string, HeaderScalar>
+
+/**
+ * The known fields of one header; a field the frame did not carry is
+ * undefined (nil on the wire reads as null, so it is present).
+ *
+ * Every header gets this one shape, whatever keys its frame held and in
+ * whatever order, and {@link SHAPE_KEEPER} keeps that shape alive. V8 holds
+ * the hidden class an object reaches by adding fields only while some object
+ * has it. Built key by key from `{}`, the headers' shapes died between two
+ * busy spells of a gateway, and every optimised function that had seen them
+ * was thrown away and compiled again (V8's "weak objects" deoptimisation:
+ * 2-3x the compile work per run of P7).
+ */
+export class HeaderFields {
+  v: HeaderScalar | undefined = undefined
+  type: HeaderScalar | undefined = undefined
+  id: HeaderScalar | undefined = undefined
+  client: HeaderScalar | undefined = undefined
+  replyTo: HeaderScalar | undefined = undefined
+  replyKey: HeaderScalar | undefined = undefined
+  attempt: HeaderScalar | undefined = undefined
+  worker: HeaderScalar | undefined = undefined
+  capacity: HeaderScalar | undefined = undefined
+  reason: HeaderScalar | undefined = undefined
+  retryable: HeaderScalar | undefined = undefined
+  counts: HeaderScalar | undefined = undefined
+  ms: HeaderScalar | undefined = undefined
+  states: HeaderScalar | undefined = undefined
+}
+
+/** Never read: it holds the one header shape for as long as the process runs (see {@link HeaderFields}). */
+export const SHAPE_KEEPER: HeaderFields = new HeaderFields()
 
 /**
  * A header that failed to read. `fields` is present when the frame was a
@@ -103,12 +136,12 @@ export function readHeader(frame: Uint8Array, maxBytes: number, maxDepth: number
   const entries = map.size
   let pos = map.head
   if (entries * 2 > frame.length - pos) return { ok: false, reason: 'length claims more items than the frame holds' }
-  const fields: HeaderFields = {}
+  const fields = new HeaderFields()
   sawExtension = false
   for (let i = 0; i < entries; i++) {
     const key = peekToken(frame, pos)
     if (key === undefined) return { ok: false, reason: 'truncated' }
-    let name: string | undefined
+    let name: HeaderKey | undefined
     if (key.family === Family.Str) {
       const start = pos + key.head
       pos = start + key.size

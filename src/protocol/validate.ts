@@ -4,7 +4,7 @@
  * never throws: it returns a reason, plus whatever routing fields could still
  * be read so that the gateway can answer `rejected` `malformed`.
  */
-import { NOT_A_SCALAR, WireFloat, readHeader } from './header-reader.js'
+import { HeaderFields, NOT_A_SCALAR, WireFloat, readHeader, type HeaderKey } from './header-reader.js'
 import { Limits } from './limits.js'
 import {
   REJECT_REASONS,
@@ -34,7 +34,7 @@ export type Validated<H extends Header> =
 type FieldKind = 'id' | 'worker' | 'replyTo' | 'count' | 'reason' | 'bool' | 'curveKey' | 'outcomeCounts' | 'stateCounts' | 'ms'
 
 /** Required fields per header type, beyond `v` and `type`. */
-const FIELDS: Readonly<Record<HeaderType, readonly (readonly [string, FieldKind])[]>> = {
+const FIELDS: Readonly<Record<HeaderType, readonly (readonly [HeaderKey, FieldKind])[]>> = {
   task: [['id', 'id'], ['client', 'id'], ['replyTo', 'replyTo'], ['attempt', 'count']],
   abort: [['client', 'id']],
   result: [['id', 'id'], ['client', 'id'], ['worker', 'worker'], ['attempt', 'count']],
@@ -48,7 +48,7 @@ const FIELDS: Readonly<Record<HeaderType, readonly (readonly [string, FieldKind]
 }
 
 /** Optional fields: checked when present (nil is present, and the wrong type). */
-const OPTIONAL: Readonly<Partial<Record<HeaderType, readonly (readonly [string, FieldKind])[]>>> = {
+const OPTIONAL: Readonly<Partial<Record<HeaderType, readonly (readonly [HeaderKey, FieldKind])[]>>> = {
   task: [['replyKey', 'curveKey']],
   // `states` is this product's extension (docs/PROTOCOL.md); a peer that sends it must send it well formed.
   done: [['counts', 'outcomeCounts'], ['ms', 'ms'], ['states', 'stateCounts']],
@@ -122,7 +122,7 @@ function readableString(value: unknown, maxBytes: number): string | undefined {
 function validateHeader<H extends Header>(frame: Uint8Array, accepted: ReadonlySet<HeaderType>): Validated<H> {
   const read = readHeader(frame, Limits.headerBytes, Limits.headerDepth)
   // A whole map that broke a CGP/1 rule still has readable fields, to say who to answer.
-  const fields: Record<string, unknown> = read.fields ?? {}
+  const fields = read.fields ?? new HeaderFields()
   const fail = (reason: string): Validated<H> => {
     const replyTo = fields.replyTo
     if (!isBoundedString(replyTo, Limits.replyToBytes) || !isConnectableEndpoint(replyTo)) return { ok: false, reason }
@@ -145,7 +145,7 @@ function validateHeader<H extends Header>(frame: Uint8Array, accepted: ReadonlyS
     if (expected !== undefined) return fail(`header "${key}" must be ${expected}, got ${preview(fields[key])}`)
   }
   for (const [key, kind] of OPTIONAL[type as HeaderType] ?? []) {
-    if (!(key in fields)) continue
+    if (fields[key] === undefined) continue
     const expected = checkField(fields[key], kind)
     if (expected !== undefined) return fail(`header "${key}" must be ${expected}, got ${preview(fields[key])}`)
     // The header's type says number: a float on the wire is handed on as one.

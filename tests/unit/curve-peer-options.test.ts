@@ -8,7 +8,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { curveKeyPair } from 'zeromq'
-import { encode } from '../../src/protocol/codec.js'
+import { decodeTrusted, encode } from '../../src/protocol/codec.js'
 import { isCurveKey } from '../../src/protocol/curve-key.js'
 import { taskFrame } from '../../src/protocol/frames.js'
 import { validateGatewayHeader, validateIntakeHeader } from '../../src/protocol/validate.js'
@@ -31,8 +31,11 @@ describe('a task header with a replyKey', () => {
       ok: true,
       header: { v: 1, type: 'task', id: '1', client: 'c', replyTo: REPLY_TO, attempt: 1, replyKey: KEY },
     })
-    const plain = validateIntakeHeader(taskFrame('1', 'c', REPLY_TO, 1))
-    expect(plain.ok && 'replyKey' in plain.header).toBe(false)
+    const frame = taskFrame('1', 'c', REPLY_TO, 1)
+    // On the wire: no replyKey key at all (nil would be a malformed key to every reader).
+    expect(Object.keys(decodeTrusted(frame) as object)).not.toContain('replyKey')
+    const plain = validateIntakeHeader(frame)
+    expect(plain).toMatchObject({ ok: true, header: { type: 'task', replyKey: undefined } })
   })
 
   it.each([

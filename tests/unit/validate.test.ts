@@ -7,6 +7,7 @@ import {
   type Validated,
 } from '../../src/protocol/validate.js'
 import { encode } from '../../src/protocol/codec.js'
+import { HeaderFields } from '../../src/protocol/header-reader.js'
 import {
   HEARTBEAT_FRAME,
   STOP_FRAME,
@@ -481,7 +482,8 @@ describe('a header map with a __proto__ key', () => {
     const frame = bytes(fixmap(4), fixstr('v'), 1, fixstr('type'), fixstr('abort'), fixstr('client'), fixstr('c'), proto, fixmap(1), fixstr('polluted'), 1)
     const result = validateIntakeHeader(frame)
     expect(result.ok).toBe(true)
-    if (result.ok) expect(Object.getPrototypeOf(result.header)).toBe(Object.prototype)
+    if (result.ok) expect(Object.getPrototypeOf(result.header)).toBe(HeaderFields.prototype)
+    expect(Object.getPrototypeOf(HeaderFields.prototype)).toBe(Object.prototype)
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
   })
 })
