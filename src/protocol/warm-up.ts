@@ -82,7 +82,12 @@ export function sampleFrames() {
     abort: asReceived(abortFrame(CLIENT)),
     heartbeat: asReceived(HEARTBEAT_FRAME),
     ready: asReceived(readyFrame(WORKER, 64)),
-    done: asReceived(doneFrame('65536', CLIENT)),
+    // As other workers send it, as this product's workers do (counts and a float ms), and with check states.
+    done: [
+      doneFrame('65536', CLIENT),
+      doneFrame('65536', CLIENT, { counts: [256, 0, 0, 0, 0], ms: 1.25 }),
+      doneFrame('65536', CLIENT, { counts: [200, 20, 20, 10, 6], ms: 12, states: [180, 10, 6, 4] }),
+    ].map(asReceived),
     bye: asReceived(byeFrame(WORKER)),
     result: asReceived(resultFrame('65536', CLIENT, WORKER, 1)),
     rejected: asReceived(rejectedFrame('65536', CLIENT, 'queue-full', true)),
@@ -106,7 +111,7 @@ function warmUpRound(f: SampleFrames, large: boolean): void {
     decodeTrusted(body)
   }
   validateWorkerHeader(f.ready)
-  validateWorkerHeader(f.done)
+  for (const done of f.done) validateWorkerHeader(done)
   validateWorkerHeader(f.bye)
   validateClientInboundHeader(f.result)
   validateClientInboundHeader(f.rejected)

@@ -50,7 +50,13 @@ describe('the warm-up frames', () => {
     expect(validateIntakeHeader(f.abort).ok).toBe(true)
     expect(validateGatewayHeader(f.heartbeat).ok).toBe(true)
     expect(f.bodies.map((body) => scanCommandPairs(body, 10_000))).toEqual([1, 16])
-    for (const frame of [f.ready, f.done, f.bye]) expect(validateWorkerHeader(frame).ok).toBe(true)
+    for (const frame of [f.ready, ...f.done, f.bye]) expect(validateWorkerHeader(frame).ok).toBe(true)
+    // The done shapes that workers send: bare, with counts and a float ms, and with states too.
+    const reported = f.done.map((frame) => {
+      const done = validateWorkerHeader(frame)
+      return done.ok && done.header.type === 'done' ? [done.header.counts !== undefined, done.header.states !== undefined] : undefined
+    })
+    expect(reported).toEqual([[false, false], [true, false], [true, true]])
     for (const frame of [f.result, f.rejected]) expect(validateClientInboundHeader(frame).ok).toBe(true)
     const header = validateIntakeHeader(f.tasks[0]!)
     expect(header.ok && header.header.type === 'task' && header.header.client.length).toBe(36)
