@@ -50,10 +50,17 @@ async function main(): Promise<void> {
 
   // Declared before the handlers that read it: checkParent() below may call leave() at once.
   let worker: Worker | undefined
+  let started = false
   let finished = false
   const leave = (why: string): void => {
     if (finished) return
     finished = true
+    if (!started) {
+      // Nothing taken, nothing to deliver: booting on to connect to a gateway that is gone
+      // only held the exit up until the linger below (a gateway SIGKILLed while it forked).
+      logger.warn({ why }, 'gateway is gone before this worker started; exiting')
+      process.exit(0)
+    }
     logger.warn({ why }, 'gateway is gone; exiting')
     if (worker !== undefined) background(worker.close({ force: true }), logger, 'forced close')
     // Give ZeroMQ a moment to flush results it already accepted, then go.
@@ -98,6 +105,7 @@ async function main(): Promise<void> {
   }
   await worker.warmUp()
   worker.start()
+  started = true
   await worker.closed
   finished = true
   if (process.connected) process.disconnect()
