@@ -5,16 +5,15 @@
  * log line, and the gateway re-forks with a doubling pause, not in a loop.
  * Real gateway, real forked processes, a real Client.
  */
-import { fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFileSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Client, Gateway, type CommandRecord, type GatewayOptions } from '../../dist/index.js'
-import { WORKER_ENTRY } from '../../dist/gateway/worker-pool.js'
 import { CONFIG_EXIT_CODE } from '../../dist/worker/exit-codes.js'
 import { fixtures, type Fixtures } from '../helpers/data.js'
-import { ROOT, expectAllGone, freePort, waitFor } from '../helpers/processes.js'
+import { forkWorkerEntry, forkedWorkerConfig, logLines } from '../helpers/forked-worker.js'
+import { expectAllGone, freePort, waitFor } from '../helpers/processes.js'
 
 const TAGGING = 'tests/fixtures/tagging-executor.mjs'
 const FAILING = 'tests/fixtures/failing-executor.mjs'
@@ -92,31 +91,11 @@ describe('a gateway given an executor module', () => {
 
 describe('a forked worker whose executor module does not load', () => {
   it(`exits ${CONFIG_EXIT_CODE} after one log line naming the module and the cause`, async () => {
-    const config = {
-      gateway: `ipc://${join(files.dir, 'nobody.sock')}`,
-      id: 'lonely-w1',
-      executor: { module: FAILING },
-      capacity: 1,
-      concurrency: 1,
-      commandTimeoutMs: 0,
-      heartbeatIntervalMs: 1000,
-      heartbeatLiveness: 3,
-      maxBatch: 10,
-      maxMessageBytes: 65536,
-      logLevel: 'info',
-      gatewayPid: process.pid,
-    }
-    const child = fork(WORKER_ENTRY, [], { cwd: ROOT, env: { ...process.env, CGW_WORKER_CONFIG: JSON.stringify(config) }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
-    workerPids.push(child.pid!)
-    let stderr = ''
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+    const worker = forkWorkerEntry(forkedWorkerConfig({ gateway: `ipc://${join(files.dir, 'nobody.sock')}`, id: 'lonely-w1', executor: { module: FAILING } }))
+    workerPids.push(worker.child.pid!)
+    const code = await worker.exit
     expect(code).toBe(CONFIG_EXIT_CODE)
-    const logged = stderr
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as Record<string, unknown>)
-    expect(logged).toEqual([
+    expect(logLines(worker.stderr())).toEqual([
       expect.objectContaining({
         level: 60,
         msg: 'executor did not load; exiting',

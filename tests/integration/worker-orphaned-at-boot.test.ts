@@ -4,11 +4,11 @@
  * boots on nor connects, where it used to connect to the dead endpoint and
  * live until its 500 ms linger. Real worker processes, a real ROUTER.
  */
-import { fork, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { Router } from 'zeromq'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WORKER_ENTRY } from '../../dist/gateway/worker-pool.js'
-import { ROOT, expectAllGone } from '../helpers/processes.js'
+import { forkWorkerEntry, forkedWorkerConfig, logLines, type ForkedWorker } from '../helpers/forked-worker.js'
+import { expectAllGone } from '../helpers/processes.js'
 
 let children: ChildProcess[] = []
 let routers: Router[] = []
@@ -22,35 +22,10 @@ afterEach(async () => {
 })
 
 /** Forks the worker entry as the gateway does, for a gateway at `endpoint` that this process plays. */
-function forkWorker(endpoint: string): { child: ChildProcess; stderr: () => string; exit: Promise<number | null> } {
-  const config = {
-    gateway: endpoint,
-    id: 'orphan-w1',
-    executor: { module: 'tests/fixtures/tagging-executor.mjs', options: { tag: 'orphan' } },
-    capacity: 1,
-    concurrency: 1,
-    commandTimeoutMs: 0,
-    heartbeatIntervalMs: 1000,
-    heartbeatLiveness: 3,
-    maxBatch: 10,
-    maxMessageBytes: 65536,
-    logLevel: 'info',
-    gatewayPid: process.pid,
-  }
-  const child = fork(WORKER_ENTRY, [], { cwd: ROOT, env: { ...process.env, CGW_WORKER_CONFIG: JSON.stringify(config) }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
-  children.push(child)
-  let stderr = ''
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-  const exit = new Promise<number | null>((resolve) => child.once('exit', resolve))
-  return { child, stderr: () => stderr, exit }
-}
-
-function logLines(stderr: string): Record<string, unknown>[] {
-  return stderr
-    .trim()
-    .split('\n')
-    .filter((line) => line.length > 0)
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
+function forkWorker(endpoint: string): ForkedWorker {
+  const worker = forkWorkerEntry(forkedWorkerConfig({ gateway: endpoint, id: 'orphan-w1', executor: { module: 'tests/fixtures/tagging-executor.mjs', options: { tag: 'orphan' } } }))
+  children.push(worker.child)
+  return worker
 }
 
 describe('a forked worker whose gateway is gone before it started', () => {
