@@ -50,7 +50,8 @@ export class Holdings<B extends TakenBatch> {
     const tally = tallyOutcomes(batch.outcomes)
     addOutcomeCounts(this.stats.outcomes, tally.counts)
     if (tally.states !== undefined) addStateCounts(this.stats.states, tally.states)
-    return { ...tally, ms }
+    // Written out, not spread: `{ ...tally, ms }` was the worker's hottest line per batch (CloneObjectIC).
+    return tally.states === undefined ? { counts: tally.counts, ms } : { counts: tally.counts, ms, states: tally.states }
   }
 
   /** Its result was delivered or given up: no longer held. */
