@@ -8,44 +8,29 @@
  * only grew the heap (4000 raised the P5b gateway RSS by ~12 MB). Pure, like the core it drives.
  */
 import { silentLogger } from '../log.js'
-import { commandsBody, doneFrame, readyFrame, taskFrame, type DoneReport } from '../protocol/frames.js'
+import { commandsBody, doneFrame, readyFrame, taskFrame } from '../protocol/frames.js'
 import type { WorkerToGatewayHeader } from '../protocol/types.js'
 import { validateWorkerHeader } from '../protocol/validate.js'
-import { asReceived } from '../protocol/warm-up.js'
+import { asReceived, doneReports } from '../protocol/warm-up.js'
 import { GatewayCore, type GatewayCoreOptions } from './gateway-core.js'
 import type { QueuedBatch } from './ledger.js'
 import { decodeIntake } from './intake.js'
 import type { GatewayEffects, LineLog } from './ports.js'
 import type { WorkerSession } from './worker-session.js'
 
+/** Client ids as long as real ones (36-byte UUIDs). */
+const CLIENTS = ['00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000003']
+
 /**
- * Headers come through the real decoders, from real frames: the core's
+ * A worker's header through the real decoder, from a real frame: the core's
  * readers were otherwise trained on object literals, whose hidden classes a
  * received header never has, and deoptimised by the first real batch ("wrong
  * map"), as they were by the first `done` with counts when the warm-up sent none.
  */
-const CLIENTS = ['00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000003']
-
 function fromWorker(frame: Buffer): WorkerToGatewayHeader {
   const validated = validateWorkerHeader(asReceived(frame))
   if (!validated.ok) throw new Error(`warm-up frame refused: ${validated.reason}`)
   return validated.header
-}
-
-/**
- * What workers report with `done` about a batch of `commands`: nothing (other
- * workers), counts and a float `ms` (this product's), or states too (checks).
- * The counts add up, so the warm-up runs the path that adds them up, not the one that refuses them.
- */
-function reportOf(i: number, commands: number): DoneReport | undefined {
-  switch (i % 8) {
-    case 0:
-      return undefined
-    case 1:
-      return { counts: [commands, 0, 0, 0, 0], ms: 12, states: [commands, 0, 0, 0] }
-    default:
-      return { counts: [commands, 0, 0, 0, 0], ms: 1.25 + i }
-  }
 }
 
 const quiet: LineLog = { warn: () => undefined, info: () => undefined }
@@ -89,7 +74,10 @@ export function warmUpCore(options: GatewayCoreOptions, batches = 1000): WarmUpC
     while (handed.length > 0) {
       const { worker, batch } = handed.shift()!
       now += 1
-      core.workerMessage(worker.key, worker.identity, fromWorker(doneFrame(batch.id, batch.client, reportOf(handed.length, batch.commands))))
+      // One in 8 without a report, one in 8 with check states, the rest with counts.
+      const [none, counted, checked] = doneReports(batch.commands)
+      const report = handed.length % 8 === 0 ? none : handed.length % 8 === 1 ? checked : counted
+      core.workerMessage(worker.key, worker.identity, fromWorker(doneFrame(batch.id, batch.client, report)))
     }
     core.tick()
   }

@@ -11,6 +11,7 @@ import {
   byeFrame,
   commandsBody,
   doneFrame,
+  type DoneReport,
   outcomesBody,
   readyFrame,
   rejectedFrame,
@@ -73,6 +74,15 @@ function samplePairs(n: number): [string, string][] {
   return Array.from({ length: n }, (_, i) => [addresses[i % addresses.length]!, i % 2 === 0 ? 'foo' : 'warm-up'])
 }
 
+/**
+ * The `done` reports workers send about a batch of `commands`: none (other
+ * workers), counts and a float `ms` (this product's), and states too (checks).
+ * The counts add up, so receivers warm up the path that adds them, not the one that refuses them. @internal
+ */
+export function doneReports(commands: number): readonly [none: undefined, counted: DoneReport, checked: DoneReport] {
+  return [undefined, { counts: [commands, 0, 0, 0, 0], ms: 1.25 }, { counts: [commands, 0, 0, 0, 0], ms: 12, states: [commands, 0, 0, 0] }]
+}
+
 /** Frames of each kind, encoded as senders encode them and shaped as receivers get them. @internal */
 export function sampleFrames() {
   return {
@@ -82,12 +92,7 @@ export function sampleFrames() {
     abort: asReceived(abortFrame(CLIENT)),
     heartbeat: asReceived(HEARTBEAT_FRAME),
     ready: asReceived(readyFrame(WORKER, 64)),
-    // As other workers send it, as this product's workers do (counts and a float ms), and with check states.
-    done: [
-      doneFrame('65536', CLIENT),
-      doneFrame('65536', CLIENT, { counts: [256, 0, 0, 0, 0], ms: 1.25 }),
-      doneFrame('65536', CLIENT, { counts: [200, 20, 20, 10, 6], ms: 12, states: [180, 10, 6, 4] }),
-    ].map(asReceived),
+    done: doneReports(256).map((report) => asReceived(doneFrame('65536', CLIENT, report))),
     bye: asReceived(byeFrame(WORKER)),
     result: asReceived(resultFrame('65536', CLIENT, WORKER, 1)),
     rejected: asReceived(rejectedFrame('65536', CLIENT, 'queue-full', true)),
